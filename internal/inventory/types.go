@@ -213,7 +213,7 @@ type Patch struct {
 	// Exactly one of file and inline is required.
 	File string `yaml:"file"`
 	// Inline is the patch itself: a partial machine config (strategic merge)
-	// or a list of JSON6902 operations.
+	// or a list of JSON6902 operations. Required unless file is set.
 	Inline RawYAML `yaml:"inline"`
 	// Target limits the patch to controlplane or worker nodes. Default: all.
 	Target PatchTarget `yaml:"target"`
