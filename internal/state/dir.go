@@ -1,0 +1,104 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Dir is an open, locked state directory.
+type Dir struct {
+	Path    string
+	RunID   string
+	Lock    *Lock
+	Journal *Journal
+	Secrets *Secrets
+}
+
+// DefaultPath is .tripod/<cluster>/ beside the inventory file.
+func DefaultPath(inventoryFile, cluster string) string {
+	return filepath.Join(filepath.Dir(inventoryFile), ".tripod", cluster)
+}
+
+// Options tune Open.
+type Options struct {
+	Command string // recorded in the lock file
+	Sealer  Sealer // secrets encryption; nil stores them plain (0600)
+	// MustExist refuses a directory that does not exist yet (status, down).
+	MustExist bool
+}
+
+// Open creates (0700) or opens the state directory at path, takes its lock
+// and opens the journal and secrets store. Close releases everything.
+func Open(path string, opts Options) (*Dir, error) {
+	if st, err := os.Stat(path); err == nil {
+		if !st.IsDir() {
+			return nil, fmt.Errorf("state directory %s is a file; point --state-dir at a directory", path)
+		}
+	} else if errors.Is(err, fs.ErrNotExist) {
+		if opts.MustExist {
+			return nil, fmt.Errorf("state directory %s does not exist: nothing was built from this inventory here (or pass --state-dir)", path)
+		}
+		if err := os.MkdirAll(path, 0o700); err != nil {
+			return nil, fmt.Errorf("failed to create state directory %s: %w", path, err)
+		}
+	} else {
+		return nil, fmt.Errorf("cannot use state directory %s: %w", path, err)
+	}
+	lock, err := AcquireLock(path, opts.Command)
+	if err != nil {
+		return nil, err
+	}
+	run := newRunID()
+	j, err := OpenJournal(filepath.Join(path, "journal.jsonl"), run)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	sec, err := NewSecrets(filepath.Join(path, "secrets"), opts.Sealer)
+	if err != nil {
+		j.Close()
+		lock.Release()
+		return nil, err
+	}
+	return &Dir{Path: path, RunID: run, Lock: lock, Journal: j, Secrets: sec}, nil
+}
+
+// Close closes the journal and releases the lock.
+func (d *Dir) Close() error {
+	err := d.Journal.Close()
+	if lerr := d.Lock.Release(); err == nil {
+		err = lerr
+	}
+	return err
+}
+
+// File returns the path of a file in the state directory, creating its
+// parent (0700).
+func (d *Dir) File(rel string) (string, error) {
+	p := filepath.Join(d.Path, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return "", fmt.Errorf("failed to create %s: %w", filepath.Dir(p), err)
+	}
+	return p, nil
+}
+
+// WriteFile writes rel atomically with perm.
+func (d *Dir) WriteFile(rel string, data []byte, perm os.FileMode) error {
+	p, err := d.File(rel)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(p, data, perm)
+}
+
+func newRunID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}

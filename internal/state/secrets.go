@@ -1,0 +1,121 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+)
+
+// Sealer encrypts secrets at rest. The default stores them as they are
+// (0600 files in a 0700 directory).
+type Sealer interface {
+	Seal(plain []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}
+
+type plainSealer struct{}
+
+func (plainSealer) Seal(b []byte) ([]byte, error) { return b, nil }
+func (plainSealer) Open(b []byte) ([]byte, error) { return b, nil }
+
+// Secrets is the secrets store: one file per secret under secrets/. Values
+// never appear in errors; names do.
+type Secrets struct {
+	dir    string
+	sealer Sealer
+	mu     sync.Mutex
+}
+
+// ErrNoSecret is returned by Get for a secret that was never stored.
+var ErrNoSecret = errors.New("no such secret")
+
+var secretNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
+
+// NewSecrets opens the store in dir (created 0700) with sealer (nil: plain).
+func NewSecrets(dir string, sealer Sealer) (*Secrets, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create secrets directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to protect secrets directory: %w", err)
+	}
+	if sealer == nil {
+		sealer = plainSealer{}
+	}
+	return &Secrets{dir: dir, sealer: sealer}, nil
+}
+
+func (s *Secrets) path(name string) (string, error) {
+	if !secretNameRE.MatchString(name) {
+		return "", fmt.Errorf("invalid secret name %q", name)
+	}
+	return filepath.Join(s.dir, name), nil
+}
+
+// Get returns a secret, or ErrNoSecret. A file others can read is refused
+// rather than used: it may have been copied or exposed.
+func (s *Secrets) Get(name string) ([]byte, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoSecret
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read secret %s: %w", name, err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("secret file %s is accessible to other users (mode %v); run chmod 600 %s", p, st.Mode().Perm(), p)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read secret %s: %w", name, err)
+	}
+	plain, err := s.sealer.Open(b)
+	if err != nil {
+		return nil, fmt.Errorf("failed to decrypt secret %s (wrong identity, or the file is damaged): %w", name, err)
+	}
+	return plain, nil
+}
+
+// Put stores a secret atomically with mode 0600.
+func (s *Secrets) Put(name string, value []byte) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.sealer.Seal(value)
+	if err != nil {
+		return fmt.Errorf("failed to encrypt secret %s: %w", name, err)
+	}
+	return WriteFileAtomic(p, sealed, 0o600)
+}
+
+// GetOrCreate returns the stored secret, or generates, stores and returns
+// it: secrets are generated once and reused, so re-runs render identical
+// configs.
+func (s *Secrets) GetOrCreate(name string, gen func() ([]byte, error)) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err := s.Get(name)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, ErrNoSecret) {
+		return nil, err
+	}
+	v, err = gen()
+	if err != nil {
+		return nil, fmt.Errorf("failed to generate secret %s: %w", name, err)
+	}
+	if err := s.Put(name, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}

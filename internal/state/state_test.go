@@ -1,0 +1,207 @@
+package state
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestWriteFileAtomicMode(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(p, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	b, _ := os.ReadFile(p)
+	if st.Mode().Perm() != 0o600 || string(b) != "new" {
+		t.Fatalf("mode %v content %q", st.Mode().Perm(), b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(p), ".f.tmp-*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+func TestLockExcludesSecondHolder(t *testing.T) {
+	dir := t.TempDir()
+	l, err := AcquireLock(dir, "tripod up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = AcquireLock(dir, "tripod down")
+	var le *LockedError
+	if !errors.As(err, &le) || le.Owner.PID != os.Getpid() || le.Owner.Command != "tripod up" {
+		t.Fatalf("second lock: %v", err)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := AcquireLock(dir, "tripod down")
+	if err != nil || l2.Recovered != nil {
+		t.Fatalf("after release: %v, recovered %v", err, l2.Recovered)
+	}
+	l2.Release()
+}
+
+// TestLockOfKilledProcessIsRecovered kills a process holding the lock with
+// SIGKILL and checks the next run takes it without help.
+func TestLockOfKilledProcessIsRecovered(t *testing.T) {
+	if os.Getenv("TRIPOD_LOCK_HOLDER") != "" {
+		if _, err := AcquireLock(os.Getenv("TRIPOD_LOCK_HOLDER"), "tripod up"); err != nil {
+			os.Exit(3)
+		}
+		os.Stdout.WriteString("locked\n")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockOfKilledProcessIsRecovered$")
+	cmd.Env = append(os.Environ(), "TRIPOD_LOCK_HOLDER="+dir)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 7)
+	if _, err := out.Read(buf); err != nil || string(buf) != "locked\n" {
+		t.Fatalf("holder did not lock: %q %v", buf, err)
+	}
+	if _, err := AcquireLock(dir, "x"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("lock held by a live process was taken: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	l, err := AcquireLock(dir, "tripod up")
+	if err != nil {
+		t.Fatalf("lock of a killed process not recovered: %v", err)
+	}
+	defer l.Release()
+	if l.Recovered == nil || l.Recovered.PID != cmd.Process.Pid {
+		t.Fatalf("recovered owner = %+v, want pid %d", l.Recovered, cmd.Process.Pid)
+	}
+}
+
+func TestJournalResolvesIntents(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, err := OpenJournal(p, "run1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := j.Intent("servers", "h1", "order", map[string]string{"offer": "STORE-9-M"})
+	b, _ := j.Intent("servers", "h2", "order", nil)
+	if err := j.Complete(a, map[string]string{"service_id": "42"}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+
+	j, err = OpenJournal(p, "run2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if u := j.Unresolved("servers", "h1", "order"); len(u) != 0 {
+		t.Errorf("h1's order is answered, got unresolved %v", u)
+	}
+	if u := j.Unresolved("servers", "h2", "order"); len(u) != 1 || u[0].Seq != b.Seq {
+		t.Errorf("h2's order is unresolved, got %v", u)
+	}
+	if r, ok := j.LastDone("servers", "h1", "order"); !ok || r.Data["service_id"] != "42" {
+		t.Errorf("LastDone = %+v %v", r, ok)
+	}
+	c, _ := j.Intent("servers", "h3", "order", nil)
+	if c.Seq != 4 || c.Run != "run2" {
+		t.Errorf("sequence does not continue across runs: %+v", c)
+	}
+}
+
+func TestJournalTornTailIsDropped(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, _ := OpenJournal(p, "r")
+	j.Intent("servers", "h1", "order", nil)
+	j.Close()
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"seq":2,"kind":"intent","stage":"ser`)
+	f.Close()
+
+	j, err := OpenJournal(p, "r2")
+	if err != nil {
+		t.Fatalf("a torn last line must not make the journal unreadable: %v", err)
+	}
+	if !j.TornTail || len(j.Records()) != 1 {
+		t.Fatalf("torn %v records %d", j.TornTail, len(j.Records()))
+	}
+	if _, err := j.Intent("servers", "h2", "order", nil); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	j, err = OpenJournal(p, "r3")
+	if err != nil || len(j.Records()) != 2 || j.TornTail {
+		t.Fatalf("after append: %v, %d records, torn %v", err, len(j.Records()), j.TornTail)
+	}
+	j.Close()
+}
+
+func TestJournalCorruptionIsOneClearError(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "journal.jsonl")
+	os.WriteFile(p, []byte("{\"seq\":1,\"kind\":\"intent\"}\ngarbage\n{\"seq\":3,\"kind\":\"done\"}\n"), 0o600)
+	_, err := OpenJournal(p, "r")
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Line != 2 || !strings.Contains(err.Error(), "move it aside") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "secrets")
+	s, err := NewSecrets(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("root-password"); !errors.Is(err, ErrNoSecret) {
+		t.Fatalf("missing secret: %v", err)
+	}
+	calls := 0
+	gen := func() ([]byte, error) { calls++; return []byte("s3cret"), nil }
+	a, _ := s.GetOrCreate("root-password", gen)
+	b, _ := s.GetOrCreate("root-password", gen)
+	if string(a) != "s3cret" || string(b) != "s3cret" || calls != 1 {
+		t.Fatalf("generated %d times: %q %q", calls, a, b)
+	}
+	st, _ := os.Stat(filepath.Join(dir, "root-password"))
+	dst, _ := os.Stat(dir)
+	if st.Mode().Perm() != 0o600 || dst.Mode().Perm() != 0o700 {
+		t.Fatalf("modes %v %v", st.Mode().Perm(), dst.Mode().Perm())
+	}
+	os.Chmod(filepath.Join(dir, "root-password"), 0o644)
+	_, err = s.Get("root-password")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("world-readable secret: %v", err)
+	}
+	if err := s.Put("../escape", []byte("x")); err == nil {
+		t.Fatal("a secret name with a path was accepted")
+	}
+}
+
+func TestOpenMustExist(t *testing.T) {
+	_, err := Open(filepath.Join(t.TempDir(), "nope"), Options{MustExist: true})
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("got %v", err)
+	}
+	d, err := Open(filepath.Join(t.TempDir(), "st"), Options{Command: "tripod up"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(d.Path)
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("state dir mode %v", st.Mode().Perm())
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
