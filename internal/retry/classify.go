@@ -1,0 +1,82 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"syscall"
+	"time"
+)
+
+// Class is what a failed attempt means for the next one.
+type Class int
+
+// The classes.
+const (
+	// Fatal errors stop at once: retrying cannot help (400, 403, not found,
+	// out of stock, invalid config).
+	Fatal Class = iota
+	// Transient errors are retried after a backoff (5xx, 429, Unavailable,
+	// connection refused or reset, a hung attempt cut by its timeout).
+	Transient
+)
+
+// Decision is a classification with an optional server-given delay.
+type Decision struct {
+	Class Class
+	After time.Duration // Retry-After, when the server said so
+}
+
+// Classifier decides about a non-nil error.
+type Classifier func(error) Decision
+
+type marked struct {
+	err   error
+	class Class
+	after time.Duration
+}
+
+func (m *marked) Error() string { return m.err.Error() }
+func (m *marked) Unwrap() error { return m.err }
+
+// MarkTransient marks err as worth retrying, after the given delay if > 0.
+func MarkTransient(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &marked{err: err, class: Transient, after: after}
+}
+
+// MarkFatal marks err as not worth retrying.
+func MarkFatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &marked{err: err, class: Fatal}
+}
+
+// Default classifies what every client shares: explicit marks, network
+// failures, and cut attempts. API layers wrap it with their status codes.
+func Default(err error) Decision {
+	var m *marked
+	if errors.As(err, &m) {
+		return Decision{Class: m.class, After: m.after}
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, errAttemptTimeout):
+		return Decision{Class: Transient}
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return Decision{Class: Transient}
+	case errors.As(err, &ne) && ne.Timeout():
+		return Decision{Class: Transient}
+	case errors.Is(err, context.DeadlineExceeded):
+		// An attempt's own deadline (the caller's is checked before this).
+		return Decision{Class: Transient}
+	}
+	return Decision{Class: Fatal}
+}
+
+var errAttemptTimeout = errors.New("attempt timed out")
