@@ -96,8 +96,8 @@ func (r *Runner) selected() ([]Stage, error) {
 	return nil, fmt.Errorf("unknown stage %q for --until (stages: %s)", r.Until, strings.Join(StageNames(r.Stages), ", "))
 }
 
-// graph builds the steps and checks every need names an earlier stage's
-// target (or all of them): needs point backwards, so the graph has no cycle.
+// graph builds the steps and checks every need names a target (or all
+// targets) of the same or an earlier stage, and that needs form no cycle.
 func graph(stages []Stage) ([]*node, map[string][]*node, error) {
 	var nodes []*node
 	byStage := map[string][]*node{}
@@ -119,15 +119,54 @@ func graph(stages []Stage) ([]*node, map[string][]*node, error) {
 	for _, n := range nodes {
 		for _, need := range n.tgt.Needs {
 			o, ok := order[need.Stage]
-			if !ok || o >= order[n.key.Stage] {
+			if !ok || o > order[n.key.Stage] {
 				return nil, nil, fmt.Errorf("%s needs %s, which is not an earlier stage", n.key, need)
+			}
+			if need.Target == AllTargets && need.Stage == n.key.Stage {
+				return nil, nil, fmt.Errorf("%s needs all of its own stage", n.key)
 			}
 			if need.Target != AllTargets && index[need] == nil {
 				return nil, nil, fmt.Errorf("%s needs %s, which is not a target", n.key, need)
 			}
 		}
 	}
+	if err := checkAcyclic(nodes, byStage); err != nil {
+		return nil, nil, err
+	}
 	return nodes, byStage, nil
+}
+
+// checkAcyclic finds a cycle among needs (only possible within a stage).
+func checkAcyclic(nodes []*node, byStage map[string][]*node) error {
+	const (
+		unseen = iota
+		visiting
+		finished
+	)
+	state := map[*node]int{}
+	var visit func(n *node, path []string) error
+	visit = func(n *node, path []string) error {
+		switch state[n] {
+		case visiting:
+			return fmt.Errorf("needs form a cycle: %s", strings.Join(append(path, n.key.String()), " -> "))
+		case finished:
+			return nil
+		}
+		state[n] = visiting
+		for _, dep := range needed(n, byStage) {
+			if err := visit(dep, append(path, n.key.String())); err != nil {
+				return err
+			}
+		}
+		state[n] = finished
+		return nil
+	}
+	for _, n := range nodes {
+		if err := visit(n, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *Runner) runNode(ctx context.Context, n *node, byStage map[string][]*node) StepResult {

@@ -226,6 +226,14 @@ func TestBadGraphAndPanics(t *testing.T) {
 	if _, err := (&Runner{Stages: []Stage{a, b}}).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "not an earlier stage") {
 		t.Fatalf("forward need: %v", err)
 	}
+	c := &fakeStage{name: "c", targets: []Target{{ID: "1", Needs: []Key{On("c", "2")}}, {ID: "2", Needs: []Key{On("c", "1")}}}}
+	if _, err := (&Runner{Stages: []Stage{c}}).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "cycle") {
+		t.Fatalf("cycle: %v", err)
+	}
+	within := &fakeStage{name: "w", targets: []Target{{ID: "init"}, {ID: "mon", Needs: []Key{On("w", "init")}}}}
+	if _, err := (&Runner{Stages: []Stage{within}}).Run(context.Background()); err != nil {
+		t.Fatalf("need within a stage: %v", err)
+	}
 	p := &fakeStage{name: "p", targets: []Target{{ID: "1"}}, fn: func(context.Context, *Step) error { panic("nil map") }}
 	rep, err := (&Runner{Stages: []Stage{p}}).Run(context.Background())
 	if err == nil || status(t, rep, "p", "1") != StatusFailed || !strings.Contains(err.Error(), "internal error") {
