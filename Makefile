@@ -1,0 +1,36 @@
+# tripod's build and checks. `make test` is what CI runs (through .ci/run).
+GO       ?= go
+PKGS     ?= ./...
+FUZZTIME ?= 10s
+
+.PHONY: build test fmt-check vet unit fuzz bench generate clean
+
+build:
+	$(GO) build -o bin/tripod ./cmd/tripod
+
+test: fmt-check vet unit fuzz
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+# Bounded fuzzing of the parsers that read user files.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/inventory
+	$(GO) test -run '^$$' -fuzz '^FuzzJournal$$' -fuzztime $(FUZZTIME) ./internal/state
+
+# Speed and memory are measured here, never asserted in timed tests.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+type downFlags struct {
+	runFlags
+	confirm        string
+	releaseServers bool
+	releaseAdopted bool
+	dryRun         bool
+}
+
+func newDownCommand(s Streams) *cobra.Command {
+	f := &downFlags{}
+	cmd := &cobra.Command{
+		Use:   "down -i FILE --confirm NAME",
+		Short: "Destroy the cluster's VMs; with --release-servers, terminate the servers it ordered",
+		Long: `Delete what carries this cluster's ownership tag, and nothing else. VMs go; servers are
+terminated only with --release-servers, and adopted servers only with --release-adopted too.
+--confirm must repeat the cluster's name. --dry-run lists what would go.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ss, err := openSession(cmd.Context(), s, &f.runFlags, "tripod down", true)
+			if err != nil {
+				return err
+			}
+			defer ss.Close()
+			if f.confirm != ss.inv.Cluster.Name {
+				return fmt.Errorf("--confirm %q does not match the cluster name %q in %s; repeat the name to destroy it", f.confirm, ss.inv.Cluster.Name, ss.inv.File)
+			}
+			if f.releaseAdopted && !f.releaseServers {
+				return fmt.Errorf("--release-adopted only makes sense with --release-servers")
+			}
+			return fmt.Errorf("down: %w", errNotYet)
+		},
+	}
+	addRunFlags(cmd, &f.runFlags)
+	cmd.Flags().StringVar(&f.confirm, "confirm", "", "the cluster's name, repeated (required)")
+	cmd.MarkFlagRequired("confirm")
+	cmd.Flags().BoolVar(&f.releaseServers, "release-servers", false, "also terminate the servers this cluster ordered")
+	cmd.Flags().BoolVar(&f.releaseAdopted, "release-adopted", false, "with --release-servers, also terminate adopted servers")
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "list what would be deleted, delete nothing")
+	return cmd
+}

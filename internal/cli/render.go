@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// isTerminal reports whether w is a character device (a terminal): colour
+// and symbols there, plain lines in CI logs.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// textSink renders run events as one line each.
+type textSink struct {
+	w       io.Writer
+	color   bool
+	verbose bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiDim    = "\x1b[2m"
+)
+
+func (t *textSink) Emit(e run.Event) {
+	var mark, color, msg string
+	switch e.Kind {
+	case run.EventStart:
+		if !t.verbose {
+			return
+		}
+		mark, msg = "…", "started"
+	case run.EventProgress:
+		mark, color, msg = "…", ansiDim, e.Message
+	case run.EventMutation:
+		mark, color, msg = "→", ansiYellow, e.Message
+	case run.EventPlanned:
+		mark, color, msg = "+", ansiYellow, "would "+e.Message
+	case run.EventSkip:
+		if e.Message == "" && !t.verbose {
+			return
+		}
+		mark, color, msg = "=", ansiDim, orDefault(e.Message, "nothing to do")
+	case run.EventDone:
+		mark, color, msg = "✓", ansiGreen, fmt.Sprintf("done in %s", e.Duration.Round(time.Millisecond))
+		if e.Message != "" {
+			msg = e.Message + "; " + msg
+		}
+	case run.EventFail:
+		mark, color, msg = "✗", ansiRed, e.Error
+	case run.EventBlocked:
+		mark, color, msg = "✗", ansiRed, "blocked: "+e.Message
+	case run.EventWarn:
+		mark, color, msg = "!", ansiYellow, "warning: "+e.Message
+	default:
+		return
+	}
+	if !t.color {
+		color = ""
+	}
+	reset := ""
+	if color != "" {
+		reset = ansiReset
+	}
+	fmt.Fprintf(t.w, "%s%s %s/%s: %s%s\n", color, mark, e.Stage, e.Target, msg, reset)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// jsonSink writes one JSON event per line.
+type jsonSink struct{ enc *json.Encoder }
+
+func newJSONSink(w io.Writer) *jsonSink { return &jsonSink{enc: json.NewEncoder(w)} }
+
+func (j *jsonSink) Emit(e run.Event) { j.enc.Encode(e) }
+
+// status is kind's status bracket: Start prints what is being done; End
+// marks it done or failed; a deferred End(false) after End(true) is a no-op,
+// so an early return always leaves a failure mark.
+type status struct {
+	w     io.Writer
+	color bool
+	msg   string
+	open  bool
+}
+
+func newStatus(w io.Writer) *status { return &status{w: w, color: isTerminal(w)} }
+
+func (s *status) Start(format string, args ...any) {
+	s.msg, s.open = fmt.Sprintf(format, args...), true
+	fmt.Fprintf(s.w, " • %s ...\n", s.msg)
+}
+
+func (s *status) End(ok bool) {
+	if !s.open {
+		return
+	}
+	s.open = false
+	mark, color := "✓", ansiGreen
+	if !ok {
+		mark, color = "✗", ansiRed
+	}
+	if s.color {
+		fmt.Fprintf(s.w, "%s %s %s%s\n", color, mark, s.msg, ansiReset)
+		return
+	}
+	fmt.Fprintf(s.w, " %s %s\n", mark, s.msg)
+}

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/retry"
+	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/stage"
+	"github.com/tripod-dev/tripod/internal/state"
+)
+
+// runFlags are shared by the commands that act on a cluster.
+type runFlags struct {
+	file     string
+	stateDir string
+	output   string
+	verbose  bool
+}
+
+func addRunFlags(cmd *cobra.Command, f *runFlags) {
+	addInventoryFlag(cmd, &f.file)
+	addOutputFlag(cmd, &f.output)
+	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory (default .tripod/<cluster>/ beside the inventory)")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "report every step, also those with nothing to do")
+}
+
+// session is one command's loaded inventory, locked state directory and
+// stage environment.
+type session struct {
+	inv   *inventory.Loaded
+	dir   *state.Dir
+	env   *stage.Env
+	sink  run.Sink
+	out   io.Writer // human output (stderr when stdout carries JSON)
+	flags *runFlags
+}
+
+func openSession(ctx context.Context, s Streams, f *runFlags, command string, mustExist bool) (*session, error) {
+	if err := checkOutput(f.output); err != nil {
+		return nil, err
+	}
+	inv, err := loadInventory(f.file)
+	if err != nil {
+		return nil, reportLoadError(s, err)
+	}
+	printWarnings(s, inv.Warnings)
+	path := f.stateDir
+	if path == "" {
+		path = state.DefaultPath(inv.File, inv.Cluster.Name)
+	}
+	dir, err := state.Open(path, state.Options{Command: command, MustExist: mustExist})
+	if err != nil {
+		return nil, err
+	}
+	ss := &session{inv: inv, dir: dir, flags: f, out: s.Out}
+	if dir.Lock.Recovered != nil {
+		fmt.Fprintf(s.Err, "note: recovered the lock of %s (pid %d), which is no longer running\n", dir.Lock.Recovered.Command, dir.Lock.Recovered.PID)
+	}
+	if dir.Journal.TornTail {
+		fmt.Fprintln(s.Err, "note: the journal's last line was cut short by a crash; the call it announced was never sent")
+	}
+	if f.output == "json" {
+		ss.sink, ss.out = newJSONSink(s.Out), s.Err
+	} else {
+		ss.sink = &textSink{w: s.Out, color: isTerminal(s.Out), verbose: f.verbose}
+	}
+	ss.env = &stage.Env{
+		Inv:     inv,
+		State:   dir,
+		Timing:  retry.RealTime,
+		Retries: &retry.Counter{},
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	return ss, nil
+}
+
+func (ss *session) Close() error { return ss.dir.Close() }
+
+func (ss *session) runner(until string, dryRun bool) *run.Runner {
+	return &run.Runner{
+		Stages: stage.List(ss.env),
+		Until:  until,
+		DryRun: dryRun,
+		Sink:   ss.sink,
+		Pools:  stage.Pools,
+	}
+}

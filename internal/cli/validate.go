@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+)
+
+type validateFlags struct {
+	file   string
+	output string
+}
+
+func newValidateCommand(s Streams) *cobra.Command {
+	f := &validateFlags{}
+	cmd := &cobra.Command{
+		Use:   "validate -i FILE",
+		Short: "Check an inventory: every problem at once, with file, line and YAML path",
+		Long: `Load the inventory strictly, apply defaults and validate it. Every error is printed on
+stderr as FILE:LINE:COL: PATH: MESSAGE and the exit code is 1; warnings are printed but
+do not fail. Nothing remote is contacted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(f.output); err != nil {
+				return err
+			}
+			l, err := loadInventory(f.file)
+			if f.output == "json" {
+				return validateJSON(s, l, err)
+			}
+			if err != nil {
+				return reportLoadError(s, err)
+			}
+			printWarnings(s, l.Warnings)
+			fmt.Fprintf(s.Out, "%s is valid: %d hosts, %d control planes, %d workers\n",
+				f.file, len(l.Layout.Hosts), len(l.Layout.ControlPlanes()), len(l.Layout.Workers()))
+			return nil
+		},
+	}
+	addInventoryFlag(cmd, &f.file)
+	addOutputFlag(cmd, &f.output)
+	return cmd
+}
+
+func addInventoryFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVarP(p, "inventory", "i", "", "inventory file (required)")
+	cmd.MarkFlagRequired("inventory")
+}
+
+func loadInventory(file string) (*inventory.Loaded, error) {
+	if file == "" {
+		return nil, errors.New("no inventory: pass -i FILE")
+	}
+	return inventory.Load(file)
+}
+
+// reportLoadError prints every inventory problem on its own line and returns
+// an error Main does not print again.
+func reportLoadError(s Streams, err error) error {
+	var probs inventory.Problems
+	if !errors.As(err, &probs) {
+		return err
+	}
+	for _, p := range probs {
+		fmt.Fprintln(s.Err, p)
+	}
+	return &silentError{err: err}
+}
+
+func printWarnings(s Streams, ws []inventory.Problem) {
+	for _, w := range ws {
+		fmt.Fprintf(s.Err, "warning: %s\n", w)
+	}
+}
+
+func validateJSON(s Streams, l *inventory.Loaded, err error) error {
+	out := struct {
+		Valid    bool                `json:"valid"`
+		Errors   []inventory.Problem `json:"errors"`
+		Warnings []inventory.Problem `json:"warnings"`
+	}{Errors: []inventory.Problem{}, Warnings: []inventory.Problem{}}
+	var probs inventory.Problems
+	switch {
+	case err == nil:
+		out.Valid, out.Warnings = true, append(out.Warnings, l.Warnings...)
+	case errors.As(err, &probs):
+		out.Errors = probs
+	default:
+		return err
+	}
+	if e := json.NewEncoder(s.Out).Encode(out); e != nil {
+		return e
+	}
+	if err != nil {
+		return &silentError{err: err}
+	}
+	return nil
+}
