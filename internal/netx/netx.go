@@ -97,7 +97,9 @@ func (d *Dialer) resolve(ctx context.Context, address string) (string, error) {
 
 type connRefused struct{ addr string }
 
-func (c connRefused) Error() string   { return "connect: connection refused (simulated: nothing listens at " + c.addr + ")" }
+func (c connRefused) Error() string {
+	return "connect: connection refused (simulated: nothing listens at " + c.addr + ")"
+}
 func (c connRefused) Timeout() bool   { return false }
 func (c connRefused) Temporary() bool { return true }
 

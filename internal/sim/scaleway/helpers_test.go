@@ -3,6 +3,7 @@ package scaleway
 import (
 	"context"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -155,3 +156,12 @@ var (
 	fastRetry   = ptr(2 * time.Millisecond)
 	waitTimeout = ptr(60 * time.Second)
 )
+
+func uint64ID(t *testing.T, s string) uint64 {
+	t.Helper()
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
