@@ -1,0 +1,131 @@
+package retry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Transport retries HTTP requests where that is safe whatever the method:
+// a 429 (the server did not process it; Retry-After is honoured), and, for
+// idempotent methods only, 502/503/504, connection failures and attempts
+// cut by their own timeout. Non-idempotent requests that fail otherwise are
+// returned to the caller, who must observe before repeating them. The SDKs
+// (scaleway-sdk-go, Telmate) run on top of it unmodified.
+type Transport struct {
+	Base       http.RoundTripper
+	API        string
+	Counter    *Counter
+	Timing     Timing
+	PerAttempt time.Duration // unscaled; default 30s
+	Attempts   int           // default 6
+}
+
+var idempotent = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.MethodOptions: true, http.MethodPut: true, http.MethodDelete: true}
+
+// RoundTrip sends req, retrying as described on Transport.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	attempts := t.Attempts
+	if attempts <= 0 {
+		attempts = 6
+	}
+	per := t.PerAttempt
+	if per <= 0 {
+		per = 30 * time.Second
+	}
+	body, err := bufferBody(req)
+	if err != nil {
+		return nil, err
+	}
+	backoff := t.Timing.Interval(250 * time.Millisecond)
+	for attempt := 1; ; attempt++ {
+		resp, err := t.attempt(req, body, t.Timing.Attempt(per))
+		wait, retry := t.decide(req, resp, err)
+		if !retry || attempt >= attempts || req.Context().Err() != nil {
+			return resp, err
+		}
+		if resp != nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		if wait <= 0 {
+			wait = backoff/2 + rand.N(backoff/2+1)
+			backoff = min(backoff*2, t.Timing.Interval(10*time.Second))
+		}
+		t.Counter.Add(t.API)
+		timer := time.NewTimer(wait)
+		select {
+		case <-req.Context().Done():
+			timer.Stop()
+			return nil, req.Context().Err()
+		case <-timer.C:
+		}
+	}
+}
+
+func bufferBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("failed to read request body: %w", err)
+	}
+	return b, nil
+}
+
+// attempt sends one try with its own deadline. The response body stays
+// readable after attempt returns: the deadline is only released when the
+// caller closes it.
+func (t *Transport) attempt(req *http.Request, body []byte, timeout time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithTimeoutCause(req.Context(), timeout, errAttemptTimeout)
+	r := req.Clone(ctx)
+	if body != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+	}
+	resp, err := t.Base.RoundTrip(r)
+	if err != nil {
+		cancel()
+		if errors.Is(context.Cause(ctx), errAttemptTimeout) && req.Context().Err() == nil {
+			return nil, fmt.Errorf("%s %s: %w after %s", req.Method, req.URL.Path, errAttemptTimeout, timeout)
+		}
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+func (t *Transport) decide(req *http.Request, resp *http.Response, err error) (time.Duration, bool) {
+	if err != nil {
+		return 0, idempotent[req.Method] && Default(err).Class == Transient
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		if s, e := strconv.Atoi(resp.Header.Get("Retry-After")); e == nil && s >= 0 {
+			return time.Duration(s) * time.Second, true
+		}
+		return 0, true
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return 0, idempotent[req.Method]
+	}
+	return 0, false
+}
