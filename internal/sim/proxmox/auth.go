@@ -119,7 +119,7 @@ func (c *Cluster) authenticate(n *node, r *http.Request) (identity, *apiError) {
 		ticket = authValue(r.Header.Get("Authorization"), "PVEAuthCookie")
 	}
 	if ticket != "" {
-		if t, err := url.QueryUnescape(ticket); err == nil {
+		if t, err := url.PathUnescape(ticket); err == nil {
 			ticket = t
 		}
 		user, ok := checkTicket(n.db.AuthKey, ticket, "PVE", "", now, ticketMaxAge)
