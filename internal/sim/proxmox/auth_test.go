@@ -38,7 +38,9 @@ func TestCSRFRequiredForWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var login struct{ Data struct{ Ticket, CSRFPreventionToken string } }
+	var login struct {
+		Data struct{ Ticket, CSRFPreventionToken string }
+	}
 	decodeBody(t, resp, &login)
 	if !strings.HasPrefix(login.Data.Ticket, "PVE:root@pam:") || !strings.Contains(login.Data.Ticket, "::") {
 		t.Fatalf("ticket %q is not in PVE's format", login.Data.Ticket)

@@ -106,7 +106,9 @@ func colonFP(der []byte) string {
 	return strings.Join(parts, ":")
 }
 
-func (w *world) apiURL(host string) string { return "https://" + w.hosts[host].PublicIP + ":8006/api2/json" }
+func (w *world) apiURL(host string) string {
+	return "https://" + w.hosts[host].PublicIP + ":8006/api2/json"
+}
 
 // client is a Telmate client logged in as root@pam on host.
 func (w *world) client(host string) *pxapi.Client {
