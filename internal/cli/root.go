@@ -91,6 +91,7 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newUpCommand(s),
 		newStatusCommand(s),
 		newDownCommand(s),
+		newSimCommand(s),
 	)
 	return root
 }

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/sim"
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
+	"github.com/tripod-dev/tripod/internal/state"
+)
+
+// simFlags configure a simulated world, served or in-process.
+type simFlags struct {
+	profile   string
+	timeScale float64
+	seed      int64
+	faults    string
+	preload   string
+}
+
+func addSimFlags(cmd *cobra.Command, f *simFlags, prefix string) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.profile, prefix+"profile", "realistic", "latency profile: instant or realistic")
+	fl.Float64Var(&f.timeScale, prefix+"time-scale", 0.0005, "multiplies every simulated duration (0.0005 turns a 12-minute install into 0.36 s)")
+	fl.Int64Var(&f.seed, prefix+"seed", 1, "seed for jitter and faults: same seed, same timeline")
+	fl.StringVar(&f.faults, prefix+"faults", "", `faults, e.g. "5xx=0.05;429=0.02;talos.unavailable=0.05;install-fail=lab-pve-2;dark=DC3"`)
+	fl.StringVar(&f.preload, prefix+"preload", "", "YAML file of pre-existing servers, stock and VMs")
+}
+
+func (f *simFlags) options(dataDir string) (sim.Options, error) {
+	p, err := simcore.ProfileByName(f.profile)
+	if err != nil {
+		return sim.Options{}, err
+	}
+	opts := sim.Options{Profile: p, TimeScale: f.timeScale, Seed: f.seed, Faults: f.faults, DataDir: dataDir,
+		SchematicIDs: []string{inventory.DefaultSchematic}}
+	if f.preload != "" {
+		if opts.Preload, err = sim.LoadPreload(f.preload); err != nil {
+			return sim.Options{}, err
+		}
+	}
+	return opts, nil
+}
+
+type simServeFlags struct {
+	simFlags
+	envFile string
+	dataDir string
+}
+
+func newSimCommand(s Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "The simulated Scaleway, Proxmox VE, Talos and Kubernetes world, for rehearsals and tests",
+	}
+	f := &simServeFlags{}
+	serve := &cobra.Command{
+		Use:   "serve --env-file PATH",
+		Short: "Serve a simulated world until interrupted",
+		Long: `Serve simulated Scaleway (Dedibox, Elastic Metal), Proxmox VE, Image Factory, Talos and
+Kubernetes APIs on loopback, speaking their real wire protocols. Once ready, PATH gets
+KEY=VALUE lines (SCW_API_URL, SCW_ACCESS_KEY, SCW_SECRET_KEY, SCW_DEFAULT_PROJECT_ID,
+SCW_DEFAULT_ORGANIZATION_ID, SCW_DEFAULT_ZONE, SCW_DEFAULT_REGION, TRIPOD_SIM): with them
+in its environment, every tripod command runs against this world. The admin endpoint
+(TRIPOD_SIM) serves /state, /requests, /netmap and /faults (POST to change faults).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir := f.dataDir
+			if dir == "" {
+				tmp, err := os.MkdirTemp("", "tripod-sim-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				dir = tmp
+			}
+			opts, err := f.options(dir)
+			if err != nil {
+				return err
+			}
+			w, resumed, err := sim.Resume(opts)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			if err := state.WriteFileAtomic(f.envFile, []byte(w.EnvFile()), 0o600); err != nil {
+				return err
+			}
+			how := "new world"
+			if resumed {
+				how = "resumed world from " + filepath.Join(dir, sim.WorldFile)
+			}
+			fmt.Fprintf(s.Err, "simulator ready (%s, profile %s, time scale %g, seed %d): admin %s, environment in %s\n",
+				how, opts.Profile.Name, opts.TimeScale, opts.Seed, w.AdminURL(), f.envFile)
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sig)
+			select {
+			case <-sig:
+			case <-cmd.Context().Done():
+			}
+			if f.dataDir != "" {
+				return w.Save()
+			}
+			return nil
+		},
+	}
+	addSimFlags(serve, &f.simFlags, "")
+	serve.Flags().StringVar(&f.envFile, "env-file", "", "write the environment for tripod and the Scaleway SDK here (required)")
+	serve.MarkFlagRequired("env-file")
+	serve.Flags().StringVar(&f.dataDir, "data-dir", "", "keep etcd data and save the world here on exit, and resume it on start (default: a temporary directory)")
+	cmd.AddCommand(serve)
+	return cmd
+}
