@@ -21,6 +21,8 @@ type runFlags struct {
 	stateDir string
 	output   string
 	verbose  bool
+	sim      bool
+	simFlags simFlags
 }
 
 func addRunFlags(cmd *cobra.Command, f *runFlags) {
@@ -28,17 +30,20 @@ func addRunFlags(cmd *cobra.Command, f *runFlags) {
 	addOutputFlag(cmd, &f.output)
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory (default .tripod/<cluster>/ beside the inventory)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "report every step, also those with nothing to do")
+	cmd.Flags().BoolVar(&f.sim, "sim", false, "run against an in-process simulator whose world lives in the state directory (sim/) and continues from one command to the next")
+	addSimFlags(cmd, &f.simFlags, "sim-")
 }
 
 // session is one command's loaded inventory, locked state directory and
 // stage environment.
 type session struct {
-	inv   *inventory.Loaded
-	dir   *state.Dir
-	env   *stage.Env
-	sink  run.Sink
-	out   io.Writer // human output (stderr when stdout carries JSON)
-	flags *runFlags
+	inv    *inventory.Loaded
+	dir    *state.Dir
+	env    *stage.Env
+	remote *remote
+	sink   run.Sink
+	out    io.Writer // human output (stderr when stdout carries JSON)
+	flags  *runFlags
 }
 
 func openSession(ctx context.Context, s Streams, f *runFlags, command string, mustExist bool) (*session, error) {
@@ -58,7 +63,12 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	if err != nil {
 		return nil, err
 	}
-	ss := &session{inv: inv, dir: dir, flags: f, out: s.Out}
+	rem, err := connect(ctx, f.sim, &f.simFlags, dir.Path)
+	if err != nil {
+		dir.Close()
+		return nil, err
+	}
+	ss := &session{inv: inv, dir: dir, flags: f, out: s.Out, remote: rem}
 	if dir.Lock.Recovered != nil {
 		fmt.Fprintf(s.Err, "note: recovered the lock of %s (pid %d), which is no longer running\n", dir.Lock.Recovered.Command, dir.Lock.Recovered.PID)
 	}
@@ -71,16 +81,26 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		ss.sink = &textSink{w: s.Out, color: isTerminal(s.Out), verbose: f.verbose}
 	}
 	ss.env = &stage.Env{
-		Inv:     inv,
-		State:   dir,
-		Timing:  retry.RealTime,
-		Retries: &retry.Counter{},
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Inv:      inv,
+		State:    dir,
+		Timing:   rem.timing,
+		Retries:  &retry.Counter{},
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Dialer:   rem.dialer,
+		Scaleway: rem.profile,
 	}
 	return ss, nil
 }
 
-func (ss *session) Close() error { return ss.dir.Close() }
+// Close saves an in-process simulated world and releases the state
+// directory.
+func (ss *session) Close() error {
+	err := ss.remote.close()
+	if derr := ss.dir.Close(); err == nil {
+		err = derr
+	}
+	return err
+}
 
 func (ss *session) runner(until string, dryRun bool) *run.Runner {
 	return &run.Runner{

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+
+	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/state"
 )
@@ -17,6 +21,13 @@ type Env struct {
 	Timing  retry.Timing
 	Retries *retry.Counter
 	Log     *slog.Logger
+	// Dialer is the one dialer: every client's connections go through it.
+	Dialer *netx.Dialer
+	// Scaleway is the credentials profile (the active scw profile merged
+	// with SCW_* variables, or the simulator's).
+	Scaleway *scw.Profile
+
+	clients sync.Map // name -> *cachedClient
 }
 
 // Cluster is the inventory's cluster.
@@ -24,6 +35,24 @@ func (e *Env) Cluster() *inventory.Cluster { return e.Inv.Cluster }
 
 // Layout is the inventory's deterministic plan.
 func (e *Env) Layout() *inventory.Layout { return e.Inv.Layout }
+
+type cachedClient struct {
+	once sync.Once
+	v    any
+	err  error
+}
+
+// cached builds a client once per run and name, for every step to share.
+func cached[T any](e *Env, name string, build func() (T, error)) (T, error) {
+	c, _ := e.clients.LoadOrStore(name, &cachedClient{})
+	cc := c.(*cachedClient)
+	cc.once.Do(func() { cc.v, cc.err = build() })
+	if cc.err != nil {
+		var zero T
+		return zero, cc.err
+	}
+	return cc.v.(T), nil
+}
 
 // errNotImplemented marks a stage whose remote work is not built yet: the
 // run says so instead of pretending.

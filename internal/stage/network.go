@@ -10,8 +10,14 @@ type network struct{ env *Env }
 
 func (s *network) Name() string { return Network }
 
+// Run builds the Scaleway private network (network_private.go) or one
+// host's VM bridge on it (network_bridge.go).
 func (s *network) Run(ctx context.Context, st *run.Step) error {
-	return notImplemented(Network)
+	if st.Key.Target == privateNetworkTarget {
+		return s.privateNetwork(ctx, st)
+	}
+	h, _ := s.env.Layout().Host(st.Key.Target)
+	return s.bridge(ctx, st, h)
 }
 
 // privateNetworkTarget is the Scaleway side: the RPNv2 group and VLAN (or the

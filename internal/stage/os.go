@@ -7,6 +7,9 @@ import (
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
+// osInstall installs Proxmox VE on each server through Scaleway's install
+// API (os_install.go), then prepares the Proxmox API for the stages after it:
+// the certificate fingerprint pinned, an API token created (os_proxmox.go).
 type osInstall struct{ env *Env }
 
 func (s *osInstall) Name() string { return OS }
@@ -16,5 +19,9 @@ func (s *osInstall) Targets() []run.Target {
 }
 
 func (s *osInstall) Run(ctx context.Context, st *run.Step) error {
-	return notImplemented(OS)
+	h, _ := s.env.Layout().Host(st.Key.Target)
+	if err := s.install(ctx, st, h); err != nil {
+		return err
+	}
+	return s.env.prepareProxmox(ctx, st, h)
 }
