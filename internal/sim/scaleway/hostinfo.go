@@ -20,6 +20,9 @@ func (s *Sim) dHostInfo(d *dServer) simcore.HostInfo {
 		PublicIP: d.IPv4, RootPassword: pw, SSHKeys: slices.Clone(in.SSHKeys), SSHEnabled: true,
 		Threads: int(o.Threads), MemoryBytes: int64(o.MemGB * giga), InstalledAt: s.dInstalledAt(d),
 	}
+	if in.StartedAt.Equal(epoch) {
+		h.InstalledAt = d.CreatedAt // preloaded: installed before the world began
+	}
 	for _, dev := range diskDevices("nvme", o.Disks) {
 		h.Disks = append(h.Disks, simcore.Disk{Device: dev, Bytes: int64(o.DiskBytes), Type: "nvme"})
 	}
@@ -40,6 +43,9 @@ func (s *Sim) emHostInfo(e *emServer) simcore.HostInfo {
 	}
 	if h.Hostname == "" {
 		h.Hostname = e.Name
+	}
+	if in.RequestedAt.Equal(epoch) {
+		h.InstalledAt = e.CreatedAt // preloaded: installed before the world began
 	}
 	kind := map[string]string{"NVMe": "nvme", "SSD": "ssd", "HDD": "hdd", "MMC": "ssd"}[o.DiskType]
 	for _, dev := range diskDevices(o.DiskType, o.Disks) {
