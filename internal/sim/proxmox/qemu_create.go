@@ -130,7 +130,7 @@ func (c *Cluster) normalizeNet(v *vm, key, val string) (string, *apiError) {
 // planDrive turns "STORAGE:SIZE" into the volume that will be allocated and
 // checks referenced volumes: ISOs must exist on this node.
 func (c *Cluster) planDrive(n *node, v *vm, key, val string) (string, *apiError) {
-	vol, opts := propString(val)
+	vol, _ := propString(val)
 	rest := strings.TrimPrefix(val, vol)
 	switch {
 	case vol == "none" || vol == "cdrom":
@@ -162,27 +162,28 @@ func (c *Cluster) planDrive(n *node, v *vm, key, val string) (string, *apiError)
 			size = 4 << 20
 		}
 		size = max(size, 1<<20)
-		return s.ID + ":" + nextDiskName(v, s.ID) + stripSize(rest) + ",size=" + formatSize(size), nil
+		// qemu-server drops format= once the volume is allocated.
+		return s.ID + ":" + nextDiskName(v, s.ID) + stripOpt(stripSize(rest), "format") + ",size=" + formatSize(size), nil
 	case strings.Contains(vol, ":iso/"):
 		sid, _, _ := strings.Cut(vol, ":")
 		if _, aerr := nodeStorageCfg(n, sid); aerr != nil {
 			return "", aerr
 		}
-		if n.Content[sid][vol] == nil {
+		iso := n.Content[sid][vol]
+		if iso == nil {
 			return "", errf("volume '%s' does not exist", vol)
 		}
-		if opts["media"] == "" {
-			return val + ",media=cdrom", nil
-		}
-		return val, nil
+		// qemu-server records the image's size on the drive (Telmate relies on it).
+		return vol + ",media=cdrom" + stripSize(stripOpt(rest, "media")) + ",size=" + formatSize(iso.Size), nil
 	}
 	return val, nil
 }
 
-func stripSize(rest string) string {
+// stripOpt drops option key from ",k=v,..." text.
+func stripOpt(rest, key string) string {
 	var keep []string
 	for _, p := range strings.Split(strings.TrimPrefix(rest, ","), ",") {
-		if p != "" && !strings.HasPrefix(p, "size=") {
+		if p != "" && !strings.HasPrefix(p, key+"=") {
 			keep = append(keep, p)
 		}
 	}
@@ -191,6 +192,9 @@ func stripSize(rest string) string {
 	}
 	return "," + strings.Join(keep, ",")
 }
+
+func stripSize(rest string) string { return stripOpt(rest, "size") }
+
 
 // nextDiskName is find_free_diskname: vm-ID-disk-N, first N unused on sid.
 func nextDiskName(v *vm, sid string) string {
