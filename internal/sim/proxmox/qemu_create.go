@@ -195,7 +195,6 @@ func stripOpt(rest, key string) string {
 
 func stripSize(rest string) string { return stripOpt(rest, "size") }
 
-
 // nextDiskName is find_free_diskname: vm-ID-disk-N, first N unused on sid.
 func nextDiskName(v *vm, sid string) string {
 	used := map[string]bool{}
