@@ -202,7 +202,7 @@ func (c *Cluster) listMons(q *call) (any, error) {
 	out := []map[string]any{}
 	for rank, id := range sortedKeys(cc.Mons) {
 		m := cc.Mons[id]
-		e := map[string]any{"name": id, "host": m.Node, "addr": m.Addr + ":6789/0", "rank": rank, "service": 1, "direxists": "1",
+		e := map[string]any{"name": id, "host": m.Node, "addr": m.Addr + ":6789/0", "rank": rank, "service": 1, "direxists": 1,
 			"state": "stopped", "ceph_version": cephVersion(cc.Release), "ceph_version_short": shortVersion(cc.Release)}
 		if c.daemonUp(q.node.db, m) && quorum {
 			e["state"], e["quorum"] = "running", 1
@@ -227,7 +227,7 @@ func (c *Cluster) listMgrs(q *call) (any, error) {
 		} else if c.daemonUp(q.node.db, m) {
 			state = "standby"
 		}
-		out = append(out, map[string]any{"name": id, "host": m.Node, "addr": m.Addr, "state": state, "direxists": "1", "service": 1})
+		out = append(out, map[string]any{"name": id, "host": m.Node, "addr": m.Addr, "state": state, "direxists": 1, "service": 1})
 	}
 	return out, nil
 }

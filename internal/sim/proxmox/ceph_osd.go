@@ -140,7 +140,7 @@ func (c *Cluster) diskList(q *call) (any, error) {
 	out := []map[string]any{}
 	for i, d := range n.Info.Disks {
 		e := map[string]any{"devpath": d.Device, "size": d.Bytes, "type": d.Type, "gpt": 1, "mounted": 0,
-			"osdid": -1, "osdid-list": nil, "health": "PASSED", "model": "SIMULATED " + strings.ToUpper(d.Type),
+			"osdid": -1, "osdid-list": []int{}, "health": "PASSED", "model": "SIMULATED " + strings.ToUpper(d.Type),
 			"serial": strings.ToUpper(hexID(n.label(), d.Device)[:12]), "wwn": "unknown", "rpm": 0, "vendor": "unknown"}
 		if i == 0 {
 			e["used"], e["mounted"] = "partitions", 1

@@ -41,7 +41,7 @@ func (c *Cluster) cephStatus(db *confDB) map[string]any {
 		"quorum":          orEmpty(quorum),
 		"quorum_names":    orEmptyS(quorumNames),
 		"quorum_age":      int64(now.Sub(cc.LastChange).Seconds()),
-		"monmap":          c.monmap(cc, mons),
+		"monmap":          c.monmap(cc, mons, orEmpty(quorum)),
 		"osdmap":          c.osdmap(db, h),
 		"pgmap":           c.pgmap(db, h),
 		"fsmap":           map[string]any{"epoch": 1, "by_rank": []any{}, "up:standby": 0},
@@ -51,7 +51,7 @@ func (c *Cluster) cephStatus(db *confDB) map[string]any {
 	}
 }
 
-func (c *Cluster) monmap(cc *cephCluster, mons []any) map[string]any {
+func (c *Cluster) monmap(cc *cephCluster, mons []any, quorum []int) map[string]any {
 	release := cc.Release
 	if release == "" {
 		release = "squid"
@@ -64,7 +64,7 @@ func (c *Cluster) monmap(cc *cephCluster, mons []any) map[string]any {
 		"created": cc.Created.UTC().Format(cephTime), "min_mon_release": map[string]int{"reef": 18, "squid": 19}[release],
 		"min_mon_release_name": release, "election_strategy": 1, "disallowed_leaders: ": "", "stretch_mode": false,
 		"tiebreaker_mon": "", "removed_ranks: ": "", "features": map[string]any{"persistent": persistent, "optional": []any{}},
-		"mons": mons}
+		"mons": mons, "quorum": quorum}
 }
 
 func (c *Cluster) osdmap(db *confDB, h cephHealthReport) map[string]any {
