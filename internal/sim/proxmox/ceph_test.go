@@ -88,6 +88,9 @@ func TestCephHealthFollowsDatacenters(t *testing.T) {
 	if _, err := a.GetItemConfigMapStringInterface(context.Background(), "/cluster/ceph/status", "ceph", "status"); apiErr(err) == nil || apiErr(err).Message != "got timeout" {
 		t.Fatalf("ceph status without monitor quorum = %v", err)
 	}
+	if _, err := post(a, "/nodes/pve1/ceph/pool", map[string]any{"name": "more"}); apiErr(err) == nil || apiErr(err).Message != "cluster not ready - no quorum?" {
+		t.Fatalf("pool without quorum = %v", err)
+	}
 }
 
 // Health is HEALTH_OK only once PGs have settled after the last change.

@@ -113,9 +113,10 @@ func (c *Cluster) AddHost(h simcore.HostInfo) error {
 }
 
 // RemoveHost makes a server's node disappear (reinstalled or deleted): its
-// listeners close; a cluster keeps listing it as an offline member.
+// listeners close, its running guests stop (OnVMStopped fires), and a
+// cluster keeps listing it as an offline member.
 func (c *Cluster) RemoveHost(serverID string) {
-	c.mu.Lock()
+	unlock := c.lockSettled()
 	var gone *node
 	for name, n := range c.nodes {
 		if n.Info.ServerID == serverID {
@@ -123,7 +124,12 @@ func (c *Cluster) RemoveHost(serverID string) {
 			delete(c.nodes, name)
 		}
 	}
-	c.mu.Unlock()
+	if gone != nil {
+		for _, v := range gone.runningVMs() { // the guests die with the host
+			c.stopVM(v)
+		}
+	}
+	unlock()
 	if gone != nil {
 		c.stopNode(gone)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
@@ -37,6 +38,7 @@ func cmdPveceph(ctx context.Context, sh *shell, args []string, out, errw io.Writ
 		return sh.record("pveceph install", true, 255)
 	}
 	var already bool
+	var wait time.Duration // an install already running elsewhere: apt waits for its lock
 	status := sh.withNode(func(n *node) int {
 		if n.Ceph != nil {
 			if n.Ceph.Release != release {
@@ -44,11 +46,17 @@ func cmdPveceph(ctx context.Context, sh *shell, args []string, out, errw io.Writ
 				return 255
 			}
 			already = true
+			wait = n.Ceph.Start.Add(sh.c.env.Delay(simcore.OpCephInstall, sh.host)).Sub(sh.c.env.Now())
 			return 0
 		}
 		n.Ceph = &cephInstall{Start: sh.c.env.Now(), Release: release, Repo: repo}
 		return 0
 	})
+	if wait > 0 {
+		if err := sleepCtx(ctx, wait); err != nil {
+			return sh.record("pveceph install", true, 130)
+		}
+	}
 	if status != 0 {
 		return sh.record("pveceph install", true, status)
 	}

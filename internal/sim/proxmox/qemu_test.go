@@ -139,10 +139,15 @@ func TestVMStartFault(t *testing.T) {
 	w.mustTask(c, "/nodes/pve1/qemu/120/status/stop", nil)
 	w.mustTask(c, "/nodes/pve1/qemu/120/status/start", nil)
 	w.mustTask(c, "/nodes/pve1/qemu/120/status/stop", nil)
+	w.mustTask(c, "/nodes/pve1/qemu/120/status/start", nil)
+	w.sim.RemoveHost("srv-pve1") // reinstalled: the guest dies with it
 	hooks.mu.Lock()
 	defer hooks.mu.Unlock()
-	if len(hooks.started) != 2 || len(hooks.stopped) != 2 || hooks.stopped[0] != "pve1/10.0.0.5/24" {
+	if len(hooks.started) != 3 || len(hooks.stopped) != 3 || hooks.stopped[0] != "pve1/10.0.0.5/24" {
 		t.Fatalf("hooks: started %v stopped %v", hooks.started, hooks.stopped)
+	}
+	if _, ok := w.env.Net.Lookup("198.51.100.11:8006"); ok {
+		t.Fatal("a removed host still listens")
 	}
 }
 
