@@ -13,34 +13,14 @@ import (
 // the latency model (env.RTT), 100% loss when the target is dark or not
 // reachable from this host's networks. It does not wait out the intervals.
 func cmdPing(_ context.Context, sh *shell, args []string, out, errw io.Writer) int {
-	count, quiet, target := 4, false, ""
-	for i := 1; i < len(args); i++ {
-		switch a := args[i]; a {
-		case "-c", "-W", "-i", "-w", "-s", "-I":
-			if i+1 >= len(args) {
-				fmt.Fprintf(errw, "ping: option requires an argument -- '%s'\n", a[1:])
-				return sh.record("ping", false, 2)
-			}
-			if a == "-c" {
-				n, err := strconv.Atoi(args[i+1])
-				if err != nil || n < 1 {
-					fmt.Fprintf(errw, "ping: invalid argument: '%s'\n", args[i+1])
-					return sh.record("ping", false, 1)
-				}
-				count = n
-			}
-			i++
-		case "-q":
-			quiet = true
-		case "-n", "-4":
-		default:
-			target = a
-		}
+	count, quiet, target, status := parsePing(args, errw)
+	if status != 0 {
+		return sh.record("ping", false, status)
 	}
 	var ip string
 	var rtt time.Duration
 	var reachable bool
-	status := sh.withNode(func(n *node) int {
+	status = sh.withNode(func(n *node) int {
 		var ok bool
 		ip, rtt, reachable, ok = sh.c.pingPath(n, target)
 		if !ok {
@@ -68,6 +48,40 @@ func cmdPing(_ context.Context, sh *shell, args []string, out, errw io.Writer) i
 	fmt.Fprintf(out, "%d packets transmitted, %d received, 0%% packet loss, time %dms\n", count, count, elapsed)
 	fmt.Fprintf(out, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", ms*0.95, ms, ms*1.07, ms*0.03)
 	return sh.record("ping", false, 0)
+}
+
+// parsePing reads the options; without -c it stops after 4 (the simulated
+// ping never runs forever).
+func parsePing(args []string, errw io.Writer) (count int, quiet bool, target string, status int) {
+	count = 4
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; a {
+		case "-c", "-W", "-i", "-w", "-s", "-I":
+			if i+1 >= len(args) {
+				fmt.Fprintf(errw, "ping: option requires an argument -- '%s'\n", a[1:])
+				return 0, false, "", 2
+			}
+			if a == "-c" {
+				n, err := strconv.Atoi(args[i+1])
+				if err != nil || n < 1 {
+					fmt.Fprintf(errw, "ping: invalid argument: '%s'\n", args[i+1])
+					return 0, false, "", 1
+				}
+				count = n
+			}
+			i++
+		case "-q":
+			quiet = true
+		case "-n", "-4":
+		default:
+			target = a
+		}
+	}
+	if target == "" {
+		fmt.Fprintln(errw, "ping: usage error: Destination address required")
+		return 0, false, "", 1
+	}
+	return count, quiet, target, 0
 }
 
 // pingPath resolves a ping target (a node name, a public address, or an

@@ -32,13 +32,25 @@ func cmdPveceph(ctx context.Context, sh *shell, args []string, out, errw io.Writ
 	}
 	fmt.Fprintln(out, "update available package list")
 	if repo == "enterprise" {
-		fmt.Fprintf(errw, "E: Failed to fetch https://enterprise.proxmox.com/debian/ceph-%s/dists/bookworm/InRelease  401  Unauthorized [IP: 212.224.123.70 443]\n", release)
-		fmt.Fprintf(errw, "E: The repository 'https://enterprise.proxmox.com/debian/ceph-%s bookworm InRelease' is not signed.\n", release)
-		fmt.Fprintln(errw, "command 'apt-get -q update' failed: exit code 100")
-		return sh.record("pveceph install", true, 255)
+		return sh.record("pveceph install", true, enterpriseRefused(errw, release))
 	}
+	return sh.record("pveceph install", true, sh.install(ctx, release, repo, out, errw))
+}
+
+// enterpriseRefused is apt against the enterprise repository without a
+// subscription key: the default repository fails on a fresh host.
+func enterpriseRefused(errw io.Writer, release string) int {
+	fmt.Fprintf(errw, "E: Failed to fetch https://enterprise.proxmox.com/debian/ceph-%s/dists/bookworm/InRelease  401  Unauthorized [IP: 212.224.123.70 443]\n", release)
+	fmt.Fprintf(errw, "E: The repository 'https://enterprise.proxmox.com/debian/ceph-%s bookworm InRelease' is not signed.\n", release)
+	fmt.Fprintln(errw, "command 'apt-get -q update' failed: exit code 100")
+	return 255
+}
+
+// install records the install on the node and blocks for its duration (or
+// for the rest of one already running).
+func (sh *shell) install(ctx context.Context, release, repo string, out, errw io.Writer) int {
 	var already bool
-	var wait time.Duration // an install already running elsewhere: apt waits for its lock
+	var wait time.Duration // an install already running: apt waits for its lock
 	status := sh.withNode(func(n *node) int {
 		if n.Ceph != nil {
 			if n.Ceph.Release != release {
@@ -50,29 +62,29 @@ func cmdPveceph(ctx context.Context, sh *shell, args []string, out, errw io.Writ
 			return 0
 		}
 		n.Ceph = &cephInstall{Start: sh.c.env.Now(), Release: release, Repo: repo}
+		wait = sh.c.env.Delay(simcore.OpCephInstall, sh.host)
 		return 0
 	})
-	if wait > 0 {
-		if err := sleepCtx(ctx, wait); err != nil {
-			return sh.record("pveceph install", true, 130)
-		}
-	}
 	if status != 0 {
-		return sh.record("pveceph install", true, status)
+		return status
 	}
 	fmt.Fprintln(out, "start installation")
 	if already {
 		fmt.Fprintln(out, "ceph is already the newest version.\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.")
 	} else {
 		fmt.Fprintln(out, "The following NEW packages will be installed:\n  ceph ceph-base ceph-mds ceph-mgr ceph-mgr-modules-core ceph-mon ceph-osd ceph-volume")
-		if err := sh.c.env.Sleep(ctx, simcore.OpCephInstall, sh.host); err != nil {
+	}
+	if wait > 0 {
+		if err := sleepCtx(ctx, wait); err != nil {
 			fmt.Fprintln(errw, "interrupted")
-			return sh.record("pveceph install", true, 130)
+			return 130
 		}
+	}
+	if !already {
 		fmt.Fprintf(out, "Setting up ceph-mon (%s-pve1) ...\n", shortVersion(release))
 	}
 	fmt.Fprintf(out, "\ninstalled ceph %s successfully!\n", release)
-	return sh.record("pveceph install", true, 0)
+	return 0
 }
 
 // defaultCephRelease is what `pveceph install` picks without --version.

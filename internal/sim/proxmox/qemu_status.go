@@ -3,6 +3,7 @@ package proxmox
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // vmCurrent is GET .../status/current, with the runtime detail a running
@@ -26,12 +27,18 @@ func (c *Cluster) vmCurrent(q *call) (any, error) {
 	if v.Lock != "" {
 		out["lock"] = v.Lock
 	}
-	if v.Status != "running" {
-		return out, nil
+	if v.Status == "running" {
+		runtimeStatus(v, out, q.now.Sub(v.Started))
 	}
+	return out, nil
+}
+
+// runtimeStatus adds what QMP reports for a running guest.
+func runtimeStatus(v *vm, out map[string]any, uptime time.Duration) {
+	maxmem := int64(v.memoryMiB()) << 20
 	used := maxmem / 2
 	out["pid"] = 100000 + v.VMID
-	out["uptime"] = int64(q.now.Sub(v.Started).Seconds())
+	out["uptime"] = int64(uptime.Seconds())
 	out["mem"], out["cpu"], out["shares"] = used, 0.015, 1000
 	machine := v.Conf["machine"]
 	if machine == "" || machine == "pc" {
@@ -60,13 +67,12 @@ func (c *Cluster) vmCurrent(q *call) (any, error) {
 	if v.Conf["balloon"] != "0" {
 		out["balloon"], out["balloon_min"], out["freemem"] = maxmem, maxmem, maxmem-used
 		out["ballooninfo"] = map[string]any{"actual": maxmem, "max_mem": maxmem, "free_mem": maxmem - used,
-			"total_mem": maxmem - 64<<20, "last_update": q.now.Unix(), "major_page_faults": 0, "minor_page_faults": 0,
+			"total_mem": maxmem - 64<<20, "last_update": v.Started.Add(uptime).Unix(), "major_page_faults": 0, "minor_page_faults": 0,
 			"mem_swapped_in": 0, "mem_swapped_out": 0}
 	}
 	if strings.HasPrefix(v.Conf["vga"], "qxl") {
 		out["spice"] = 1
 	}
-	return out, nil
 }
 
 // imageVolumes lists VM disks on a storage, as storage content shows them:
