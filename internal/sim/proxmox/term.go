@@ -32,7 +32,10 @@ const termWait = 10 * time.Second // termproxy waits this long for its client
 
 func (c *Cluster) termRoutes() []route {
 	return []route{
-		{"POST /nodes/{node}/termproxy", true, privCheck("/nodes/{node}", "Sys.Console"), spec("cmd", "cmd-opts"), c.termproxy},
+		// Opening a shell changes nothing by itself (the commands run in it are
+		// counted, mutating or not, under simcore.APISSH), so a run that only
+		// observes through termproxy stays at zero mutations.
+		{"POST /nodes/{node}/termproxy", false, privCheck("/nodes/{node}", "Sys.Console"), spec("cmd", "cmd-opts"), c.termproxy},
 		{"GET /nodes/{node}/vncwebsocket", false, privCheck("/nodes/{node}", "Sys.Console"), spec("port!", "vncticket!"), c.vncwebsocket},
 	}
 }
