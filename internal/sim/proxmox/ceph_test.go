@@ -73,6 +73,23 @@ func TestCephHealthFollowsDatacenters(t *testing.T) {
 	if st, checks := health(t, a); st != "HEALTH_OK" {
 		t.Fatalf("three datacenters: %s %v", st, checks)
 	}
+	if p := getMap(t, a, "/nodes/pve2/ceph/pool/ceph-vm"); p["crush_rule"] != "replicated_dc" || p["size"] != 3.0 {
+		t.Fatalf("pool = %v", p)
+	}
+	active := 0
+	for _, m := range getList(t, a, "/nodes/pve1/ceph/mgr") {
+		if m["state"] == "active" {
+			active++
+		}
+	}
+	for _, s := range getList(t, a, "/nodes/pve3/storage") {
+		if s["storage"] == "ceph-vm" && (s["active"] != 1.0 || s["type"] != "rbd") {
+			t.Fatalf("ceph-vm storage on pve3 = %v", s)
+		}
+	}
+	if active != 1 {
+		t.Fatalf("%d active managers", active)
+	}
 	state := w.sim.State()
 	if state.Ceph.Health != "HEALTH_OK" || len(state.Ceph.OSDs) != 3 || len(state.Ceph.Datacenters) != 3 || state.Storages[0].ID != "ceph-vm" {
 		t.Fatalf("State().Ceph = %+v, storages %+v", state.Ceph, state.Storages)
