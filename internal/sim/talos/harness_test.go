@@ -1,0 +1,146 @@
+package talos
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/client"
+	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
+	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/siderolabs/talos/pkg/machinery/constants"
+	"google.golang.org/grpc"
+
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
+)
+
+const endpoint = "k8s.lab.internal:6443"
+
+// harness is one simulated world with a generated cluster's secrets, and
+// the real machinery clients pointed at it through the address map.
+type harness struct {
+	t     *testing.T
+	env   *simcore.Env
+	dir   string
+	ns    *Nodes
+	input *generate.Input
+	tc    *clientconfig.Config
+}
+
+func newHarness(t *testing.T, p simcore.Profile, scale float64, cpIPs []string) *harness {
+	t.Helper()
+	bundle, err := secrets.NewBundle(secrets.NewFixedClock(time.Now()), config.TalosVersionCurrent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := generate.NewInput("lab", "https://"+endpoint, constants.DefaultKubernetesVersion,
+		generate.WithSecretsBundle(bundle), generate.WithInstallDisk("/dev/sda"), generate.WithEndpointList(cpIPs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := in.Talosconfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, env: simcore.NewEnv(p, scale, 42), dir: t.TempDir(), input: in, tc: tc}
+	h.ns = h.newNodes()
+	return h
+}
+
+func (h *harness) newNodes() *Nodes {
+	ns := New(h.env, h.dir)
+	ns.EtcdTimeout = 3 * time.Second
+	ns.Tick = 5 * time.Millisecond
+	h.t.Cleanup(ns.Close)
+	return ns
+}
+
+func vm(id int, name, ip, placement string) simcore.VMInfo {
+	return simcore.VMInfo{VMID: id, Name: name, Node: "pve-" + placement, Placement: placement, Cores: 4,
+		MemoryMiB: 8192, DiskBytes: 100 << 30, IPCIDR: ip + "/24", Gateway: "10.20.0.1", BootISO: "local:iso/talos-nocloud.iso"}
+}
+
+// dial maps a simulated address to its loopback listener, as the tool's one
+// dialer does, and refuses anything else.
+func (h *harness) dial(ctx context.Context, addr string) (net.Conn, error) {
+	lo, ok := h.env.Net.Lookup(addr)
+	if !ok {
+		return nil, fmt.Errorf("dial tcp %s: connect: connection refused", addr)
+	}
+	return (&net.Dialer{}).DialContext(ctx, "tcp", lo)
+}
+
+// insecure is talosctl's maintenance client: --insecure.
+func (h *harness) insecure(ip string) *client.Client {
+	h.t.Helper()
+	c, err := client.New(context.Background(), client.WithTLSConfig(&tls.Config{InsecureSkipVerify: true}),
+		client.WithEndpoints(ip), client.WithGRPCDialOptions(grpc.WithContextDialer(h.dial)))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// secure is the client a generated talosconfig gives.
+func (h *harness) secure(ip string) *client.Client {
+	h.t.Helper()
+	c, err := client.New(context.Background(), client.WithConfig(h.tc), client.WithEndpoints(ip),
+		client.WithGRPCDialOptions(grpc.WithContextDialer(h.dial)))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// config generates a node's machine config with the per-node patch: its
+// hostname, static address and zone label.
+func (h *harness) config(typ machine.Type, hostname, ip, zone string) []byte {
+	h.t.Helper()
+	cfg, err := h.input.Config(typ)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	patch := fmt.Sprintf(`machine:
+  nodeLabels:
+    topology.kubernetes.io/zone: %s
+---
+apiVersion: v1alpha1
+kind: HostnameConfig
+hostname: %s
+auto: off
+---
+apiVersion: v1alpha1
+kind: LinkConfig
+name: eth0
+addresses:
+  - address: %s/24
+`, zone, hostname, ip)
+	patches, err := configpatcher.LoadPatches([]string{patch})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out, err := configpatcher.Apply(configpatcher.WithConfig(cfg), patches)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, err := out.Bytes()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b
+}
+
+func ctxT(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
