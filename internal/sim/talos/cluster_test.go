@@ -54,6 +54,12 @@ func TestLabCluster(t *testing.T) {
 		{"bootstrap", testBootstrap},
 		{"member list", testMemberList},
 		{"nodes metadata", testNodesMetadata},
+		{"snapshot", testSnapshot},
+		{"kubernetes", testKubernetes},
+		{"quorum loss", testQuorumLoss},
+		{"reapply", testReapply},
+		{"unmodelled", testUnmodelled},
+		{"save and load", testSaveLoad},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.f(t, h) }) {

@@ -1,0 +1,358 @@
+package talos
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/client"
+	mtype "github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
+)
+
+// putKey writes a key through a control plane's etcd, as the API server
+// would store an object.
+func putKey(t *testing.T, h *harness, ip, key, value string) {
+	t.Helper()
+	n := h.ns.byIP(ip)
+	n.mu.Lock()
+	m := n.member
+	n.mu.Unlock()
+	ctx := ctxT(t, 10*time.Second)
+	if _, err := m.cli.Put(ctx, key, value); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getKey(t *testing.T, h *harness, ip, key string) string {
+	t.Helper()
+	n := h.ns.byIP(ip)
+	n.mu.Lock()
+	m := n.member
+	n.mu.Unlock()
+	if m == nil {
+		t.Fatalf("no etcd on %s", ip)
+	}
+	resp, err := m.cli.Get(ctxT(t, 10*time.Second), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Kvs) == 0 {
+		return ""
+	}
+	return string(resp.Kvs[0].Value)
+}
+
+func testSnapshot(t *testing.T, h *harness) {
+	putKey(t, h, "10.20.0.11", "/registry/drill", "before")
+	rc, err := h.secure("10.20.0.12").EtcdSnapshot(ctxT(t, 20*time.Second), &machine.EtcdSnapshotRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data)%512 != sha256.Size {
+		t.Fatalf("snapshot of %d bytes has no hash trailer", len(data))
+	}
+	db := data[:len(data)-sha256.Size]
+	if sum := sha256.Sum256(db); string(sum[:]) != string(data[len(db):]) {
+		t.Fatal("snapshot hash does not match")
+	}
+	kvs, err := latestKeys(t.TempDir()+"/snap.db", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, kv := range kvs {
+		found = found || (string(kv.Key) == "/registry/drill" && string(kv.Value) == "before")
+	}
+	if !found {
+		t.Fatalf("snapshot lacks the key written before it (%d keys)", len(kvs))
+	}
+}
+
+// kubeClient builds an HTTPS client from a kubeconfig, dialing through the
+// address map.
+func kubeClient(t *testing.T, h *harness, kubeconfig []byte) (*http.Client, string) {
+	t.Helper()
+	var kc struct {
+		Clusters []struct {
+			Cluster struct {
+				Server string `yaml:"server"`
+				CA     string `yaml:"certificate-authority-data"`
+			} `yaml:"cluster"`
+		} `yaml:"clusters"`
+		Users []struct {
+			User struct {
+				Cert string `yaml:"client-certificate-data"`
+				Key  string `yaml:"client-key-data"`
+			} `yaml:"user"`
+		} `yaml:"users"`
+		Current string `yaml:"current-context"`
+	}
+	if err := yaml.Unmarshal(kubeconfig, &kc); err != nil || len(kc.Clusters) != 1 || len(kc.Users) != 1 {
+		t.Fatalf("kubeconfig %q: %v", kubeconfig, err)
+	}
+	dec := func(s string) []byte {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cert, err := tls.X509KeyPair(dec(kc.Users[0].User.Cert), dec(kc.Users[0].User.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(dec(kc.Clusters[0].Cluster.CA))
+	tr := &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}},
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			return h.dial(ctx, addr)
+		},
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	if kc.Current != "admin@lab" {
+		t.Fatalf("current context %q", kc.Current)
+	}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}, kc.Clusters[0].Cluster.Server
+}
+
+func kubeGet(t *testing.T, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func testKubernetes(t *testing.T, h *harness) {
+	ctx := ctxT(t, 20*time.Second)
+	if _, err := h.secure("10.20.0.21").Kubeconfig(ctx); code(err) != codes.Unimplemented {
+		t.Fatalf("Kubeconfig on a worker: %v", err)
+	}
+	kubeconfig, err := h.secure("10.20.0.11").Kubeconfig(client.WithNodes(ctx, "10.20.0.12"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, server := kubeClient(t, h, kubeconfig)
+	if server != "https://"+endpoint {
+		t.Fatalf("server %q", server)
+	}
+	if code, body := kubeGet(t, c, server+"/readyz"); code != 200 || body != "ok" {
+		t.Fatalf("/readyz = %d %q", code, body)
+	}
+	if _, body := kubeGet(t, c, server+"/version"); !strings.Contains(body, `"gitVersion":"v1.36.3"`) {
+		t.Fatalf("/version = %s", body)
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name   string            `json:"name"`
+				Labels map[string]string `json:"labels"`
+			} `json:"metadata"`
+			Status struct {
+				Conditions []struct{ Type, Status string } `json:"conditions"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	err = await(ctx, "5 nodes Ready", func() bool {
+		_, body := kubeGet(t, c, server+"/api/v1/nodes")
+		if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Items) != 5 {
+			return false
+		}
+		for _, it := range list.Items {
+			for _, cond := range it.Status.Conditions {
+				if cond.Type == "Ready" && cond.Status != "True" {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := map[string]string{}
+	for _, it := range list.Items {
+		zones[it.Metadata.Name] = it.Metadata.Labels["topology.kubernetes.io/zone"]
+	}
+	for _, n := range lab {
+		if zones[n.name] != n.zone {
+			t.Fatalf("zones = %v", zones)
+		}
+	}
+}
+
+func testQuorumLoss(t *testing.T, h *harness) {
+	kubeconfig, err := h.secure("10.20.0.11").Kubeconfig(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, server := kubeClient(t, h, kubeconfig)
+	h.ns.PowerOff("10.20.0.12/24")
+	h.env.Faults.SetDark("nl-ams-1", true) // cp-3's datacenter
+	cp1 := h.secure("10.20.0.11")
+	start := time.Now()
+	_, err = cp1.EtcdMemberList(ctxT(t, 20*time.Second), &machine.EtcdMemberListRequest{})
+	if err == nil {
+		t.Fatal("member list answered without quorum")
+	}
+	if c := code(err); c != codes.DeadlineExceeded && c != codes.Unavailable && c != codes.Unknown {
+		t.Fatalf("member list without quorum: %v", err)
+	}
+	t.Logf("without quorum after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if code, _ := kubeGet(t, kc, server+"/readyz"); code != 500 {
+		t.Fatalf("/readyz without quorum = %d", code)
+	}
+	h.ns.PowerOn("10.20.0.12")
+	h.env.Faults.SetDark("nl-ams-1", false)
+	if err := h.ns.AwaitEtcdMembers(ctxT(t, 60*time.Second), 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp1.EtcdMemberList(ctxT(t, 10*time.Second), &machine.EtcdMemberListRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := kubeGet(t, kc, server+"/readyz"); code != 200 {
+		t.Fatalf("/readyz after recovery = %d", code)
+	}
+}
+
+func testReapply(t *testing.T, h *harness) {
+	cp2, ctx := h.secure("10.20.0.12"), ctxT(t, 30*time.Second)
+	cfg := h.config(mtype.TypeControlPlane, "cp-2", "10.20.0.12", "fr-par-2")
+	apply := func(data []byte, mode machine.ApplyConfigurationRequest_Mode, dry bool) *machine.ApplyConfiguration {
+		t.Helper()
+		resp, err := cp2.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: mode, DryRun: dry})
+		if err != nil {
+			t.Fatalf("apply %v: %v", mode, err)
+		}
+		return resp.Messages[0]
+	}
+	if m := apply(cfg, machine.ApplyConfigurationRequest_NO_REBOOT, false); m.Mode != machine.ApplyConfigurationRequest_NO_REBOOT {
+		t.Fatalf("same config again = %v", m)
+	}
+	if m := apply(cfg, machine.ApplyConfigurationRequest_AUTO, true); !strings.HasSuffix(m.ModeDetails, "Config diff:\n\nNo changes.") {
+		t.Fatalf("dry run of the same config = %q", m.ModeDetails)
+	}
+	relabelled := h.config(mtype.TypeControlPlane, "cp-2", "10.20.0.12", "fr-par-9")
+	m := apply(relabelled, machine.ApplyConfigurationRequest_AUTO, true)
+	if m.Mode != machine.ApplyConfigurationRequest_NO_REBOOT || !strings.Contains(m.ModeDetails, "+        topology.kubernetes.io/zone: fr-par-9") {
+		t.Fatalf("dry run of a label change = %v", m)
+	}
+	if got := h.ns.byIP("10.20.0.12").hostname(); got != "cp-2" {
+		t.Fatalf("a dry run changed the node: %s", got)
+	}
+	withEnv := []byte(strings.Replace(string(cfg), "\nmachine:\n", "\nmachine:\n    env:\n        HTTP_PROXY: http://proxy:3128\n", 1))
+	if _, err := cp2.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: withEnv, Mode: machine.ApplyConfigurationRequest_NO_REBOOT}); code(err) != codes.InvalidArgument ||
+		!strings.Contains(err.Error(), "this config change can't be applied in immediate mode") {
+		t.Fatalf("NO_REBOOT of a reboot-only change: %v", err)
+	}
+	if m := apply(withEnv, machine.ApplyConfigurationRequest_AUTO, false); m.Mode != machine.ApplyConfigurationRequest_REBOOT ||
+		!strings.HasPrefix(m.ModeDetails, "Applied configuration with a reboot: this config change") {
+		t.Fatalf("AUTO of a reboot-only change = %v", m)
+	}
+	if err := h.ns.AwaitMode(ctx, "10.20.0.12", ModeConfigured); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ns.AwaitEtcdMembers(ctxT(t, 60*time.Second), 3); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mustBytes(t, h.ns.byIP("10.20.0.12"))), "HTTP_PROXY") {
+		t.Fatal("the config applied with a reboot is not active after it")
+	}
+}
+
+func mustBytes(t *testing.T, n *node) []byte {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	b, err := n.cfg.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func testUnmodelled(t *testing.T, h *harness) {
+	c, ctx := h.secure("10.20.0.11"), ctxT(t, 10*time.Second)
+	before := len(h.env.Log.Errors())
+	if _, err := c.MachineClient.LoadAvg(ctx, &emptypb.Empty{}); code(err) != codes.Unimplemented {
+		t.Fatalf("LoadAvg: %v", err)
+	}
+	if _, err := c.TimeClient.Time(client.WithNode(ctx, "10.20.0.21"), &emptypb.Empty{}); code(err) != codes.Unimplemented {
+		t.Fatalf("Time through the proxy: %v", err)
+	}
+	var got []string
+	for _, e := range h.env.Log.Errors()[before:] {
+		if e.Kind == "unmodelled" && e.API == simcore.APITalos {
+			got = append(got, e.Detail)
+		}
+	}
+	if strings.Join(got, ",") != "/machine.MachineService/LoadAvg,/time.TimeService/Time" {
+		t.Fatalf("recorded unmodelled = %v", got)
+	}
+	if r := h.env.Log.Snapshot().APIs[simcore.APITalos].Routes["/machine.MachineService/LoadAvg"]; r == nil || r.Statuses["Unimplemented"] != 1 {
+		t.Fatalf("request log for LoadAvg = %+v", r)
+	}
+}
+
+// testSaveLoad saves the world, closes it, loads it into a new Nodes with
+// the same data directory and finds the etcd data and the cluster back.
+func testSaveLoad(t *testing.T, h *harness) {
+	putKey(t, h, "10.20.0.11", "/registry/persisted", "yes")
+	data, err := h.ns.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := h.ns.State()
+	h.ns.Close()
+	if len(h.env.Net.Entries()) != 0 {
+		t.Fatalf("listeners left after Close: %v", h.env.Net.Entries())
+	}
+	h.ns = h.newNodes()
+	if err := h.ns.Load(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ns.AwaitEtcdMembers(ctxT(t, 60*time.Second), 3); err != nil {
+		t.Fatal(err)
+	}
+	after := h.ns.State()
+	for i, n := range before.Nodes {
+		if a := after.Nodes[i]; a.Address != n.Address || a.Mode != n.Mode || a.ConfigSHA256 != n.ConfigSHA256 || a.Hostname != n.Hostname {
+			t.Fatalf("node %d: before %+v, after %+v", i, n, a)
+		}
+	}
+	for i, m := range before.EtcdMembers {
+		if after.EtcdMembers[i].ID != m.ID {
+			t.Fatalf("member %s has a new ID after load", m.Name)
+		}
+	}
+	if v := getKey(t, h, "10.20.0.13", "/registry/persisted"); v != "yes" {
+		t.Fatalf("key after load = %q", v)
+	}
+	resp, err := h.secure("10.20.0.21").EtcdMemberList(client.WithNode(ctxT(t, 10*time.Second), "10.20.0.11"), &machine.EtcdMemberListRequest{})
+	if err != nil || len(resp.Messages[0].Members) != 3 {
+		t.Fatalf("member list after load = %v, %v", resp, err)
+	}
+}
