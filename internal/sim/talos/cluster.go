@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/siderolabs/talos/pkg/machinery/version"
+
 	"github.com/tripod-dev/tripod/internal/sim/kube"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
@@ -30,12 +32,12 @@ func (c *cluster) close() {
 	}
 }
 
-// clusterFor returns the cluster of key, creating it, and starting its API
-// server once a control plane's config (which holds the Kubernetes CA key)
-// is known.
-func (ns *Nodes) clusterFor(f facts) *cluster {
+// clusterFor returns the cluster of key and its API server (nil until one
+// is up), creating the cluster, and starting the API server once a control
+// plane's config (which holds the Kubernetes CA key) is known.
+func (ns *Nodes) clusterFor(f facts) (*cluster, *kube.Cluster) {
 	if f.clusterKey == "" {
-		return nil
+		return nil, nil
 	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
@@ -58,7 +60,7 @@ func (ns *Nodes) clusterFor(f facts) *cluster {
 			}
 		}
 	}
-	return c
+	return c, c.kube
 }
 
 // members returns the nodes of a cluster with etcd running.
@@ -138,13 +140,13 @@ func (n *node) syncKube() {
 	if f.clusterKey == "" || f.hostname == "" {
 		return
 	}
-	c := n.ns.clusterFor(f)
-	if c == nil || c.kube == nil {
+	_, kc := n.ns.clusterFor(f)
+	if kc == nil {
 		return
 	}
-	c.kube.SetNode(kube.Node{
+	kc.SetNode(kube.Node{
 		Name: f.hostname, InternalIP: n.ip, ControlPlane: f.controlPlane(), Labels: f.labels,
-		CPUs: vm.Cores, MemoryBytes: int64(vm.MemoryMiB) << 20, OSImage: "Talos (v1.13.9)",
+		CPUs: vm.Cores, MemoryBytes: int64(vm.MemoryMiB) << 20, OSImage: "Talos (" + version.Tag + ")",
 		KubeletSince: since,
 	})
 }

@@ -317,6 +317,37 @@ func testUnmodelled(t *testing.T, h *harness) {
 	}
 }
 
+// testResetRejoin resets a control plane gracefully (it leaves etcd and,
+// as talosctl reset's default, powers off), then boots and configures it
+// again: it joins etcd anew.
+func testResetRejoin(t *testing.T, h *harness) {
+	ctx := ctxT(t, 60*time.Second)
+	if _, err := h.secure("10.20.0.13").MachineClient.Reset(ctx, &machine.ResetRequest{Graceful: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ns.AwaitMode(ctx, "10.20.0.13", ModeOff); err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	off := strings.Join(h.offByOS, ",")
+	h.mu.Unlock()
+	if off != "10.20.0.13/24" {
+		t.Fatalf("OnPowerOff calls = %q", off)
+	}
+	resp, err := h.secure("10.20.0.11").EtcdMemberList(ctx, &machine.EtcdMemberListRequest{})
+	if err != nil || len(resp.Messages[0].Members) != 2 {
+		t.Fatalf("members after cp-3 left = %v, %v", resp, err)
+	}
+	h.ns.PowerOn("10.20.0.13/24")
+	if err := h.ns.AwaitMode(ctx, "10.20.0.13", ModeMaintenance); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, h, "10.20.0.13", h.config(mtype.TypeControlPlane, "cp-3", "10.20.0.13", "nl-ams-1"))
+	if err := h.ns.AwaitEtcdMembers(ctx, 3); err != nil {
+		t.Fatalf("%v: %+v", err, h.ns.State().EtcdMembers)
+	}
+}
+
 // testSaveLoad saves the world, closes it, loads it into a new Nodes with
 // the same data directory and finds the etcd data and the cluster back.
 func testSaveLoad(t *testing.T, h *harness) {

@@ -35,6 +35,7 @@ func code(err error) codes.Code { return client.StatusCode(err) }
 // real machinery client only. One etcd cluster is shared by the subtests,
 // which run in order.
 func TestLabCluster(t *testing.T) {
+	noLeaks(t)
 	h := newHarness(t, simcore.Instant, 1, []string{"10.20.0.11", "10.20.0.12", "10.20.0.13"})
 	for i, n := range lab {
 		h.ns.Boot(vm(100+i, n.name, n.ip, n.zone))
@@ -59,11 +60,17 @@ func TestLabCluster(t *testing.T) {
 		{"quorum loss", testQuorumLoss},
 		{"reapply", testReapply},
 		{"unmodelled", testUnmodelled},
+		{"reset and rejoin", testResetRejoin},
 		{"save and load", testSaveLoad},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.f(t, h) }) {
 			t.FailNow()
+		}
+	}
+	for _, e := range h.env.Log.Errors() {
+		if e.Kind != "unmodelled" {
+			t.Logf("recorded: %s %s %s", e.API, e.Kind, e.Detail)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"net/url"
 	"os"
@@ -31,28 +32,47 @@ type memberInfo struct {
 func (mi *memberInfo) peerURL() string   { return "http://127.0.0.1:" + strconv.Itoa(mi.PeerPort) }
 func (mi *memberInfo) clientURL() string { return "http://127.0.0.1:" + strconv.Itoa(mi.ClientPort) }
 
-// newMemberInfo picks a data directory and two free loopback ports. Real
-// nodes use https://<ip>:2380 and :2379; the simulator reports those
-// addresses (see nodeURL) while etcd itself only ever binds 127.0.0.1.
-func newMemberInfo(name, dir string) (*memberInfo, error) {
-	peer, err := freePort()
+// newMemberInfo picks a data directory and two loopback ports. Real nodes
+// use https://<ip>:2380 and :2379; the simulator reports those addresses
+// (see urlMap) while etcd itself only ever binds 127.0.0.1.
+func newMemberInfo(name, dir, seed string, reserved map[int]bool) (*memberInfo, error) {
+	peer, err := freePort(seed+"/peer", reserved)
 	if err != nil {
 		return nil, err
 	}
-	client, err := freePort()
+	reserved[peer] = true
+	client, err := freePort(seed+"/client", reserved)
 	if err != nil {
 		return nil, err
 	}
 	return &memberInfo{Name: name, Dir: dir, PeerPort: peer, ClientPort: client}, nil
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("failed to find a free loopback port: %w", err)
+// Member ports come from below every common ephemeral range (Linux starts
+// at 32768, macOS and Windows at 49152): a member keeps its ports across
+// restarts, and while it is stopped no listener the simulator opens on
+// port 0 can be handed one of them.
+const portBase, portSpan = 20000, 12000
+
+// freePort picks a port that is free now and not reserved by another
+// member, starting from a point derived from seed so choices are stable.
+func freePort(seed string, reserved map[int]bool) (int, error) {
+	h := fnv.New32a()
+	h.Write([]byte(seed))
+	start := int(h.Sum32() % portSpan)
+	for i := range portSpan {
+		port := portBase + (start+i)%portSpan
+		if reserved[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port, nil
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("no free loopback port for etcd")
 }
 
 // hasData reports whether the data directory holds a member: the real

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,9 @@ type harness struct {
 	ns    *Nodes
 	input *generate.Input
 	tc    *clientconfig.Config
+
+	mu      sync.Mutex
+	offByOS []string // OnPowerOff calls
 }
 
 func newHarness(t *testing.T, p simcore.Profile, scale float64, cpIPs []string) *harness {
@@ -58,6 +62,11 @@ func (h *harness) newNodes() *Nodes {
 	ns := New(h.env, h.dir)
 	ns.EtcdTimeout = 3 * time.Second
 	ns.Tick = 5 * time.Millisecond
+	ns.OnPowerOff = func(ipCIDR string) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.offByOS = append(h.offByOS, ipCIDR)
+	}
 	h.t.Cleanup(ns.Close)
 	return ns
 }

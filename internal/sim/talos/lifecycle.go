@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
@@ -39,7 +40,7 @@ type etcdView struct {
 func (n *node) etcdView() etcdView {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	v := etcdView{f: n.f, busy: n.etcdBusy, left: n.etcdLeft}
+	v := etcdView{f: n.f, busy: n.etcdBusy > 0, left: n.etcdLeft}
 	v.up = n.mode == ModeConfigured || ((n.mode == ModeRebooting || n.mode == ModeResetting) && !n.down())
 	v.running = n.member != nil && n.member.running()
 	v.stale = n.member != nil && !v.running
@@ -100,16 +101,20 @@ func (n *node) syncEtcd() {
 // async runs an etcd operation with the node marked busy.
 func (n *node) async(f func(ctx context.Context)) {
 	n.mu.Lock()
-	n.etcdBusy = true
+	n.etcdBusy++
 	n.mu.Unlock()
-	n.ns.goAsync(func(ctx context.Context) {
+	if !n.ns.goAsync(func(ctx context.Context) {
 		defer func() {
 			n.mu.Lock()
-			n.etcdBusy = false
+			n.etcdBusy--
 			n.mu.Unlock()
 		}()
 		f(ctx)
-	})
+	}) {
+		n.mu.Lock()
+		n.etcdBusy--
+		n.mu.Unlock()
+	}
 }
 
 func (n *node) stopEtcd(hard bool) {
@@ -151,25 +156,57 @@ func (n *node) start(ctx context.Context, initialCluster, state, token string) (
 	return m, nil
 }
 
-// ensureInfo gives the node its member name, directory and ports.
+// ensureInfo gives the node its member name, directory and ports. Other
+// nodes are consulted without holding this node's lock.
 func (n *node) ensureInfo() error {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.etcd != nil {
+	have, hostname := n.etcd != nil, n.f.hostname
+	n.mu.Unlock()
+	if have {
 		return nil
 	}
-	dir := n.f.hostname
+	dir := hostname
 	for _, o := range n.ns.all() {
 		if o != n && o.etcdDirName() == dir {
-			dir = n.f.hostname + "-" + n.ip
+			dir = hostname + "-" + n.ip
 		}
 	}
-	mi, err := newMemberInfo(n.f.hostname, dir)
+	mi, err := newMemberInfo(hostname, dir, n.ns.dataDir+"/"+n.ip, n.ns.reservedPorts(n))
 	if err != nil {
 		return err
 	}
-	n.etcd = mi
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.etcd == nil {
+		n.etcd = mi
+	}
 	return nil
+}
+
+// reservedPorts are the loopback ports other members own, running or not:
+// a stopped member comes back on its ports, so nobody else may take them.
+func (ns *Nodes) reservedPorts(skip *node) map[int]bool {
+	out := map[int]bool{}
+	for _, o := range ns.all() {
+		if o == skip {
+			continue
+		}
+		o.mu.Lock()
+		for _, mi := range []*memberInfo{o.etcd, o.lastInfo()} {
+			if mi != nil {
+				out[mi.PeerPort], out[mi.ClientPort] = true, true
+			}
+		}
+		o.mu.Unlock()
+	}
+	return out
+}
+
+func (n *node) lastInfo() *memberInfo {
+	if n.lastMember == nil {
+		return nil
+	}
+	return n.lastMember.info
 }
 
 func (n *node) etcdDirName() string {
@@ -232,7 +269,7 @@ func (n *node) joinEtcd(ctx context.Context) {
 	n.mu.Lock()
 	f := n.f
 	n.mu.Unlock()
-	c := n.ns.clusterFor(f)
+	c, _ := n.ns.clusterFor(f)
 	c.joinMu.Lock()
 	defer c.joinMu.Unlock()
 	if n.ns.env.Sleep(ctx, simcore.OpEtcdJoin, n.key()) != nil || !n.etcdView().up || !n.ns.etcdHealthy(f.clusterKey) {
@@ -245,17 +282,15 @@ func (n *node) joinEtcd(ctx context.Context) {
 	n.mu.Lock()
 	info := n.etcd
 	n.mu.Unlock()
-	add, cancel := context.WithTimeout(ctx, n.ns.etcdTimeout())
-	resp, err := seed.cli.MemberAddAsLearner(add, []string{info.peerURL()})
-	cancel()
+	id, members, err := addLearner(ctx, seed.cli, info.peerURL(), n.ns.etcdTimeout())
 	if err != nil {
 		n.logf("etcd member add failed: %v", err)
 		return
 	}
 	var peers []string
-	for _, m := range resp.Members {
+	for _, m := range members {
 		name := m.Name
-		if m.ID == resp.Member.ID {
+		if m.ID == id {
 			name = info.Name
 		}
 		if name != "" && len(m.PeerURLs) > 0 {
@@ -268,11 +303,32 @@ func (n *node) joinEtcd(ctx context.Context) {
 	if _, err := n.start(ctx, strings.Join(peers, ","), "existing", ""); err != nil {
 		n.logf("etcd join failed: %v", err)
 		rm, cancel := context.WithTimeout(ctx, n.ns.etcdTimeout())
-		_, _ = seed.cli.MemberRemove(rm, resp.Member.ID)
+		_, _ = seed.cli.MemberRemove(rm, id)
 		cancel()
 		return
 	}
-	promote(ctx, seed.cli, resp.Member.ID)
+	promote(ctx, seed.cli, id)
+}
+
+// addLearner adds peerURL as a learner, or adopts the unstarted member an
+// earlier attempt added (its reply may have been lost to a timeout).
+func addLearner(ctx context.Context, cli *clientv3.Client, peerURL string, timeout time.Duration) (uint64, []*etcdserverpb.Member, error) {
+	call, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	list, err := cli.MemberList(call)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, m := range list.Members {
+		if len(m.PeerURLs) > 0 && m.PeerURLs[0] == peerURL && m.Name == "" {
+			return m.ID, list.Members, nil
+		}
+	}
+	resp, err := cli.MemberAddAsLearner(call, []string{peerURL})
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.Member.ID, resp.Members, nil
 }
 
 func (n *node) setJoining(v bool) {

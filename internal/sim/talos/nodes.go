@@ -172,12 +172,12 @@ func (ns *Nodes) startLoop() {
 }
 
 // goAsync runs slow work (etcd starts and joins) off the loop, tracked so
-// Close waits for it.
-func (ns *Nodes) goAsync(f func(ctx context.Context)) {
+// Close waits for it. It reports false, running nothing, once closed.
+func (ns *Nodes) goAsync(f func(ctx context.Context)) bool {
 	ns.mu.Lock()
 	if ns.closed {
 		ns.mu.Unlock()
-		return
+		return false
 	}
 	ns.wg.Add(1)
 	ns.mu.Unlock()
@@ -185,6 +185,7 @@ func (ns *Nodes) goAsync(f func(ctx context.Context)) {
 		defer ns.wg.Done()
 		f(ns.ctx)
 	}()
+	return true
 }
 
 // background runs a stop that may take a while; Close waits for it.
