@@ -23,6 +23,8 @@ type runFlags struct {
 	verbose  bool
 	sim      bool
 	simFlags simFlags
+	// encryptTo are age recipients to encrypt the secrets store to.
+	encryptTo string
 }
 
 func addRunFlags(cmd *cobra.Command, f *runFlags) {
@@ -32,6 +34,7 @@ func addRunFlags(cmd *cobra.Command, f *runFlags) {
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "report every step, also those with nothing to do")
 	cmd.Flags().BoolVar(&f.sim, "sim", false, "run against an in-process simulator whose world lives in the state directory (sim/) and continues from one command to the next")
 	addSimFlags(cmd, &f.simFlags, "sim-")
+	cmd.Flags().StringVar(&f.encryptTo, "encrypt-secrets", "", "encrypt the secrets store to these age recipients (age1..., comma-separated); read back with "+state.EnvAgeIdentity+" or "+state.EnvAgeIdentityFile)
 }
 
 // session is one command's loaded inventory, locked state directory and
@@ -59,7 +62,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	if path == "" {
 		path = state.DefaultPath(inv.File, inv.Cluster.Name)
 	}
-	dir, err := state.Open(path, state.Options{Command: command, MustExist: mustExist})
+	dir, err := state.Open(path, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo})
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,9 @@ func DefaultPath(inventoryFile, cluster string) string {
 // Options tune Open.
 type Options struct {
 	Command string // recorded in the lock file
-	Sealer  Sealer // secrets encryption; nil stores them plain (0600)
+	// EncryptTo are age recipients ("age1...", comma-separated) to encrypt
+	// the secrets store to; empty keeps the store as it is.
+	EncryptTo string
 	// MustExist refuses a directory that does not exist yet (status, down).
 	MustExist bool
 }
@@ -60,7 +62,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		lock.Release()
 		return nil, err
 	}
-	sec, err := NewSecrets(filepath.Join(path, "secrets"), opts.Sealer)
+	sec, err := NewSecrets(filepath.Join(path, "secrets"), opts.EncryptTo)
 	if err != nil {
 		j.Close()
 		lock.Release()

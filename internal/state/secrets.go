@@ -35,18 +35,33 @@ var ErrNoSecret = errors.New("no such secret")
 
 var secretNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
 
-// NewSecrets opens the store in dir (created 0700) with sealer (nil: plain).
-func NewSecrets(dir string, sealer Sealer) (*Secrets, error) {
+// NewSecrets opens the store in dir (created 0700). recipients, if not
+// empty, are age recipients to encrypt the store to from now on (see age.go);
+// a store already encrypted stays encrypted to the recipients it records.
+func NewSecrets(dir, recipients string) (*Secrets, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create secrets directory: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to protect secrets directory: %w", err)
 	}
-	if sealer == nil {
-		sealer = plainSealer{}
+	sealer, changed, err := storeSealer(dir, recipients)
+	if err != nil {
+		return nil, err
 	}
-	return &Secrets{dir: dir, sealer: sealer}, nil
+	s := &Secrets{dir: dir, sealer: sealer}
+	if changed {
+		if err := s.reseal(sealer); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Encrypted reports whether the store seals its secrets with age.
+func (s *Secrets) Encrypted() bool {
+	_, ok := s.sealer.(*ageSealer)
+	return ok
 }
 
 func (s *Secrets) path(name string) (string, error) {
@@ -76,6 +91,9 @@ func (s *Secrets) Get(name string) ([]byte, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read secret %s: %w", name, err)
+	}
+	if !s.Encrypted() && isAgeArmor(b) {
+		return nil, fmt.Errorf("secret %s is age-encrypted but the store records no recipients (secrets/%s is missing); restore it", name, recipientsFile)
 	}
 	plain, err := s.sealer.Open(b)
 	if err != nil {

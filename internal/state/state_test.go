@@ -159,7 +159,7 @@ func TestJournalCorruptionIsOneClearError(t *testing.T) {
 
 func TestSecrets(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "secrets")
-	s, err := NewSecrets(dir, nil)
+	s, err := NewSecrets(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
