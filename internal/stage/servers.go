@@ -2,11 +2,20 @@ package stage
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"time"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
+// servers orders or adopts one Scaleway server per host, tags it as this
+// cluster's, waits until it is delivered and publishes what it observed
+// (HostFact) for the stages after it. An order costs money: it is journaled
+// durably before it is sent, and an earlier order is looked for (journal,
+// ownership tags, the account's orders) before a new one is placed.
 type servers struct{ env *Env }
 
 func (s *servers) Name() string { return Servers }
@@ -15,6 +24,141 @@ func (s *servers) Targets() []run.Target {
 	return s.env.hostTargets(func(h inventory.HostPlan) []run.Key { return []run.Key{run.All(Preflight)} })
 }
 
+// Realistic limits, in real time (scaled by Env.Timing): Dedibox and
+// Elastic Metal deliveries take minutes, occasionally much longer.
+const (
+	deliveryPoll    = 15 * time.Second // the SDK's own wait interval
+	deliveryTimeout = 2 * time.Hour    // the SDK's WaitForServer default
+)
+
 func (s *servers) Run(ctx context.Context, st *run.Step) error {
-	return notImplemented(Servers)
+	e := s.env
+	h, _ := e.Layout().Host(st.Key.Target)
+	c, err := e.scw()
+	if err != nil {
+		return err
+	}
+	f, err := e.findServer(ctx, st, c, h)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		if f, err = e.orderServer(ctx, st, c, h); err != nil {
+			return err
+		}
+	}
+	srv := f.srv
+	if srv == nil && st.DryRun() {
+		st.Skip("Dedibox order %d of %s is still being delivered", f.service, h.Name)
+		return run.ErrPlanned // a plan does not wait: what follows plans from nothing
+	}
+	if srv == nil {
+		if srv, err = e.followService(ctx, st, c, h, f.service); err != nil {
+			return err
+		}
+	}
+	if err := e.ensureTags(ctx, st, c, h, srv); err != nil {
+		return err
+	}
+	if ok, _ := srv.delivered(); !ok && st.DryRun() {
+		st.Skip("server %s of %s is still %s", srv.ID, h.Name, srv.Status)
+		return run.ErrPlanned
+	}
+	if srv, err = e.waitDelivered(ctx, st, c, h, srv); err != nil {
+		return err
+	}
+	st.Facts().Set(hostFactKey(h.Name), hostFact(srv, h))
+	st.Skip("server %s is %s (%s in %s)", srv.ID, srv.Status, srv.Offer, srv.Placement)
+	return nil
+}
+
+// found is an existing server, or an order whose server is not delivered
+// yet (a Dedibox service still delivering).
+type found struct {
+	srv     *remoteServer
+	service uint64
+}
+
+// findServer observes: the adopted server; else the order the journal
+// recorded; else a server carrying this cluster's and this host's tags; else
+// the order a crash may have left unrecorded. nil means none exists.
+func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan) (*found, error) {
+	zone, err := hostZone(h)
+	if err != nil {
+		return nil, err
+	}
+	if h.AdoptServerID != "" {
+		srv, err := e.getServer(ctx, c, h.Provider, zone, h.AdoptServerID)
+		if err != nil {
+			return nil, fmt.Errorf("adopted server of %s: %w", h.Name, err)
+		}
+		if why := e.ownedBy(srv, h); why != "" {
+			return nil, fmt.Errorf("cannot adopt server %s for %s: %s", srv.ID, h.Name, why)
+		}
+		return &found{srv: srv}, nil
+	}
+	if f, err := e.recordedOrder(ctx, c, h); f != nil || err != nil {
+		return f, err
+	}
+	srv, err := e.taggedServer(ctx, c, h)
+	if err != nil {
+		return nil, err
+	}
+	intents := e.State.Journal.Unresolved(Servers, h.Name, actionOrder)
+	if srv != nil {
+		return &found{srv: srv}, e.resolveIntents(intents, map[string]string{"server_id": srv.ID})
+	}
+	if len(intents) == 0 {
+		return nil, nil
+	}
+	st.Progress("an earlier order of %s may have been sent without being recorded; looking for it", h.Name)
+	if h.Provider == inventory.Dedibox {
+		return e.recoverDediboxOrder(ctx, c, h, intents)
+	}
+	// An Elastic Metal order carries its tags from the start: none tagged
+	// means the order never reached Scaleway.
+	return nil, e.failIntents(intents, "no server carrying the ownership and host tags exists")
+}
+
+// ensureTags puts the ownership and host tags on srv, keeping its others.
+func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, srv *remoteServer) error {
+	if why := e.ownedBy(srv, h); why != "" {
+		return fmt.Errorf("server %s cannot be %s's: %s", srv.ID, h.Name, why)
+	}
+	if e.hasOurTags(srv, h) {
+		return nil
+	}
+	tags := append([]string(nil), srv.Tags...)
+	for _, t := range []string{e.ServerTag(), hostTag(h.Name)} {
+		if !slices.Contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	m := run.Mutation{API: "scaleway", Verb: "tag", Object: fmt.Sprintf("server %s (%s)", srv.ID, h.Name), Detail: e.ServerTag() + ", " + hostTag(h.Name)}
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		if err := e.setTags(ctx, c, srv, tags); err != nil {
+			return err
+		}
+		srv.Tags = tags
+		return nil
+	})
+}
+
+// waitDelivered waits until srv is delivered (ordered/delivering -> ready)
+// and returns it as last read.
+func (e *Env) waitDelivered(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, srv *remoteServer) (*remoteServer, error) {
+	if ok, err := srv.delivered(); ok || err != nil {
+		return srv, err
+	}
+	name := fmt.Sprintf("server %s of %s delivered", srv.ID, h.Name)
+	err := e.scwWait(ctx, st, name, deliveryPoll, deliveryTimeout, func(ctx context.Context) (bool, string, error) {
+		cur, err := e.getServer(ctx, c, h.Provider, srv.Zone, srv.ID)
+		if err != nil {
+			return false, "", err
+		}
+		srv = cur
+		ok, err := cur.delivered()
+		return ok, cur.Status, err
+	})
+	return srv, err
 }

@@ -1,0 +1,77 @@
+package stage
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tripod-dev/tripod/internal/retry"
+	"github.com/tripod-dev/tripod/internal/scaleway"
+)
+
+// scw is the run's Scaleway client, built once: every connection goes
+// through the one dialer, and 429s and idempotent 5xx are retried by the
+// transport whatever the SDK does.
+func (e *Env) scw() (*scaleway.Client, error) {
+	return cached(e, "scaleway", func() (*scaleway.Client, error) {
+		hc := &http.Client{Transport: &retry.Transport{
+			Base: e.Dialer.HTTPClient(nil, 0).Transport, API: "scaleway", Counter: e.Retries, Timing: e.Timing,
+		}}
+		return scaleway.New(e.Scaleway, hc, e.Cluster().Scaleway.ProjectID)
+	})
+}
+
+// scwShared is what the Scaleway steps of one run coordinate on: which
+// earlier orders a host has claimed after a crash (so two hosts never take
+// the same one), the cluster's IAM SSH key, and offer IDs by name.
+type scwShared struct {
+	mu      sync.Mutex        // Dedibox orders and their recovery
+	claimed map[uint64]string // Dedibox service ID -> host
+
+	keyMu   sync.Mutex
+	sshKey  string // IAM key ID, once known
+	planned bool   // the key's registration is already in the plan
+
+	offers sync.Map // "provider/zone/offer" -> offer ID
+	oses   sync.Map // Elastic Metal OS ID -> is Proxmox VE
+}
+
+func (e *Env) scwShared() *scwShared {
+	s, _ := cached(e, "scaleway-shared", func() (*scwShared, error) {
+		return &scwShared{claimed: map[uint64]string{}}, nil
+	})
+	return s
+}
+
+// scwRead runs one read (or a call safe to repeat) with classified retries
+// on top of the transport's: the SDK's PATCH-shaped reads (Dedibox
+// GetService) and typed transient states are only retried here.
+func (e *Env) scwRead(ctx context.Context, fn func(ctx context.Context) error) error {
+	return retry.Do(ctx, retry.Policy{
+		API: "scaleway", Attempts: 4, PerAttempt: e.Timing.Attempt(45 * time.Second),
+		Initial: e.Timing.Interval(time.Second), Max: e.Timing.Interval(15 * time.Second),
+		Classify: scaleway.Classify, Counter: e.Retries,
+	}, fn)
+}
+
+// scwWait polls check as the named condition, every interval (real time,
+// scaled here) for at most timeout (real time, scaled here), reporting each
+// new status as the step's progress.
+func (e *Env) scwWait(ctx context.Context, st stepProgress, name string, interval, timeout time.Duration, check func(ctx context.Context) (bool, string, error)) error {
+	return retry.Wait(ctx, retry.Condition{
+		Name: name, Interval: e.Timing.Interval(interval), Timeout: e.Timing.Deadline(timeout),
+		Check: func(ctx context.Context) (bool, string, error) {
+			actx, cancel := context.WithTimeout(ctx, e.Timing.Attempt(45*time.Second))
+			defer cancel()
+			return check(actx)
+		},
+		Classify: scaleway.Classify,
+		Progress: func(status string) { st.Progress("%s: %s", name, status) },
+	})
+}
+
+// stepProgress is the part of run.Step a wait reports to.
+type stepProgress interface {
+	Progress(format string, args ...any)
+}

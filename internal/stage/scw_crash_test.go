@@ -1,0 +1,147 @@
+package stage
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
+	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
+	"github.com/scaleway/scaleway-sdk-go/scw"
+
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
+	"github.com/tripod-dev/tripod/internal/state"
+)
+
+const (
+	routeDediboxOrder = "POST /dedibox/v1/zones/{zone}/servers"
+	routeMetalOrder   = "POST /baremetal/v1/zones/{zone}/servers"
+)
+
+// served is how many requests the simulator served on a Scaleway route.
+func served(tw *testWorld, route string) int {
+	if a := tw.World.Env.Log.Snapshot().APIs[simcore.APIScaleway]; a != nil && a.Routes[route] != nil {
+		return a.Routes[route].Total
+	}
+	return 0
+}
+
+// TestCrashAfterDediboxOrderIsNotOrderedAgain: a run wrote its intent, sent
+// the Dedibox order and died before recording it. The order carries no tag
+// (Dedibox orders cannot); the next run must find it among the account's
+// orders and take it, never place a second one.
+func TestCrashAfterDediboxOrderIsNotOrderedAgain(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	h, _ := tw.Env.Layout().Host("lab-pve-2")
+	c := scwClient(t, tw)
+	intent, err := tw.Env.State.Journal.Intent(Servers, h.Name, actionOrder, map[string]string{"offer": h.Offer.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := tw.Env.offerID(context.Background(), c, h, scw.ZoneFrPar1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oid, _ := strconv.ParseUint(offer, 10, 64)
+	dc := "DC3"
+	svc, err := c.Dedibox.CreateServer(&dedibox.CreateServerRequest{Zone: scw.ZoneFrPar1, OfferID: oid, ProjectID: c.ProjectID, DatacenterName: &dc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The process died here: no Complete.
+
+	rep, err := tw.runScw(tw.fresh(), Servers, false)
+	requireClean(t, rep, err)
+	if n := served(tw, routeDediboxOrder); n != 3 {
+		t.Fatalf("%d Dedibox orders were sent, want 3 (the crashed one and one each for the two other hosts)", n)
+	}
+	if n := len(tw.World.Scaleway.State().Services); n != 3 {
+		t.Fatalf("%d orders exist, want 3", n)
+	}
+	if len(tw.Env.State.Journal.Unresolved(Servers, h.Name, actionOrder)) != 0 {
+		t.Error("the crashed intent is still unresolved")
+	}
+	rec, _ := tw.Env.State.Journal.LastDone(Servers, h.Name, actionOrder)
+	if rec.Ref != intent.Seq || rec.Data["service_id"] != strconv.FormatUint(svc.ID, 10) {
+		t.Errorf("the intent was completed with %v (ref %d), want service %d (ref %d)", rec.Data, rec.Ref, svc.ID, intent.Seq)
+	}
+	for _, m := range rep.Mutations() {
+		if m.Verb == "order" && m.Object == "server lab-pve-2 (START-9-M in DC3)" {
+			t.Errorf("lab-pve-2 was ordered again: %v", m)
+		}
+	}
+	assertOneServerPerHost(t, tw)
+}
+
+// TestCrashAfterMetalOrderIsNotOrderedAgain: the same crash for Elastic
+// Metal, whose order carries the ownership and host tags from the start.
+func TestCrashAfterMetalOrderIsNotOrderedAgain(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/elastic-metal.yaml", withPreload(preload(t, emStock)))
+	h, _ := tw.Env.Layout().Host("metal-pve-1")
+	c := scwClient(t, tw)
+	if _, err := tw.Env.State.Journal.Intent(Servers, h.Name, actionOrder, map[string]string{"offer": h.Offer.Name}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := tw.Env.offerID(context.Background(), c, h, scw.ZoneFrPar1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Metal.CreateServer(&baremetal.CreateServerRequest{Zone: scw.ZoneFrPar1, OfferID: offer, ProjectID: &c.ProjectID, Name: h.Name,
+		Tags: []string{tw.Env.ServerTag(), hostTag(h.Name)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := tw.runScw(tw.fresh(), Servers, false)
+	requireClean(t, rep, err)
+	if n := served(tw, routeMetalOrder); n != 3 {
+		t.Fatalf("%d Elastic Metal orders were sent, want 3", n)
+	}
+	rec, ok := tw.Env.State.Journal.LastDone(Servers, h.Name, actionOrder)
+	if !ok || rec.Data["server_id"] != s.ID {
+		t.Errorf("the crashed intent was completed with %v, want server %s", rec.Data, s.ID)
+	}
+	assertOneServerPerHost(t, tw)
+}
+
+// TestLostJournalFindsServersByTags: with the state directory gone, the
+// servers are found by their ownership and host tags, not ordered again.
+func TestLostJournalFindsServersByTags(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	rep, err := tw.runScw(tw.Env, Servers, false)
+	requireClean(t, rep, err)
+	sd, err := state.Open(filepath.Join(t.TempDir(), "state"), state.Options{Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sd.Close() })
+	env := tw.fresh()
+	env.State = sd
+	before := tw.mutations()
+	rep, err = tw.runScw(env, Servers, false)
+	requireClean(t, rep, err)
+	if n := tw.mutations() - before; n != 0 {
+		t.Fatalf("%d mutating requests with the journal lost: %v", n, tw.World.Env.Log.Snapshot().MutatingRoutes())
+	}
+	assertOneServerPerHost(t, tw)
+}
+
+func assertOneServerPerHost(t *testing.T, tw *testWorld) {
+	t.Helper()
+	all := tw.World.Scaleway.State().Servers
+	if len(all) != len(tw.Env.Layout().Hosts) {
+		t.Fatalf("%d servers exist for %d hosts: %+v", len(all), len(tw.Env.Layout().Hosts), all)
+	}
+	seen := map[string]bool{}
+	for _, s := range ours(tw) {
+		host, _ := tagValue(s.Tags, hostTagPrefix)
+		if seen[host] {
+			t.Errorf("host %s has two servers", host)
+		}
+		seen[host] = true
+	}
+	if len(seen) != len(all) {
+		t.Errorf("%d of %d servers are tagged for a host", len(seen), len(all))
+	}
+}
