@@ -137,6 +137,8 @@ func (n *node) activate(cfg config.Provider, mode applyMode, req *machine.ApplyC
 		n.staged, n.rebootPending = cfg, true
 		n.startPhase(ModeRebooting, simcore.OpTalosReboot, ModeConfigured)
 		return
+	case machine.ApplyConfigurationRequest_NO_REBOOT:
+		n.staged = nil // persisting the new config replaces a staged one
 	case machine.ApplyConfigurationRequest_TRY:
 		timeout := constants.ConfigTryTimeout
 		if req.TryModeTimeout != nil && req.TryModeTimeout.AsDuration() > 0 {

@@ -54,6 +54,8 @@ func TestLabCluster(t *testing.T) {
 		{"apply", testApply},
 		{"bootstrap", testBootstrap},
 		{"member list", testMemberList},
+		{"etcd operations", testEtcdOperations},
+		{"roles", testRoles},
 		{"nodes metadata", testNodesMetadata},
 		{"snapshot", testSnapshot},
 		{"kubernetes", testKubernetes},

@@ -67,9 +67,9 @@ type node struct {
 	etcd         *memberInfo
 	member       *member
 	lastMember   *member // the last one stopped: a restart waits for its ports
-	etcdBusy     int  // etcd operations in flight (a wipe may overlap a leave)
-	joining      bool // added as a learner, not promoted yet
-	etcdLeft     bool // left its cluster; no automatic rejoin until the next boot
+	etcdBusy     int     // etcd operations in flight (a wipe may overlap a leave)
+	joining      bool    // added as a learner, not promoted yet
+	etcdLeft     bool    // left its cluster; no automatic rejoin until the next boot
 	bootstrap    *bootstrapPlan
 	kubeletSince time.Time
 }
