@@ -1,0 +1,13 @@
+// Package proxmox is tripod's thin layer over the Telmate Proxmox VE client
+// (github.com/Telmate/proxmox-api-go, unmodified). It builds clients whose
+// every connection goes through tripod's dialer and retrying transport and
+// whose TLS is verified by pinning each host's certificate fingerprint
+// (trusted on first use after the install, re-pinned only from an
+// authenticated source after a cluster join), logs in with a root@pam ticket
+// or an API token, waits for UPID tasks on the scaled clock, turns errors into
+// retry decisions from status codes and task exit statuses (never from their
+// text), and runs host commands the API lacks through one Commander: SSH
+// where the host offers it, the API's own node terminal (termproxy over a
+// small RFC 6455 websocket client) where it does not. It holds no tripod
+// logic: what to create, and when, is the stages' business.
+package proxmox

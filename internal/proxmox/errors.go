@@ -1,0 +1,129 @@
+package proxmox
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	pve "github.com/Telmate/proxmox-api-go/proxmox"
+
+	"github.com/tripod-dev/tripod/internal/retry"
+)
+
+// APIError is a failed Proxmox API call with the evidence the API gave: the
+// HTTP status, PVE's message and, for parameter errors, the per-parameter
+// messages. It unwraps to Telmate's *ApiError or the transport's error.
+// Request parameters are never part of it: some carry passwords.
+type APIError struct {
+	Node    string
+	Method  string
+	Path    string
+	Status  int               // 0 when no answer came
+	Message string            // PVE's message
+	Params  map[string]string // PVE's per-parameter errors (400)
+	Err     error
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("Proxmox API of %s: %s %s", e.Node, e.Method, e.Path)
+	switch {
+	case e.Status != 0:
+		s += fmt.Sprintf(": %d %s", e.Status, http.StatusText(e.Status))
+		if e.Message != "" {
+			s += ": " + e.Message
+		}
+		for _, k := range sortedKeys(e.Params) {
+			s += fmt.Sprintf(" (%s: %s)", k, e.Params[k])
+		}
+	case e.Err != nil:
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *APIError) Unwrap() error { return e.Err }
+
+// wrap turns a Telmate error into an APIError naming the call.
+func wrap(node, method, path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pin *PinMismatchError
+	if errors.As(err, &pin) {
+		return pin // says everything itself
+	}
+	e := &APIError{Node: node, Method: method, Path: path, Err: err}
+	var ae *pve.ApiError
+	if errors.As(err, &ae) {
+		e.Status, _ = strconv.Atoi(ae.Code)
+		e.Message = strings.TrimSpace(ae.Message)
+		for k, v := range ae.Errors {
+			if e.Params == nil {
+				e.Params = map[string]string{}
+			}
+			e.Params[k] = strings.TrimSpace(fmt.Sprint(v))
+		}
+	}
+	return e
+}
+
+// StatusOf is the HTTP status of a failed API call, 0 if it got no answer.
+func StatusOf(err error) int {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	var ae *pve.ApiError
+	if errors.As(err, &ae) {
+		n, _ := strconv.Atoi(ae.Code)
+		return n
+	}
+	return 0
+}
+
+// TaskError is a UPID task that ended in anything but OK or WARNINGS; Status
+// is its exitstatus (PVE's error text, reported as evidence only).
+type TaskError struct {
+	Node, UPID, Type string
+	Status           string
+}
+
+func (e *TaskError) Error() string {
+	return fmt.Sprintf("task %s on %s failed: %s", e.Type, e.Node, e.Status)
+}
+
+// Classify decides whether a failed call is worth repeating, from what the
+// API answered (status codes) and the error's type, never from its text:
+// 429 and the gateway statuses (including pveproxy's 595/596 for a member
+// it cannot reach) are transient; other answers, failed tasks and pin
+// mismatches are fatal; no answer at all is what retry.Default says.
+func Classify(err error) retry.Decision {
+	var pin *PinMismatchError
+	var task *TaskError
+	switch {
+	case errors.As(err, &pin), errors.As(err, &task):
+		return retry.Decision{Class: retry.Fatal}
+	}
+	switch StatusOf(err) {
+	case 0:
+		return retry.Default(err)
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, 595, 596:
+		return retry.Decision{Class: retry.Transient}
+	}
+	if d := retry.Default(err); d.Class == retry.Transient {
+		return d // an explicit mark or a cut attempt
+	}
+	return retry.Decision{Class: retry.Fatal}
+}
+
+func sortedKeys[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

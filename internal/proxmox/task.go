@@ -1,0 +1,92 @@
+package proxmox
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tripod-dev/tripod/internal/retry"
+)
+
+// TaskWait says how to wait for a task: the overall limit (real time, scaled
+// by the client's timing) and who hears about progress.
+type TaskWait struct {
+	Timeout  time.Duration
+	Progress func(status string)
+}
+
+// upidNode is the node a UPID names (UPID:<node>:...): its status is read
+// there, through whichever member answers.
+func upidNode(upid string) (string, bool) {
+	parts := strings.Split(upid, ":")
+	if len(parts) < 9 || parts[0] != "UPID" || parts[1] == "" {
+		return "", false
+	}
+	return parts[1], true
+}
+
+// upidType is the worker type a UPID names (qmcreate, clusterjoin, ...).
+func upidType(upid string) string {
+	parts := strings.Split(upid, ":")
+	if len(parts) < 9 {
+		return "task"
+	}
+	return parts[5]
+}
+
+// WaitTask polls a UPID until it stops, on the client's scaled clock. A task
+// that ends in anything but OK or WARNINGS is a *TaskError.
+func (c *Client) WaitTask(ctx context.Context, upid string, w TaskWait) error {
+	node, ok := upidNode(upid)
+	if !ok {
+		return fmt.Errorf("the Proxmox API of %s answered %q where a task ID was expected", c.ep.Node, upid)
+	}
+	if w.Timeout <= 0 {
+		w.Timeout = 10 * time.Minute
+	}
+	path := "/nodes/" + node + "/tasks/" + url.PathEscape(upid) + "/status"
+	var exit string
+	err := retry.Wait(ctx, retry.Condition{
+		Name:     fmt.Sprintf("task %s on %s", upidType(upid), node),
+		Interval: c.cfg.Timing.Interval(time.Second),
+		Timeout:  c.cfg.Timing.Deadline(w.Timeout),
+		Classify: Classify,
+		Progress: w.Progress,
+		Check: func(ctx context.Context) (bool, string, error) {
+			actx, cancel := context.WithTimeout(ctx, c.cfg.Timing.Attempt(30*time.Second))
+			defer cancel()
+			st, err := c.GetMap(actx, path)
+			if err != nil {
+				return false, "", err
+			}
+			if s, _ := st["status"].(string); s != "stopped" {
+				return false, "running", nil
+			}
+			exit, _ = st["exitstatus"].(string)
+			return true, "stopped", nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if exit == "OK" || strings.HasPrefix(exit, "WARNINGS") {
+		return nil
+	}
+	return &TaskError{Node: node, UPID: upid, Type: upidType(upid), Status: exit}
+}
+
+// RunTask POSTs to an endpoint that answers with a UPID (or null when it
+// finished synchronously) and waits for the task.
+func (c *Client) RunTask(ctx context.Context, path string, params map[string]any, w TaskWait) error {
+	data, err := c.Post(ctx, path, params)
+	if err != nil {
+		return err
+	}
+	upid, _ := data.(string)
+	if upid == "" {
+		return nil
+	}
+	return c.WaitTask(ctx, upid, w)
+}
