@@ -2,12 +2,138 @@ package stage
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
-// install puts Proxmox VE on h's server through the Scaleway API.
+// Install limits, in real time (scaled by Env.Timing). An install takes
+// minutes (about 6 for Elastic Metal in the recordings) and may take up to
+// an hour; the SDK's own helpers poll every 15 s.
+const (
+	installPoll     = 15 * time.Second
+	installTimeout  = 90 * time.Minute
+	installAttempts = 3 // the install and up to two reinstalls after failures
+)
+
+// install puts Proxmox VE on h's server through the Scaleway API, with the
+// host's generated root password and the cluster's SSH key. A server already
+// running Proxmox VE under h's name is left alone; an install in progress is
+// waited for; a failed install is retried on that server only.
 func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
-	return notImplemented(OS)
+	e := s.env
+	c, err := e.scw()
+	if err != nil {
+		return err
+	}
+	m := run.Mutation{API: "scaleway", Verb: "install", Object: "Proxmox VE on " + h.Name, Detail: "hostname " + h.Name + ", generated root password, the cluster's SSH key"}
+	if st.UpstreamPlanned() {
+		return e.planInstall(ctx, st, c, m) // no server to observe yet
+	}
+	f, ok := run.Fact[HostFact](st.Facts(), hostFactKey(h.Name))
+	if !ok {
+		return fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
+	}
+	m.Object = fmt.Sprintf("Proxmox VE on server %s (%s)", f.ServerID, h.Name)
+	inst, err := e.installer(c, f)
+	if err != nil {
+		return err
+	}
+	cur, err := inst.observe(ctx)
+	if err != nil {
+		return err
+	}
+	if cur.phase == installRunning && st.DryRun() {
+		st.Skip("an install on server %s is in progress (%s)", f.ServerID, cur.status)
+		return run.ErrPlanned // a plan does not wait
+	}
+	if cur.phase == installRunning {
+		if cur, err = e.waitInstall(ctx, st, inst, h, f); err != nil {
+			return err
+		}
+	}
+	if installed(cur, h) {
+		if !e.haveSecret(secretRootPassword(h.Name)) {
+			return fmt.Errorf("server %s already runs Proxmox VE as %s, but tripod holds no root password for it (secret %s): store it there, or reinstall the server, then run again",
+				f.ServerID, h.Name, secretRootPassword(h.Name))
+		}
+		st.Skip("Proxmox VE already installed on server %s as %s", f.ServerID, h.Name)
+		return e.publishInstalled(st, h, f, cur)
+	}
+	if st.DryRun() {
+		return e.planInstall(ctx, st, c, m)
+	}
+	keyID, err := e.ensureIAMKey(ctx, st, c)
+	if err != nil {
+		return err
+	}
+	password, err := e.rootPassword(h.Name)
+	if err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			m.Verb = "reinstall"
+		}
+		if err := st.Mutate(ctx, m, func(ctx context.Context) error { return inst.start(ctx, h.Name, password, keyID) }); err != nil {
+			return err
+		}
+		if cur, err = e.waitInstall(ctx, st, inst, h, f); err != nil {
+			return err
+		}
+		if installed(cur, h) {
+			st.Skip("Proxmox VE installed on server %s as %s", f.ServerID, h.Name)
+			return e.publishInstalled(st, h, f, cur)
+		}
+		if attempt == installAttempts {
+			return fmt.Errorf("installing Proxmox VE on server %s (%s) failed %d times (last status %s); the other hosts are not affected", f.ServerID, h.Name, attempt, cur.status)
+		}
+		st.Warn("install of Proxmox VE on server %s (%s) failed (status %s); reinstalling (%d of %d)", f.ServerID, h.Name, cur.status, attempt+1, installAttempts)
+	}
+}
+
+// installed reports whether cur is Proxmox VE installed under h's name.
+func installed(cur installState, h inventory.HostPlan) bool {
+	return cur.phase == installDone && cur.proxmox && cur.hostname == h.Name
+}
+
+// planInstall records the install (and the SSH key registration it needs)
+// in a dry run.
+func (e *Env) planInstall(ctx context.Context, st *run.Step, c *scaleway.Client, m run.Mutation) error {
+	if _, err := e.ensureIAMKey(ctx, st, c); err != nil && !errors.Is(err, run.ErrPlanned) {
+		return err
+	}
+	return st.Mutate(ctx, m, nil)
+}
+
+// waitInstall waits until the install in progress ends, completed or failed.
+func (e *Env) waitInstall(ctx context.Context, st *run.Step, inst installer, h inventory.HostPlan, f HostFact) (installState, error) {
+	var last installState
+	name := fmt.Sprintf("Proxmox VE installed on server %s (%s)", f.ServerID, h.Name)
+	err := e.scwWait(ctx, st, name, installPoll, installTimeout, func(ctx context.Context) (bool, string, error) {
+		cur, err := inst.observe(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		last = cur
+		return cur.phase != installRunning, cur.status, nil
+	})
+	return last, err
+}
+
+// publishInstalled refreshes the host's fact with the address the installed
+// server answers on.
+func (e *Env) publishInstalled(st *run.Step, h inventory.HostPlan, f HostFact, cur installState) error {
+	if cur.publicIP != "" {
+		f.PublicIP = cur.publicIP
+	}
+	if f.PublicIP == "" {
+		return fmt.Errorf("server %s (%s) has no public IPv4 address", f.ServerID, h.Name)
+	}
+	st.Facts().Set(hostFactKey(h.Name), f)
+	return nil
 }

@@ -1,0 +1,127 @@
+package stage
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
+)
+
+// TestFailedInstallIsRetriedOnItsHostOnly: the simulator fails lab-pve-2's
+// first install; tripod reinstalls that host once and leaves the others
+// alone. The realistic profile, scaled down, exercises the polling.
+func TestFailedInstallIsRetriedOnItsHostOnly(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withFaults("install-fail=lab-pve-2"), withProfile(simcore.Realistic, 0.0005))
+	var warned []string
+	r := &run.Runner{Stages: scwStages(tw.Env), Until: OS, Pools: Pools, Facts: &run.Facts{}, Sink: run.SinkFunc(func(e run.Event) {
+		if e.Kind == run.EventWarn {
+			warned = append(warned, e.Target+": "+e.Message)
+		}
+	})}
+	rep, err := r.Run(t.Context())
+	requireClean(t, rep, err)
+	installs := map[string][]string{}
+	for _, s := range rep.Steps {
+		for _, m := range s.Mutations {
+			if s.Key.Stage == OS && m.Verb != "register" {
+				installs[s.Key.Target] = append(installs[s.Key.Target], m.Verb)
+			}
+		}
+	}
+	for _, h := range tw.Env.Layout().Hosts {
+		want := "install"
+		if h.Name == "lab-pve-2" {
+			want = "install,reinstall"
+		}
+		if got := strings.Join(installs[h.Name], ","); got != want {
+			t.Errorf("%s: %s, want %s", h.Name, got, want)
+		}
+	}
+	if len(warned) != 1 || !strings.HasPrefix(warned[0], "lab-pve-2: install of Proxmox VE on server") {
+		t.Errorf("warnings: %q", warned)
+	}
+	if n := served(tw, "POST /dedibox/v1/zones/{zone}/servers/{server_id}/install"); n != 4 {
+		t.Errorf("%d installs were sent, want 4", n)
+	}
+	assertBuilt(t, tw)
+	assertNoMutations(t, tw, OS)
+}
+
+// TestInstallKeepsSecretsOutOfEvents: the root password and the SSH private
+// key go to the secrets store and the install request, nowhere else.
+func TestInstallKeepsSecretsOutOfEvents(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/elastic-metal.yaml", withPreload(preload(t, emStock)))
+	var events []string
+	r := &run.Runner{Stages: scwStages(tw.Env), Until: OS, Pools: Pools, Facts: &run.Facts{}, Sink: run.SinkFunc(func(e run.Event) {
+		events = append(events, e.Message+e.Error)
+	})}
+	rep, err := r.Run(t.Context())
+	requireClean(t, rep, err)
+	key, err := tw.Env.State.Secrets.Get(secretSSHKey)
+	if err != nil || !strings.Contains(string(key), "OPENSSH PRIVATE KEY") {
+		t.Fatalf("SSH key secret: %v", err)
+	}
+	for _, h := range tw.Env.Layout().Hosts {
+		pw, err := tw.Env.State.Secrets.Get(secretRootPassword(h.Name))
+		if err != nil || len(pw) < 20 {
+			t.Fatalf("root password of %s: %v (%d chars)", h.Name, err, len(pw))
+		}
+		for _, ev := range events {
+			if strings.Contains(ev, string(pw)) {
+				t.Fatalf("an event carries %s's root password", h.Name)
+			}
+		}
+	}
+	if keys := tw.World.Scaleway.State().SSHKeys; len(keys) != 1 || keys[0].Name != "tripod-metal" {
+		t.Errorf("IAM keys: %+v", keys)
+	}
+	p1, _ := tw.Env.State.Secrets.Get(secretRootPassword("metal-pve-1"))
+	p2, _ := tw.Env.State.Secrets.Get(secretRootPassword("metal-pve-2"))
+	if string(p1) == string(p2) {
+		t.Error("two hosts share a root password")
+	}
+}
+
+// TestPlanOnFreshWorld: a dry run lists every order and install (and the
+// SSH key registration) and sends nothing that changes the world.
+func TestPlanOnFreshWorld(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	rep, err := tw.plan(OS)
+	requireClean(t, rep, err)
+	if n := tw.mutations(); n != 0 {
+		t.Fatalf("the plan made %d mutating requests: %v", n, tw.World.Env.Log.Snapshot().MutatingRoutes())
+	}
+	var got []string
+	for _, m := range rep.Mutations() {
+		got = append(got, m.Verb+" "+m.Object)
+	}
+	want := []string{
+		"order server lab-pve-1 (START-9-M in DC2)", "order server lab-pve-2 (START-9-M in DC3)", "order server lab-pve-3 (START-9-M in DC5)",
+		"register SSH key tripod-lab",
+		"install Proxmox VE on lab-pve-1", "install Proxmox VE on lab-pve-2", "install Proxmox VE on lab-pve-3",
+	}
+	for _, w := range want {
+		if !contains(got, w) {
+			t.Errorf("the plan lacks %q: %q", w, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("the plan has %d changes, want %d: %q", len(got), len(want), got)
+	}
+	if tw.Env.haveSecret(secretSSHKey) || tw.Env.haveSecret(secretRootPassword("lab-pve-1")) {
+		t.Error("the plan generated secrets")
+	}
+	if len(tw.Env.State.Journal.Records()) != 0 {
+		t.Error("the plan wrote the journal")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
