@@ -1,0 +1,139 @@
+package stage
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	baremetalv3 "github.com/scaleway/scaleway-sdk-go/api/baremetal/v3"
+	"github.com/scaleway/scaleway-sdk-go/scw"
+
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// TestRPNGroupJoinsEveryDedibox: one RPNv2 group named after the cluster
+// with every server on the inventory's VLAN, published per host; found
+// again, not recreated, by the next run.
+func TestRPNGroupJoinsEveryDedibox(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/prod-3az.yaml")
+	facts := &run.Facts{}
+	r := &run.Runner{Stages: scwStages(tw.Env), Until: Network, Pools: Pools, Facts: facts}
+	rep, err := r.Run(t.Context())
+	requireClean(t, rep, err)
+	groups := tw.World.Scaleway.State().RPNGroups
+	if len(groups) != 1 || groups[0].Name != "tripod-prod" || groups[0].Status != "active" || len(groups[0].Members) != 9 {
+		t.Fatalf("RPN groups: %+v", groups)
+	}
+	for _, m := range groups[0].Members {
+		if m.Vlan != "400" || m.Status != "active" {
+			t.Errorf("member %+v, want VLAN 400 active", m)
+		}
+	}
+	for _, h := range tw.Env.Layout().Hosts {
+		if v, ok := run.Fact[int](facts, privateVLANKey(h.Name)); !ok || v != 400 {
+			t.Errorf("VLAN fact of %s: %v %v", h.Name, v, ok)
+		}
+	}
+	assertNoMutations(t, tw, Network)
+}
+
+// TestRPNGroupRepairsMembersAndVLAN: a group left half-done (a server
+// missing, a member on another VLAN) is completed, not recreated.
+func TestRPNGroupRepairsMembersAndVLAN(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	rep, err := tw.runScw(tw.Env, Network, false)
+	requireClean(t, rep, err)
+	c := scwClient(t, tw)
+	g, err := tw.Env.findRPNGroup(context.Background(), c, "tripod-lab")
+	if err != nil || g == nil {
+		t.Fatalf("group: %v", err)
+	}
+	members, err := tw.Env.settledMembers(context.Background(), discard{}, c, g.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drop, move uint64
+	for _, m := range members {
+		if drop == 0 {
+			drop = m.ID
+		} else if move == 0 {
+			move = m.ID
+		}
+	}
+	if err := removeMember(c, g.ID, drop); err != nil {
+		t.Fatal(err)
+	}
+	if err := setVLAN(c, g.ID, move, 7); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = tw.runScw(tw.fresh(), Network, false)
+	requireClean(t, rep, err)
+	var verbs []string
+	for _, m := range rep.Mutations() {
+		verbs = append(verbs, m.Verb+" "+m.Object)
+	}
+	if strings.Join(verbs, "; ") != "add 1 server(s) to RPNv2 group tripod-lab; set VLAN 120 on 2 member(s) of RPNv2 group tripod-lab" {
+		t.Errorf("repairs: %q", verbs)
+	}
+	groups := tw.World.Scaleway.State().RPNGroups
+	if len(groups) != 1 {
+		t.Fatalf("%d groups", len(groups))
+	}
+	for _, m := range groups[0].Members {
+		if m.Vlan != "120" {
+			t.Errorf("member %+v", m)
+		}
+	}
+}
+
+// TestMetalPrivateNetworkAttachesEveryServer: Elastic Metal servers join
+// the private network their cluster already uses (the simulator models no
+// VPC API, so the network is one a server was attached to earlier), one per
+// region, with the VLAN Scaleway assigned each published for its bridge.
+func TestMetalPrivateNetworkAttachesEveryServer(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/elastic-metal.yaml", withPreload(preload(t, emStock)))
+	facts := &run.Facts{}
+	rep, err := (&run.Runner{Stages: scwStages(tw.Env), Until: Servers, Pools: Pools, Facts: facts}).Run(t.Context())
+	requireClean(t, rep, err)
+	c := scwClient(t, tw)
+	par, ams := "0a7e1b3c-1111-4222-8333-444455556666", "0a7e1b3c-9999-4222-8333-444455556666"
+	for host, pn := range map[string]string{"metal-pve-1": par, "metal-pve-3": ams} {
+		f, _ := run.Fact[HostFact](facts, hostFactKey(host))
+		if _, err := c.MetalPN.AddServerPrivateNetwork(&baremetalv3.PrivateNetworkAPIAddServerPrivateNetworkRequest{Zone: scw.Zone(f.Zone), ServerID: f.ServerID, PrivateNetworkID: pn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var warned bool
+	r := &run.Runner{Stages: scwStages(tw.fresh()), Until: Network, Pools: Pools, Facts: facts, Sink: run.SinkFunc(func(e run.Event) {
+		warned = warned || (e.Kind == run.EventWarn && strings.Contains(e.Message, "regional"))
+	})}
+	rep, err = r.Run(t.Context())
+	requireClean(t, rep, err)
+	if !warned {
+		t.Error("no warning that the regions' private networks are not joined")
+	}
+	want := map[string]string{"metal-pve-1": par, "metal-pve-2": par, "metal-pve-3": ams}
+	pns := tw.World.Scaleway.State().PrivateNetworks
+	if len(pns) != 3 {
+		t.Fatalf("attachments: %+v", pns)
+	}
+	for host, pn := range want {
+		f, _ := run.Fact[HostFact](facts, hostFactKey(host))
+		vlan, ok := run.Fact[int](facts, privateVLANKey(host))
+		found := false
+		for _, a := range pns {
+			if a.ServerID == f.ServerID && a.PrivateNetworkID == pn && a.Status == "attached" && int(a.Vlan) == vlan {
+				found = true
+			}
+		}
+		if !found || !ok || vlan == 0 {
+			t.Errorf("%s: not attached to %s with its VLAN published (%d): %+v", host, pn, vlan, pns)
+		}
+	}
+	assertNoMutations(t, tw, Network)
+}
+
+// discard is a step that reports nowhere, for helpers called from tests.
+type discard struct{}
+
+func (discard) Progress(string, ...any) {}
