@@ -146,18 +146,7 @@ func testReapply(t *testing.T, h *harness) {
 	if zone() != "fr-par-2" {
 		t.Fatalf("a dry run changed the node: zone %s", zone())
 	}
-	if m := apply(relabelled, machine.ApplyConfigurationRequest_STAGED, false); m.ModeDetails != "Staged configuration to be applied after the next reboot" || zone() != "fr-par-2" {
-		t.Fatalf("STAGED = %v, zone %s", m, zone())
-	}
-	resp, err := cp2.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: relabelled,
-		Mode: machine.ApplyConfigurationRequest_TRY, TryModeTimeout: durationpb.New(200 * time.Millisecond)})
-	if err != nil || zone() != "fr-par-9" || !strings.Contains(resp.Messages[0].ModeDetails, "'try' mode") {
-		t.Fatalf("TRY = %v, %v, zone %s", resp, err, zone())
-	}
-	if err := await(ctx, "TRY rolled back", func() bool { return zone() == "fr-par-2" }); err != nil {
-		t.Fatal(err)
-	}
-	apply(cfg, machine.ApplyConfigurationRequest_NO_REBOOT, false) // drops the staged config
+	testStagedAndTry(t, h, relabelled, zone)
 	withEnv := []byte(strings.Replace(string(cfg), "\nmachine:\n", "\nmachine:\n    env:\n        HTTP_PROXY: http://proxy:3128\n", 1))
 	if _, err := cp2.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: withEnv, Mode: machine.ApplyConfigurationRequest_NO_REBOOT}); code(err) != codes.InvalidArgument ||
 		!strings.Contains(err.Error(), "this config change can't be applied in immediate mode") {
@@ -175,6 +164,29 @@ func testReapply(t *testing.T, h *harness) {
 	}
 	if !strings.Contains(string(mustBytes(t, h.ns.byIP("10.20.0.12"))), "HTTP_PROXY") {
 		t.Fatal("the config applied with a reboot is not active after it")
+	}
+}
+
+// testStagedAndTry: STAGED leaves the running config alone; TRY applies a
+// change and rolls it back after its timeout.
+func testStagedAndTry(t *testing.T, h *harness, relabelled []byte, zone func() string) {
+	cp2, ctx := h.secure("10.20.0.12"), ctxT(t, 30*time.Second)
+	resp, err := cp2.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: relabelled, Mode: machine.ApplyConfigurationRequest_STAGED})
+	if err != nil || resp.Messages[0].ModeDetails != "Staged configuration to be applied after the next reboot" || zone() != "fr-par-2" {
+		t.Fatalf("STAGED = %v, %v, zone %s", resp, err, zone())
+	}
+	resp, err = cp2.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: relabelled,
+		Mode: machine.ApplyConfigurationRequest_TRY, TryModeTimeout: durationpb.New(200 * time.Millisecond)})
+	if err != nil || zone() != "fr-par-9" || !strings.Contains(resp.Messages[0].ModeDetails, "'try' mode") {
+		t.Fatalf("TRY = %v, %v, zone %s", resp, err, zone())
+	}
+	if err := await(ctx, "TRY rolled back", func() bool { return zone() == "fr-par-2" }); err != nil {
+		t.Fatal(err)
+	}
+	// NO_REBOOT of the running config replaces the staged one.
+	cfg := h.config(mtype.TypeControlPlane, "cp-2", "10.20.0.12", "fr-par-2")
+	if _, err := cp2.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: cfg, Mode: machine.ApplyConfigurationRequest_NO_REBOOT}); err != nil {
+		t.Fatal(err)
 	}
 }
 

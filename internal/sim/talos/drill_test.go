@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/client"
 	mtype "github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"google.golang.org/grpc/codes"
 
@@ -36,26 +37,8 @@ func noLeaks(t *testing.T) {
 // it (reset of EPHEMERAL), upload the snapshot and bootstrap from it.
 func TestDisasterRecovery(t *testing.T) {
 	noLeaks(t)
-	h := newHarness(t, simcore.Instant, 1, []string{"10.20.0.11"})
-	h.ns.Boot(vm(100, "cp-1", "10.20.0.11", "fr-par-1"))
-	if err := h.ns.AwaitMode(ctxT(t, 10*time.Second), "10.20.0.11", ModeMaintenance); err != nil {
-		t.Fatal(err)
-	}
+	h, c := singleControlPlane(t)
 	ctx := ctxT(t, 60*time.Second)
-	if _, err := h.insecure("10.20.0.11").ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{
-		Data: h.config(mtype.TypeControlPlane, "cp-1", "10.20.0.11", "fr-par-1")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.ns.AwaitMode(ctx, "10.20.0.11", ModeConfigured); err != nil {
-		t.Fatal(err)
-	}
-	c := h.secure("10.20.0.11")
-	if err := c.Bootstrap(ctx, &machine.BootstrapRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.ns.AwaitEtcdMembers(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
 	putKey(t, h, "10.20.0.11", "/registry/namespaces/prod", "precious")
 	rc, err := c.EtcdSnapshot(ctx, &machine.EtcdSnapshotRequest{})
 	if err != nil {
@@ -69,7 +52,6 @@ func TestDisasterRecovery(t *testing.T) {
 	if err := c.Bootstrap(ctx, &machine.BootstrapRequest{RecoverEtcd: true}); code(err) != codes.AlreadyExists {
 		t.Fatalf("recovery over live data: %v", err)
 	}
-
 	// Lose etcd: wipe EPHEMERAL, keep the config, reboot.
 	if _, err := c.MachineClient.Reset(ctx, &machine.ResetRequest{Reboot: true,
 		SystemPartitionsToWipe: []*machine.ResetPartitionSpec{{Label: "EPHEMERAL", Wipe: true}}}); err != nil {
@@ -81,6 +63,42 @@ func TestDisasterRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	recoverFrom(t, h, c, snapshot)
+	err = await(ctx, "restored key", func() bool { return getKey(t, h, "10.20.0.11", "/registry/namespaces/prod") == "precious" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kc := h.ns.KubeCluster(endpoint); kc == nil || !kc.Ready() {
+		t.Fatal("API server not ready after recovery")
+	}
+}
+
+// singleControlPlane brings up one bootstrapped control plane.
+func singleControlPlane(t *testing.T) (*harness, *client.Client) {
+	h := newHarness(t, simcore.Instant, 1, []string{"10.20.0.11"})
+	h.ns.Boot(vm(100, "cp-1", "10.20.0.11", "fr-par-1"))
+	ctx := ctxT(t, 60*time.Second)
+	if err := h.ns.AwaitMode(ctx, "10.20.0.11", ModeMaintenance); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, h, "10.20.0.11", h.config(mtype.TypeControlPlane, "cp-1", "10.20.0.11", "fr-par-1"))
+	if err := h.ns.AwaitMode(ctx, "10.20.0.11", ModeConfigured); err != nil {
+		t.Fatal(err)
+	}
+	c := h.secure("10.20.0.11")
+	if err := c.Bootstrap(ctx, &machine.BootstrapRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ns.AwaitEtcdMembers(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	return h, c
+}
+
+// recoverFrom is talosctl bootstrap --recover-from: upload, then bootstrap
+// with recover_etcd, after checking what a missing or corrupt upload gives.
+func recoverFrom(t *testing.T, h *harness, c *client.Client, snapshot []byte) {
+	ctx := ctxT(t, 60*time.Second)
 	if err := c.Bootstrap(ctx, &machine.BootstrapRequest{RecoverEtcd: true}); code(err) != codes.FailedPrecondition {
 		t.Fatalf("recovery without an uploaded snapshot: %v", err)
 	}
@@ -99,13 +117,6 @@ func TestDisasterRecovery(t *testing.T) {
 	}
 	if err := h.ns.AwaitEtcdMembers(ctx, 1); err != nil {
 		t.Fatal(err)
-	}
-	err = await(ctx, "restored key", func() bool { return getKey(t, h, "10.20.0.11", "/registry/namespaces/prod") == "precious" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if kc := h.ns.KubeCluster(endpoint); kc == nil || !kc.Ready() {
-		t.Fatal("API server not ready after recovery")
 	}
 }
 
