@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"fmt"
+	"github.com/tripod-dev/tripod/internal/crashpoint"
 	"time"
 )
 
@@ -45,6 +46,7 @@ func Wait(ctx context.Context, c Condition) error {
 			}
 			lastErr, status = err, "error: "+err.Error()
 		}
+		crashpoint.Hit("in-wait " + c.Name)
 		if status != last && c.Progress != nil {
 			c.Progress(status)
 		}

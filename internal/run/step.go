@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tripod-dev/tripod/internal/crashpoint"
 	"sync"
 	"time"
 )
@@ -49,7 +50,10 @@ func (s *Step) Mutate(ctx context.Context, m Mutation, fn func(ctx context.Conte
 		return ErrPlanned
 	}
 	s.emit(Event{Kind: EventMutation, Message: m.String(), Mutation: &m})
-	if err := fn(ctx); err != nil {
+	crashpoint.Hit("before-call " + m.Verb)
+	err := fn(ctx)
+	crashpoint.Hit("after-call " + m.Verb)
+	if err != nil {
 		return fmt.Errorf("failed to %s %s: %w", m.Verb, m.Object, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tripod-dev/tripod/internal/crashpoint"
 	"io"
 	"os"
 	"sync"
@@ -169,11 +170,14 @@ func (j *Journal) append(r Record) (Record, error) {
 
 // Intent durably records that action is about to be sent for target.
 func (j *Journal) Intent(stage, target, action string, data map[string]string) (Record, error) {
-	return j.append(Record{Kind: Intent, Stage: stage, Target: target, Action: action, Data: data})
+	r, err := j.append(Record{Kind: Intent, Stage: stage, Target: target, Action: action, Data: data})
+	crashpoint.Hit("after-intent " + action)
+	return r, err
 }
 
 // Complete records what the intent's call produced.
 func (j *Journal) Complete(intent Record, data map[string]string) error {
+	crashpoint.Hit("before-record " + intent.Action)
 	_, err := j.append(Record{Kind: Done, Stage: intent.Stage, Target: intent.Target, Action: intent.Action, Ref: intent.Seq, Data: data})
 	return err
 }
