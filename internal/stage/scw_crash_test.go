@@ -145,3 +145,58 @@ func assertOneServerPerHost(t *testing.T, tw *testWorld) {
 		t.Errorf("%d of %d servers are tagged for a host", len(seen), len(all))
 	}
 }
+
+// TestCrashedOrdersOfOneOfferAreEachClaimedOnce: two hosts of the same
+// offer in the same datacenter both crashed after ordering, and the orders
+// are still being delivered: each host takes one, neither is ordered again.
+func TestCrashedOrdersOfOneOfferAreEachClaimedOnce(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/prod-3az.yaml", withProfile(simcore.Realistic, 0.0005))
+	c := scwClient(t, tw)
+	a, _ := tw.Env.Layout().Host("prod-core-1a")
+	offer, err := tw.Env.offerID(context.Background(), c, a, scw.ZoneFrPar1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oid, _ := strconv.ParseUint(offer, 10, 64)
+	dc := "DC2"
+	for _, host := range []string{"prod-core-1a", "prod-core-1b"} {
+		if _, err := tw.Env.State.Journal.Intent(Servers, host, actionOrder, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Dedibox.CreateServer(&dedibox.CreateServerRequest{Zone: scw.ZoneFrPar1, OfferID: oid, ProjectID: c.ProjectID, DatacenterName: &dc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := tw.runScw(tw.fresh(), Servers, false)
+	requireClean(t, rep, err)
+	if n := served(tw, routeDediboxOrder); n != 9 {
+		t.Fatalf("%d Dedibox orders were sent, want 9", n)
+	}
+	ra, _ := tw.Env.State.Journal.LastDone(Servers, "prod-core-1a", actionOrder)
+	rb, _ := tw.Env.State.Journal.LastDone(Servers, "prod-core-1b", actionOrder)
+	if ra.Data["service_id"] == "" || ra.Data["service_id"] == rb.Data["service_id"] {
+		t.Fatalf("the two hosts took orders %q and %q", ra.Data["service_id"], rb.Data["service_id"])
+	}
+	assertOneServerPerHost(t, tw)
+}
+
+// TestFaultyAPIConvergesWithoutDoubleOrders: with a fifth of the Scaleway
+// requests answered 503 or 429, runs fail host by host, and re-runs
+// converge, each host with exactly one server and one order.
+func TestFaultyAPIConvergesWithoutDoubleOrders(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/prod-3az.yaml", withFaults("scaleway.5xx=0.1;scaleway.429-bare=0.1"), withProfile(simcore.Realistic, 0.0002))
+	var err error
+	for i := 0; i < 8; i++ {
+		if _, err = tw.runScw(tw.fresh(), OS, false); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("no convergence after 8 runs: %v", err)
+	}
+	if n := len(tw.World.Scaleway.State().Services); n != 9 {
+		t.Fatalf("%d orders for 9 hosts", n)
+	}
+	assertOneServerPerHost(t, tw)
+	assertBuilt(t, tw)
+}

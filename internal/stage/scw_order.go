@@ -150,15 +150,18 @@ func listOrNil[R any, T any](r *R, err error, items func(*R) []T) []T {
 	return items(r)
 }
 
-// setTags replaces srv's tags.
+// setTags replaces srv's tags: a replacement, safe to repeat, so a 5xx
+// (which the transport does not retry on POST and PATCH) is retried here.
 func (e *Env) setTags(ctx context.Context, c *scaleway.Client, srv *remoteServer, tags []string) error {
-	if srv.Provider == inventory.ElasticMetal {
-		_, err := c.Metal.UpdateServer(&baremetal.UpdateServerRequest{Zone: srv.Zone, ServerID: srv.ID, Tags: &tags}, scw.WithContext(ctx))
-		return scaleway.Evidence(err)
-	}
-	id, _ := strconv.ParseUint(srv.ID, 10, 64)
-	_, err := c.Dedibox.UpdateServerTags(&dedibox.UpdateServerTagsRequest{Zone: srv.Zone, ServerID: id, Tags: tags}, scw.WithContext(ctx))
-	return scaleway.Evidence(err)
+	return scaleway.Evidence(e.scwRead(ctx, func(ctx context.Context) error {
+		if srv.Provider == inventory.ElasticMetal {
+			_, err := c.Metal.UpdateServer(&baremetal.UpdateServerRequest{Zone: srv.Zone, ServerID: srv.ID, Tags: &tags}, scw.WithContext(ctx))
+			return err
+		}
+		id, _ := strconv.ParseUint(srv.ID, 10, 64)
+		_, err := c.Dedibox.UpdateServerTags(&dedibox.UpdateServerTagsRequest{Zone: srv.Zone, ServerID: id, Tags: tags}, scw.WithContext(ctx))
+		return err
+	}))
 }
 
 // followService waits until a Dedibox order is delivered and returns its

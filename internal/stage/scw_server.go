@@ -130,7 +130,21 @@ func (e *Env) getServer(ctx context.Context, c *scaleway.Client, p inventory.Pro
 		}
 		return err
 	})
+	if out != nil && out.Zone == "" {
+		out.Zone = zone
+	}
 	return out, scaleway.Wrap(err, "read server %s in %s", id, zone)
+}
+
+// misplaced says how srv differs from what the inventory says of h, or "".
+func misplaced(srv *remoteServer, h inventory.HostPlan) string {
+	switch {
+	case srv.Placement != "" && !strings.EqualFold(srv.Placement, h.Placement):
+		return fmt.Sprintf("it is in %s, not %s as the inventory says", srv.Placement, h.Placement)
+	case srv.Offer != "" && !strings.EqualFold(srv.Offer, h.Offer.Name):
+		return fmt.Sprintf("it is a %s, not a %s as the inventory says", srv.Offer, h.Offer.Name)
+	}
+	return ""
 }
 
 // hostFact is what the stages after servers need to know of srv.

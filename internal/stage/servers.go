@@ -57,6 +57,9 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 			return err
 		}
 	}
+	if why := misplaced(srv, h); why != "" {
+		return fmt.Errorf("server %s found for %s cannot be used: %s", srv.ID, h.Name, why)
+	}
 	if err := e.ensureTags(ctx, st, c, h, srv); err != nil {
 		return err
 	}
