@@ -79,9 +79,11 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 		if attempt > 1 {
 			m.Verb = "reinstall"
 		}
-		if err := st.Mutate(ctx, m, func(ctx context.Context) error { return inst.start(ctx, h.Name, password, keyID) }); err != nil {
-			return err
+		sendErr := st.Mutate(ctx, m, func(ctx context.Context) error { return inst.start(ctx, h.Name, password, keyID) })
+		if sendErr != nil && (scaleway.Answered(sendErr) || ctx.Err() != nil) {
+			return sendErr
 		}
+		// Without an answer the install may have started: observe first.
 		if cur, err = e.waitInstall(ctx, st, inst, h, f); err != nil {
 			return err
 		}
@@ -89,10 +91,14 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 			st.Skip("Proxmox VE installed on server %s as %s", f.ServerID, h.Name)
 			return e.publishInstalled(st, h, f, cur)
 		}
-		if attempt == installAttempts {
-			return fmt.Errorf("installing Proxmox VE on server %s (%s) failed %d times (last status %s); the other hosts are not affected", f.ServerID, h.Name, attempt, cur.status)
+		why := "failed (status " + cur.status + ")"
+		if sendErr != nil && cur.phase != installFailed {
+			why = "was not started: " + sendErr.Error()
 		}
-		st.Warn("install of Proxmox VE on server %s (%s) failed (status %s); reinstalling (%d of %d)", f.ServerID, h.Name, cur.status, attempt+1, installAttempts)
+		if attempt == installAttempts {
+			return fmt.Errorf("installing Proxmox VE on server %s (%s) %s, %d times; the other hosts are not affected", f.ServerID, h.Name, why, attempt)
+		}
+		st.Warn("install of Proxmox VE on server %s (%s) %s; reinstalling (%d of %d)", f.ServerID, h.Name, why, attempt+1, installAttempts)
 	}
 }
 

@@ -115,6 +115,11 @@ func TestPlanOnFreshWorld(t *testing.T) {
 	if len(tw.Env.State.Journal.Records()) != 0 {
 		t.Error("the plan wrote the journal")
 	}
+	rep, err = tw.runScw(tw.fresh(), Network, true)
+	requireClean(t, rep, err)
+	if ms := rep.Mutations(); len(ms) != 8 || ms[7].Object != "RPNv2 group tripod-lab" || tw.mutations() != 0 {
+		t.Errorf("planned through the network: %v; %d mutating requests", ms, tw.mutations())
+	}
 }
 
 func contains(list []string, s string) bool {
@@ -124,4 +129,37 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestWorkingHostIsNeverReinstalled: an adopted server already running
+// Proxmox VE under its host's name is not reinstalled. Without its root
+// password tripod stops and says where to put it; with it, it goes on.
+func TestWorkingHostIsNeverReinstalled(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/adopt.yaml", withPreload(preload(t, `
+servers:
+  - {provider: dedibox, id: "104201", offer: CORE-10-M, datacenter: DC2, hostname: reuse-pve-1, installed_os: proxmox, root_password: kept-by-the-operator}
+  - {provider: dedibox, id: "104202", offer: CORE-10-M, datacenter: DC3, hostname: old-2}
+  - {provider: dedibox, id: "104203", offer: CORE-10-M, datacenter: DC5, hostname: old-3}
+`)))
+	rep, err := tw.runScw(tw.Env, OS, false)
+	if err == nil || !strings.Contains(err.Error(), "already runs Proxmox VE as reuse-pve-1, but tripod holds no root password for it (secret root-password.reuse-pve-1)") {
+		t.Fatalf("err = %v", err)
+	}
+	for _, s := range rep.Steps {
+		if s.Key == (run.Key{Stage: OS, Target: "reuse-pve-1"}) && len(s.Mutations) != 0 {
+			t.Fatalf("reuse-pve-1 was changed: %v", s.Mutations)
+		}
+	}
+	if n := served(tw, "POST /dedibox/v1/zones/{zone}/servers/{server_id}/install"); n != 2 {
+		t.Fatalf("%d installs, want 2 (the other hosts)", n)
+	}
+	if err := tw.Env.State.Secrets.Put(secretRootPassword("reuse-pve-1"), []byte("kept-by-the-operator")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = tw.runScw(tw.fresh(), OS, false)
+	requireClean(t, rep, err)
+	if n := served(tw, "POST /dedibox/v1/zones/{zone}/servers/{server_id}/install"); n != 2 {
+		t.Fatalf("%d installs after the password was given, want still 2", n)
+	}
+	assertBuilt(t, tw)
 }

@@ -152,8 +152,18 @@ func (e *Env) ensureIAMKey(ctx context.Context, st *run.Step, c *scaleway.Client
 		if key != nil {
 			no := false
 			key, err = c.IAM.UpdateSSHKey(&iam.UpdateSSHKeyRequest{SSHKeyID: key.ID, Disabled: &no}, scw.WithContext(ctx))
-		} else {
-			key, err = c.IAM.CreateSSHKey(&iam.CreateSSHKeyRequest{Name: name, PublicKey: line, ProjectID: c.ProjectID}, scw.WithContext(ctx))
+			return scaleway.Evidence(err)
+		}
+		create := func() (*iam.SSHKey, error) {
+			return c.IAM.CreateSSHKey(&iam.CreateSSHKeyRequest{Name: name, PublicKey: line, ProjectID: c.ProjectID}, scw.WithContext(ctx))
+		}
+		if key, err = create(); err != nil && !scaleway.Answered(err) && ctx.Err() == nil {
+			// No answer: look before sending it again, so the key is not registered twice.
+			if found, ferr := e.findIAMKey(ctx, c, line); ferr == nil && found != nil {
+				key, err = found, nil
+			} else if ferr == nil {
+				key, err = create()
+			}
 		}
 		return scaleway.Evidence(err)
 	})

@@ -39,6 +39,9 @@ func TestUpOrdersInstallsAndConverges(t *testing.T) {
 			requireClean(t, rep, err)
 			assertBuilt(t, tw)
 			rep = assertNoMutations(t, tw, OS)
+			if plan, err := tw.runScw(tw.fresh(), OS, true); err != nil || len(plan.Mutations()) != 0 {
+				t.Fatalf("a plan of the built cluster: %v, changes %v", err, plan.Mutations())
+			}
 			if n := countStatus(rep, run.StatusUnchanged); n != 1+2*len(tw.Env.Layout().Hosts) {
 				t.Errorf("second up: %d unchanged steps, want %d", n, 1+2*len(tw.Env.Layout().Hosts))
 			}
