@@ -44,9 +44,10 @@ func (e *Env) scwShared() *scwShared {
 	return s
 }
 
-// scwRead runs one read (or a call safe to repeat) with classified retries
-// on top of the transport's: the SDK's PATCH-shaped reads (Dedibox
-// GetService) and typed transient states are only retried here.
+// scwRead runs one read, or a change safe to repeat (a replacement), with
+// classified retries on top of the transport's: the SDK's PATCH-shaped reads
+// (Dedibox GetService), replacements sent as POST or PATCH, and typed
+// transient states are only retried here.
 func (e *Env) scwRead(ctx context.Context, fn func(ctx context.Context) error) error {
 	return retry.Do(ctx, retry.Policy{
 		API: "scaleway", Attempts: 4, PerAttempt: e.Timing.Attempt(45 * time.Second),

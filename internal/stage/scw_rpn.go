@@ -145,7 +145,9 @@ func (e *Env) setRPNVLAN(ctx context.Context, st *run.Step, c *scaleway.Client, 
 	vlan := uint32(e.Cluster().Network.VLAN)
 	m := run.Mutation{API: "scaleway", Verb: "set", Object: fmt.Sprintf("VLAN %d on %d member(s) of RPNv2 group %s", vlan, n, e.privateNetworkName())}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		err := c.RPN.UpdateRpnV2VlanForMembers(&dedibox.RpnV2ApiUpdateRpnV2VlanForMembersRequest{GroupID: g.ID, MemberIDs: members, Vlan: &vlan}, scw.WithContext(ctx))
+		err := e.scwRead(ctx, func(ctx context.Context) error { // setting a VLAN is safe to repeat
+			return c.RPN.UpdateRpnV2VlanForMembers(&dedibox.RpnV2ApiUpdateRpnV2VlanForMembersRequest{GroupID: g.ID, MemberIDs: members, Vlan: &vlan}, scw.WithContext(ctx))
+		})
 		if err != nil {
 			return scaleway.Evidence(err)
 		}
