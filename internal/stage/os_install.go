@@ -67,6 +67,12 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 	if st.DryRun() {
 		return e.planInstall(ctx, st, c, m)
 	}
+	return e.installWithRetries(ctx, st, c, inst, h, f, m)
+}
+
+// installWithRetries sends the install and waits for it, reinstalling after
+// a failure up to installAttempts times in all.
+func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.Client, inst installer, h inventory.HostPlan, f HostFact, m run.Mutation) error {
 	keyID, err := e.ensureIAMKey(ctx, st, c)
 	if err != nil {
 		return err
@@ -80,11 +86,12 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 			m.Verb = "reinstall"
 		}
 		sendErr := st.Mutate(ctx, m, func(ctx context.Context) error { return inst.start(ctx, h.Name, password, keyID) })
-		if sendErr != nil && (scaleway.Answered(sendErr) || ctx.Err() != nil) {
+		if sendErr != nil && (scaleway.Answered(sendErr) || !isSDK(sendErr) || ctx.Err() != nil) {
 			return sendErr
 		}
 		// Without an answer the install may have started: observe first.
-		if cur, err = e.waitInstall(ctx, st, inst, h, f); err != nil {
+		cur, err := e.waitInstall(ctx, st, inst, h, f)
+		if err != nil {
 			return err
 		}
 		if installed(cur, h) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
@@ -199,4 +200,29 @@ func TestFaultyAPIConvergesWithoutDoubleOrders(t *testing.T) {
 	}
 	assertOneServerPerHost(t, tw)
 	assertBuilt(t, tw)
+}
+
+// TestQuotaFailsOnlyItsHost: an order over the account's quota fails for
+// that host alone, with Scaleway's words; the others are delivered.
+func TestQuotaFailsOnlyItsHost(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	tw.World.Scaleway.ServerQuota = 2
+	rep, err := tw.runScw(tw.Env, Servers, false)
+	if err == nil || !strings.Contains(err.Error(), "quotas_exceeded") || !strings.Contains(err.Error(), "dedibox_servers has reached its quota (2/2)") {
+		t.Fatalf("err = %v", err)
+	}
+	if f := rep.Failed(); len(f) != 1 || f[0].Key.Stage != Servers {
+		t.Fatalf("failed steps: %+v", f)
+	}
+	if n := len(ours(tw)); n != 2 {
+		t.Fatalf("%d servers delivered, want the 2 within quota", n)
+	}
+	for _, r := range tw.Env.State.Journal.Records() {
+		if r.Kind == state.Failed && !strings.Contains(r.Data["error"], "quota") {
+			t.Errorf("failed intent without the reason: %+v", r)
+		}
+	}
+	if n := len(tw.Env.State.Journal.Unresolved(Servers, rep.Failed()[0].Key.Target, actionOrder)); n != 0 {
+		t.Error("a refused order must not stay unresolved: nothing was ordered")
+	}
 }

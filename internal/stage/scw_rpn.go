@@ -77,11 +77,7 @@ func (e *Env) rpnGroup(ctx context.Context, st *run.Step, c *scaleway.Client, ho
 			return err
 		}
 	}
-	for id, m := range members {
-		if _, ok := want[id]; !ok {
-			st.Warn("RPNv2 group %s also holds server %d (member %d), which is not in this inventory; left as it is", name, id, m.ID)
-		}
-	}
+	warnForeign(st, name, want, members)
 	if planned {
 		return run.ErrPlanned
 	}
@@ -89,6 +85,16 @@ func (e *Env) rpnGroup(ctx context.Context, st *run.Step, c *scaleway.Client, ho
 		st.Facts().Set(privateVLANKey(h.Name), int(vlan))
 	}
 	return nil
+}
+
+// warnForeign says which members are not this inventory's: tripod leaves
+// them, as it leaves everything it does not own.
+func warnForeign(st *run.Step, name string, want map[uint64]string, members map[uint64]*dedibox.RpnV2Member) {
+	for id, m := range members {
+		if _, ok := want[id]; !ok {
+			st.Warn("RPNv2 group %s also holds server %d (member %d), which is not in this inventory; left as it is", name, id, m.ID)
+		}
+	}
 }
 
 // dediboxServers maps the hosts' server IDs to their names.
