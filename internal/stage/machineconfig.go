@@ -1,19 +1,26 @@
 package stage
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/state"
+	"github.com/tripod-dev/tripod/internal/talos"
 )
 
 type machineConfig struct{ env *Env }
 
 func (s *machineConfig) Name() string { return MachineConfig }
-
-func (s *machineConfig) Run(ctx context.Context, st *run.Step) error {
-	return notImplemented(MachineConfig)
-}
 
 // Target IDs of machineconfig besides one per node.
 const (
@@ -28,4 +35,119 @@ func (s *machineConfig) Targets() []run.Target {
 	out := []run.Target{{ID: secretsTarget}}
 	out = append(out, s.env.vmTargets(func(inventory.VMPlan) []run.Key { return []run.Key{run.On(MachineConfig, secretsTarget)} })...)
 	return append(out, run.Target{ID: talosconfigTarget, Needs: []run.Key{run.On(MachineConfig, secretsTarget)}})
+}
+
+// Run makes no remote call: it writes files in the state directory (never
+// in a dry run, which renders and validates in memory only).
+func (s *machineConfig) Run(ctx context.Context, st *run.Step) error {
+	switch st.Key.Target {
+	case secretsTarget:
+		return s.secrets(st)
+	case talosconfigTarget:
+		return s.talosconfig(st)
+	}
+	vm, err := s.env.talosVM(st.Key.Target)
+	if err != nil {
+		return err
+	}
+	return s.node(st, vm)
+}
+
+// secrets generates the bundle once; every later run reuses it, which is
+// what makes configs byte-identical from one run to the next.
+func (s *machineConfig) secrets(st *run.Step) error {
+	sec := s.env.State.Secrets
+	data, err := sec.Get(secretTalosBundle)
+	switch {
+	case err == nil:
+		if _, err := talos.LoadBundle(data); err != nil {
+			return err
+		}
+		st.Skip("Talos secrets bundle already generated")
+		return nil
+	case !errors.Is(err, state.ErrNoSecret):
+		return err
+	case st.DryRun():
+		st.Skip("would generate the Talos secrets bundle (this plan renders configs with a throwaway one)")
+		return nil
+	}
+	data, err = sec.GetOrCreate(secretTalosBundle, func() ([]byte, error) {
+		return talos.NewBundle(secrets.NewClock(), s.env.Cluster().Talos.Version)
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := talos.LoadBundle(data); err != nil {
+		return err
+	}
+	st.Progress("generated the Talos secrets bundle (secrets/%s)", secretTalosBundle)
+	return nil
+}
+
+// node renders, validates and writes one node's config. A config the node
+// would refuse fails here, naming the node, the patch and the validator's
+// message, before anything is applied.
+func (s *machineConfig) node(st *run.Step, vm inventory.VMPlan) error {
+	r, err := s.env.nodeConfig(vm, st.DryRun())
+	if err != nil {
+		return err
+	}
+	for _, w := range r.Warnings {
+		st.Warn("%s: %s", vm.Name, w)
+	}
+	return s.writeSecretFile(st, talos.ConfigFile(vm.Name), r.Bytes, fmt.Sprintf("machine config of %s", vm.Name))
+}
+
+// talosconfig writes the talosctl config with every control plane as an
+// endpoint, keeping one that is still current (a new one would only change
+// the client key).
+func (s *machineConfig) talosconfig(st *run.Step) error {
+	b, _, err := s.env.talosBundle(st.DryRun())
+	if err != nil {
+		return err
+	}
+	eps := talos.ControlPlaneEndpoints(s.env.Layout())
+	path := filepath.Join(s.env.State.Path, talos.TalosconfigFile)
+	if old, err := os.ReadFile(path); err == nil && privateFile(path) &&
+		talos.TalosconfigCurrent(old, b, s.env.Cluster().Name, eps, time.Now()) {
+		st.Skip("talosconfig is current (%s)", path)
+		return nil
+	}
+	tc, err := s.env.talosClientConfig(st.DryRun())
+	if err != nil {
+		return err
+	}
+	data, err := tc.Bytes()
+	if err != nil {
+		return fmt.Errorf("failed to encode the talosconfig: %w", err)
+	}
+	return s.writeSecretFile(st, talos.TalosconfigFile, data, "talosconfig")
+}
+
+// writeSecretFile writes data at rel in the state directory, 0600 and
+// atomically, unless the file already holds exactly that.
+func (s *machineConfig) writeSecretFile(st *run.Step, rel string, data []byte, what string) error {
+	path := filepath.Join(s.env.State.Path, rel)
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) && privateFile(path) {
+		st.Skip("%s unchanged (%s)", what, path)
+		return nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("failed to read %s: %w", path, err)
+	}
+	if st.DryRun() {
+		st.Skip("would write the %s to %s", what, path)
+		return nil
+	}
+	if err := s.env.State.WriteFile(rel, data, 0o600); err != nil {
+		return err
+	}
+	st.Progress("wrote the %s to %s", what, path)
+	return nil
+}
+
+// privateFile reports whether path is readable by its owner only: a file
+// holding keys that others could read is rewritten 0600.
+func privateFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().Perm()&0o077 == 0
 }

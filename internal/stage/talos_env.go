@@ -1,0 +1,144 @@
+package stage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/client"
+	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/retry"
+	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/state"
+	"github.com/tripod-dev/tripod/internal/talos"
+)
+
+// talosBundle is the cluster's Talos secrets bundle from the store. In a
+// dry run before one was ever generated it is a throwaway bundle made for
+// that plan only and never stored, so plan still renders and validates
+// every config; planned says so, and keys every cache that derives from it
+// apart from the real one.
+func (e *Env) talosBundle(dryRun bool) (b *secrets.Bundle, planned bool, err error) {
+	data, err := e.State.Secrets.Get(secretTalosBundle)
+	switch {
+	case err == nil:
+		b, err = cached(e, "talos/bundle", func() (*secrets.Bundle, error) { return talos.LoadBundle(data) })
+		return b, false, err
+	case errors.Is(err, state.ErrNoSecret) && dryRun:
+		b, err = cached(e, "talos/bundle/planned", func() (*secrets.Bundle, error) {
+			data, err := talos.NewBundle(secrets.NewClock(), e.Cluster().Talos.Version)
+			if err != nil {
+				return nil, err
+			}
+			return talos.LoadBundle(data)
+		})
+		return b, true, err
+	case errors.Is(err, state.ErrNoSecret):
+		return nil, false, fmt.Errorf("the Talos secrets bundle (%s) is missing from the secrets store; machineconfig/%s generates it", secretTalosBundle, secretsTarget)
+	}
+	return nil, false, err
+}
+
+func cacheKey(planned bool, name string) string {
+	if planned {
+		return "talos/planned/" + name
+	}
+	return "talos/" + name
+}
+
+// talosRenderer renders the cluster's configs, once per run.
+func (e *Env) talosRenderer(dryRun bool) (*talos.Renderer, error) {
+	b, planned, err := e.talosBundle(dryRun)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, cacheKey(planned, "renderer"), func() (*talos.Renderer, error) { return talos.NewRenderer(e.Inv, b) })
+}
+
+// nodeConfig is vm's rendered and validated config, once per run: apply
+// sends exactly what machineconfig wrote.
+func (e *Env) nodeConfig(vm inventory.VMPlan, dryRun bool) (*talos.Rendered, error) {
+	_, planned, err := e.talosBundle(dryRun)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, cacheKey(planned, "config/"+vm.Name), func() (*talos.Rendered, error) {
+		r, err := e.talosRenderer(dryRun)
+		if err != nil {
+			return nil, err
+		}
+		return r.Render(vm)
+	})
+}
+
+// talosClientConfig is the talosconfig the Talos clients use, generated in
+// memory from the bundle (the written file is for people and talosctl), so
+// apply does not wait on the file being written.
+func (e *Env) talosClientConfig(dryRun bool) (*clientconfig.Config, error) {
+	_, planned, err := e.talosBundle(dryRun)
+	if err != nil {
+		return nil, err
+	}
+	return cached(e, cacheKey(planned, "talosconfig"), func() (*clientconfig.Config, error) {
+		r, err := e.talosRenderer(dryRun)
+		if err != nil {
+			return nil, err
+		}
+		return r.Talosconfig()
+	})
+}
+
+// secureTalos is a mutual-TLS client to endpoints (default: every control
+// plane). Callers close it; clients live for one step or one check, so a
+// node restarting its API never leaves a connection in backoff.
+func (e *Env) secureTalos(ctx context.Context, dryRun bool, endpoints ...string) (*client.Client, error) {
+	tc, err := e.talosClientConfig(dryRun)
+	if err != nil {
+		return nil, err
+	}
+	return talos.Secure(ctx, e.Dialer.DialContext, tc, endpoints...)
+}
+
+// insecureTalos is the maintenance-mode client to vm.
+func (e *Env) insecureTalos(ctx context.Context, vm inventory.VMPlan) (*client.Client, error) {
+	return talos.Insecure(ctx, e.Dialer.DialContext, vm.Address.String())
+}
+
+// talosVM finds a VM of the layout by name (a target ID).
+func (e *Env) talosVM(name string) (inventory.VMPlan, error) {
+	for _, vm := range e.Layout().VMs {
+		if vm.Name == name {
+			return vm, nil
+		}
+	}
+	return inventory.VMPlan{}, fmt.Errorf("no VM %q in the layout", name)
+}
+
+// talosClient is the machinery's client, as the stages use it.
+type talosClient = *client.Client
+
+// talosCall runs fn with a mutual-TLS client to endpoints (default: every
+// control plane) that lives for this call only.
+func (e *Env) talosCall(ctx context.Context, dryRun bool, endpoints []string, fn func(context.Context, talosClient) error) error {
+	c, err := e.secureTalos(ctx, dryRun, endpoints...)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(ctx, c)
+}
+
+// talosPolicy retries a Talos call on transient gRPC codes, within
+// deadline (unscaled), reporting each retry as progress.
+func (e *Env) talosPolicy(st *run.Step, deadline time.Duration) retry.Policy {
+	return retry.Policy{
+		API: "talos", PerAttempt: e.Timing.Attempt(30 * time.Second), Deadline: e.Timing.Deadline(deadline),
+		Initial: e.Timing.Interval(500 * time.Millisecond), Max: e.Timing.Interval(10 * time.Second),
+		Classify: talos.Classify, Counter: e.Retries,
+		OnRetry: func(_ int, err error, _ time.Duration) { st.Progress("retrying: %s", shortErr(err)) },
+	}
+}
