@@ -2,9 +2,16 @@ package stage
 
 import (
 	"context"
+	"fmt"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"google.golang.org/grpc/codes"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/talos"
 )
 
 type apply struct{ env *Env }
@@ -17,6 +24,108 @@ func (s *apply) Targets() []run.Target {
 	})
 }
 
+// autoMode is the mode every apply sends, chosen rather than left to the
+// request's zero value (REBOOT): it is talosctl apply-config's default, in
+// maintenance it resolves to NO_REBOOT (nothing runs yet; the node installs
+// and boots configured on its own), and on a configured node it reboots
+// only when the change cannot be applied live.
+const autoMode = machine.ApplyConfigurationRequest_AUTO
+
+// Run waits for the node's API, then applies its config in maintenance
+// mode, or compares it with the config the node runs (a dry-run apply,
+// read-only) and applies only a difference, over mutual TLS.
 func (s *apply) Run(ctx context.Context, st *run.Step) error {
-	return notImplemented(Apply)
+	vm, err := s.env.talosVM(st.Key.Target)
+	if err != nil {
+		return err
+	}
+	cfg, err := s.env.nodeConfig(vm, st.DryRun())
+	if err != nil {
+		return err
+	}
+	first := run.Mutation{API: "talos", Verb: "apply", Object: fmt.Sprintf("machine config of %s (%s)", vm.Name, vm.Address),
+		Detail: "maintenance mode (insecure), mode AUTO; the node installs and boots configured"}
+	if st.UpstreamPlanned() {
+		return st.Mutate(ctx, first, nil) // the VM does not exist yet
+	}
+	mode, err := s.env.waitNode(ctx, st, vm)
+	switch {
+	case err != nil && st.DryRun():
+		st.Warn("%s does not answer yet (%s); planning its first apply", vm.Name, shortErr(err))
+		return st.Mutate(ctx, first, nil)
+	case err != nil:
+		return err
+	case mode == nodeMaintenance:
+		return s.applyMaintenance(ctx, st, vm, cfg.Bytes, first)
+	}
+	return s.reconcile(ctx, st, vm, cfg.Bytes)
+}
+
+// applyMaintenance sends the first config. apid restarts with mutual TLS
+// once the node accepts it, so an attempt cut by Canceled landed, and a
+// retry first looks whether an earlier attempt did.
+func (s *apply) applyMaintenance(ctx context.Context, st *run.Step, vm inventory.VMPlan, data []byte, m run.Mutation) error {
+	err := st.Mutate(ctx, m, func(ctx context.Context) error {
+		attempt := 0
+		return retry.Do(ctx, s.env.talosPolicy(st, 0), func(ctx context.Context) error {
+			if attempt++; attempt > 1 {
+				if mode, _ := s.env.probeNode(ctx, vm, false); mode == nodeConfigured {
+					return nil
+				}
+			}
+			c, err := s.env.insecureTalos(ctx, vm)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: autoMode})
+			if talos.Code(err) == codes.Canceled {
+				return nil
+			}
+			if err == nil && len(resp.GetMessages()) > 0 {
+				st.Progress("%s accepted its config (%s)", vm.Name, resp.GetMessages()[0].GetMode())
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return s.env.waitSecure(ctx, st, vm)
+}
+
+// reconcile compares the config with the one the node runs, through the
+// node itself (not the journal), and applies a difference in AUTO mode,
+// waiting for the reboot when the change needs one.
+func (s *apply) reconcile(ctx context.Context, st *run.Step, vm inventory.VMPlan, data []byte) error {
+	return s.env.talosCall(ctx, st.DryRun(), []string{vm.Address.String()}, func(ctx context.Context, c talosClient) error {
+		var resolved machine.ApplyConfigurationRequest_Mode
+		var same bool
+		err := retry.Do(ctx, s.env.talosPolicy(st, 5*time.Minute), func(ctx context.Context) (err error) {
+			resolved, same, err = dryRunApply(ctx, c, data)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("failed to compare %s's config with the one it runs: %w", vm.Name, err)
+		}
+		if same {
+			st.Skip("%s runs this config (dry-run apply: no changes)", vm.Name)
+			return nil
+		}
+		m := run.Mutation{API: "talos", Verb: "apply", Object: fmt.Sprintf("machine config of %s (%s)", vm.Name, vm.Address),
+			Detail: fmt.Sprintf("the node runs a different config; mode AUTO resolves to %s", resolved)}
+		err = st.Mutate(ctx, m, func(ctx context.Context) error {
+			return retry.Do(ctx, s.env.talosPolicy(st, 10*time.Minute), func(ctx context.Context) error {
+				resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: autoMode})
+				if err == nil && len(resp.GetMessages()) > 0 {
+					resolved = resp.GetMessages()[0].GetMode()
+				}
+				return err
+			})
+		})
+		if err != nil || resolved != machine.ApplyConfigurationRequest_REBOOT {
+			return err
+		}
+		return s.env.waitRunning(ctx, st, vm, data)
+	})
 }
