@@ -2,17 +2,23 @@ package stage
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
+	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/client"
+	"google.golang.org/grpc/codes"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/talos"
 )
 
 type bootstrap struct{ env *Env }
 
 func (s *bootstrap) Name() string { return Bootstrap }
-
-func (s *bootstrap) Run(ctx context.Context, st *run.Step) error {
-	return notImplemented(Bootstrap)
-}
 
 // Target IDs of bootstrap.
 const (
@@ -29,4 +35,139 @@ func (s *bootstrap) Targets() []run.Target {
 		etcd.Needs = append(etcd.Needs, run.On(Apply, cp.Name))
 	}
 	return []run.Target{{ID: bootstrapTarget, Needs: []run.Key{run.On(Apply, cps[0].Name)}}, etcd}
+}
+
+func (s *bootstrap) Run(ctx context.Context, st *run.Step) error {
+	if st.Key.Target == etcdTarget {
+		return s.waitEtcd(ctx, st)
+	}
+	return s.bootstrap(ctx, st)
+}
+
+// bootstrap starts etcd on the first control plane of the layout, exactly
+// once: a node whose etcd already has members is left alone, and Talos
+// itself refuses a second bootstrap (AlreadyExists), which on a resumed run
+// means an earlier one landed.
+func (s *bootstrap) bootstrap(ctx context.Context, st *run.Step) error {
+	first := s.env.Layout().ControlPlanes()[0]
+	m := run.Mutation{API: "talos", Verb: "bootstrap", Object: fmt.Sprintf("etcd on %s (%s)", first.Name, first.Address),
+		Detail: "the first control plane in layout order; the others join it"}
+	if st.UpstreamPlanned() {
+		return st.Mutate(ctx, m, nil)
+	}
+	if members, err := s.env.etcdMembers(ctx, st.DryRun(), first); err == nil && len(members) > 0 {
+		st.Skip("etcd is bootstrapped: %s lists %d member(s)", first.Name, len(members))
+		return nil
+	}
+	// etcd does not answer on the first control plane: never bootstrapped,
+	// or not started yet; Bootstrap tells which.
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		return s.env.talosCall(ctx, false, []string{first.Address.String()}, func(ctx context.Context, c talosClient) error {
+			return retry.Do(ctx, s.env.talosPolicy(st, 15*time.Minute), func(ctx context.Context) error {
+				err := c.Bootstrap(ctx, &machine.BootstrapRequest{})
+				if talos.Code(err) == codes.AlreadyExists {
+					st.Progress("etcd on %s was already bootstrapped", first.Name)
+					return nil
+				}
+				return err
+			})
+		})
+	})
+}
+
+// etcdMembers is the member list as cp's etcd reports it, asked through
+// apid's node routing.
+func (e *Env) etcdMembers(ctx context.Context, dryRun bool, cp inventory.VMPlan) ([]*machine.EtcdMember, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.Timing.Attempt(10*time.Second))
+	defer cancel()
+	var members []*machine.EtcdMember
+	err := e.talosCall(ctx, dryRun, nil, func(ctx context.Context, c talosClient) error {
+		resp, err := c.EtcdMemberList(client.WithNode(ctx, cp.Address.String()), &machine.EtcdMemberListRequest{})
+		if err != nil {
+			return err
+		}
+		for _, msg := range resp.GetMessages() {
+			members = append(members, msg.GetMembers()...)
+		}
+		return nil
+	})
+	return members, err
+}
+
+// waitEtcd waits for "etcd N/N members": every control plane's etcd
+// answers and lists every control plane, and nothing else, as a voting
+// member.
+func (s *bootstrap) waitEtcd(ctx context.Context, st *run.Step) error {
+	n := len(s.env.Layout().ControlPlanes())
+	if st.UpstreamPlanned() {
+		st.Skip("would wait for etcd %d/%d members", n, n)
+		return nil
+	}
+	cond := retry.Condition{
+		Name:     fmt.Sprintf("etcd %d/%d members", n, n),
+		Interval: s.env.Timing.Interval(5 * time.Second), Timeout: s.env.Timing.Deadline(30 * time.Minute),
+		Check: s.etcdCheck(st.DryRun()), Classify: talos.Classify,
+		Progress: func(status string) { st.Progress("etcd %s", status) },
+	}
+	if st.DryRun() {
+		done, status, err := cond.Check(ctx)
+		if err != nil || !done {
+			st.Skip("would wait for %s (now: %s)", cond.Name, orErr(status, err))
+			return nil
+		}
+		st.Skip("etcd has %s", status)
+		return nil
+	}
+	if err := retry.Wait(ctx, cond); err != nil {
+		return err
+	}
+	st.Skip("etcd has %d/%d members", n, n)
+	return nil
+}
+
+func (s *bootstrap) etcdCheck(dryRun bool) func(context.Context) (bool, string, error) {
+	cps := s.env.Layout().ControlPlanes()
+	return func(ctx context.Context) (bool, string, error) {
+		healthy := 0
+		var waiting []string
+		for _, cp := range cps {
+			members, err := s.env.etcdMembers(ctx, dryRun, cp)
+			if err == nil && votersAre(members, cps) {
+				healthy++
+				continue
+			}
+			waiting = append(waiting, cp.Name)
+		}
+		status := fmt.Sprintf("%d/%d members", healthy, len(cps))
+		if len(waiting) > 0 {
+			status += " (waiting on " + strings.Join(waiting, ", ") + ")"
+		}
+		return healthy == len(cps), status, nil
+	}
+}
+
+// votersAre reports whether members are exactly the control planes, each
+// a voter (a learner is still catching up).
+func votersAre(members []*machine.EtcdMember, cps []inventory.VMPlan) bool {
+	if len(members) != len(cps) {
+		return false
+	}
+	want := map[string]bool{}
+	for _, cp := range cps {
+		want[cp.Name] = true
+	}
+	for _, m := range members {
+		if m.GetIsLearner() || !want[m.GetHostname()] {
+			return false
+		}
+		delete(want, m.GetHostname())
+	}
+	return len(want) == 0
+}
+
+func orErr(status string, err error) string {
+	if err != nil {
+		return shortErr(err)
+	}
+	return status
 }
