@@ -1,0 +1,139 @@
+package stage
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
+)
+
+// bootVMs stands in for the vms stage until the Proxmox stages land: it
+// boots each VM of the layout straight in the Talos simulator, as a started
+// Proxmox VM would, and plans the start in a dry run.
+type bootVMs struct{ tw *testWorld }
+
+func (b *bootVMs) Name() string { return VMs }
+
+func (b *bootVMs) Targets() []run.Target {
+	return b.tw.Env.vmTargets(func(inventory.VMPlan) []run.Key { return nil })
+}
+
+func (b *bootVMs) Run(ctx context.Context, st *run.Step) error {
+	vm, err := b.tw.Env.talosVM(st.Key.Target)
+	if err != nil {
+		return err
+	}
+	for _, n := range b.tw.World.Talos.State().Nodes {
+		if n.Address == vm.Address.String() {
+			st.Skip("VM %s runs", vm.Name)
+			return nil
+		}
+	}
+	return st.Mutate(ctx, run.Mutation{API: "proxmox", Verb: "start", Object: "VM " + vm.Name}, func(context.Context) error {
+		b.tw.World.Talos.Boot(b.tw.vmInfo(vm))
+		return nil
+	})
+}
+
+func (tw *testWorld) vmInfo(vm inventory.VMPlan) simcore.VMInfo {
+	c := tw.Env.Cluster()
+	h, _ := tw.Env.Layout().Host(vm.Host)
+	return simcore.VMInfo{VMID: vm.VMID, Name: vm.Name, Node: vm.Host, Placement: h.Placement, Cores: vm.Cores,
+		MemoryMiB: int(vm.Memory >> 20), DiskBytes: int64(vm.Disk),
+		IPCIDR: fmt.Sprintf("%s/%d", vm.Address, c.Network.Subnet.Bits()), Gateway: c.Network.Gateway.String()}
+}
+
+// eventLog collects a run's events.
+type eventLog struct {
+	mu     sync.Mutex
+	events []run.Event
+}
+
+func (l *eventLog) Emit(e run.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+// text is every event's text, for secret scans.
+func (l *eventLog) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, e := range l.events {
+		fmt.Fprintln(&b, e.Message, e.Error)
+		if e.Mutation != nil {
+			fmt.Fprintln(&b, e.Mutation.String())
+		}
+	}
+	return b.String()
+}
+
+// talosRun runs the Talos stages (after the stand-in vms) against tw's
+// world with env.
+func (tw *testWorld) talosRun(env *Env, dryRun bool, sink run.Sink) (*run.Report, error) {
+	tw.t.Helper()
+	r := &run.Runner{Stages: []run.Stage{&bootVMs{tw}, &machineConfig{env}, &apply{env}, &bootstrap{env}, &health{env}},
+		Pools: Pools, DryRun: dryRun, Sink: sink, Facts: &run.Facts{}}
+	return r.Run(context.Background())
+}
+
+// mustSucceed fails the test with every failed step.
+func mustSucceed(t *testing.T, rep *run.Report, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	for _, s := range rep.Failed() {
+		t.Errorf("%s: %s %v %s", s.Key, s.Status, s.Err, s.Reason)
+	}
+	t.FailNow()
+}
+
+// readConfigs reads every node's written config.
+func readConfigs(t *testing.T, env *Env) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, vm := range env.Layout().VMs {
+		p := filepath.Join(env.State.Path, "talos", vm.Name+".yaml")
+		out[vm.Name] = mustPrivateFile(t, p)
+	}
+	return out
+}
+
+// mustPrivateFile reads a file that must be 0600.
+func mustPrivateFile(t *testing.T, path string) []byte {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// stepsOf lists a report's steps of one stage with a status.
+func stepsOf(rep *run.Report, stage string, status run.Status) []string {
+	var out []string
+	for _, s := range rep.Steps {
+		if s.Key.Stage == stage && s.Status == status {
+			out = append(out, s.Key.Target)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,197 @@
+package stage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/client"
+	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
+
+	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
+	"github.com/tripod-dev/tripod/internal/state"
+	"github.com/tripod-dev/tripod/internal/talos"
+)
+
+const bootstrapRoute = "/machine.MachineService/Bootstrap"
+const applyRoute = "/machine.MachineService/ApplyConfiguration"
+
+// TestTalosStagesOnLab brings lab.yaml's VMs to a healthy cluster through
+// machineconfig, apply, bootstrap and health, then checks the cluster with
+// the files the run wrote, and that runs after it change nothing unless the
+// inventory changed. One world serves every subtest: etcd is heavy.
+func TestTalosStagesOnLab(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01))
+	stableAddresses(t, tw)
+	events := &eventLog{}
+	rep, err := tw.talosRun(tw.Env, false, events)
+	mustSucceed(t, rep, err)
+	configs := readConfigs(t, tw.Env)
+	if got := stepsOf(rep, Apply, run.StatusChanged); len(got) != len(tw.Env.Layout().VMs) {
+		t.Errorf("applied %v, want every VM", got)
+	}
+	t.Run("etcd through the talosconfig", func(t *testing.T) { checkEtcdWithTalosconfig(t, tw) })
+	t.Run("nodes through the kubeconfig", func(t *testing.T) { checkNodesWithKubeconfig(t, tw, nil) })
+	t.Run("secrets never in events", func(t *testing.T) { checkNoSecrets(t, tw, events.text()) })
+	t.Run("second run changes nothing", func(t *testing.T) { checkSecondRun(t, tw, configs) })
+	t.Run("changed config is planned then applied", func(t *testing.T) { checkChangedConfig(t, tw) })
+}
+
+func checkEtcdWithTalosconfig(t *testing.T, tw *testWorld) {
+	tc, err := clientconfig.FromBytes(mustPrivateFile(t, filepath.Join(tw.Env.State.Path, talos.TalosconfigFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps := tw.Env.Layout().ControlPlanes()
+	var want []string
+	for _, cp := range cps {
+		want = append(want, cp.Name)
+	}
+	if eps := tc.Contexts[tc.Context].Endpoints; !slices.Equal(eps, talos.ControlPlaneEndpoints(tw.Env.Layout())) || len(eps) != len(cps) {
+		t.Errorf("talosconfig endpoints %v, want every control plane", eps)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := talos.Secure(ctx, tw.Env.Dialer.DialContext, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.EtcdMemberList(client.WithNode(ctx, cps[0].Address.String()), &machine.EtcdMemberListRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range resp.GetMessages()[0].GetMembers() {
+		if m.GetIsLearner() {
+			t.Errorf("member %s is still a learner", m.GetHostname())
+		}
+		got = append(got, m.GetHostname())
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("etcd members %v, want one per control plane %v", got, want)
+	}
+}
+
+// checkNodesWithKubeconfig lists the nodes with the written kubeconfig and
+// checks each carries its zone label (and extra labels, when given).
+func checkNodesWithKubeconfig(t *testing.T, tw *testWorld, extra map[string]string) {
+	k, err := talos.ParseKubeconfig(mustPrivateFile(t, filepath.Join(tw.Env.State.Path, talos.KubeconfigFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Server != tw.Env.Cluster().Talos.Endpoint {
+		t.Errorf("kubeconfig server %s, want %s", k.Server, tw.Env.Cluster().Talos.Endpoint)
+	}
+	tlsConf, err := k.TLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tw.Env.Dialer.HTTPClient(tlsConf, 10*time.Second).Get(k.Server + "/api/v1/nodes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list nodeList
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
+		t.Fatalf("GET /api/v1/nodes: %s", resp.Status)
+	}
+	labels := map[string]map[string]string{}
+	for _, item := range list.Items {
+		labels[item.Metadata.Name] = item.Metadata.Labels
+	}
+	for _, vm := range tw.Env.Layout().VMs {
+		l := labels[vm.Name]
+		if l[talos.ZoneLabel] != vm.AZ || l[talos.RegionLabel] != tw.Env.Cluster().Scaleway.Region {
+			t.Errorf("node %s labels %v, want zone %s", vm.Name, l, vm.AZ)
+		}
+		for k, v := range extra {
+			if l[k] != v {
+				t.Errorf("node %s: label %s=%q, want %q", vm.Name, k, l[k], v)
+			}
+		}
+	}
+}
+
+func checkNoSecrets(t *testing.T, tw *testWorld, text string) { checkNoSecretsInText(t, tw.Env, text) }
+
+// checkNoSecretsInText looks for the bundle's secrets and any PEM block in
+// text (a run's events), and says which kind it found, never the value.
+func checkNoSecretsInText(t *testing.T, env *Env, text string) {
+	t.Helper()
+	data, err := env.State.Secrets.Get(secretTalosBundle)
+	if errors.Is(err, state.ErrNoSecret) {
+		data, err = nil, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text, "PRIVATE KEY") || strings.Contains(text, "BEGIN CERTIFICATE") {
+		t.Error("PEM material appears in the run's events")
+	}
+	if data == nil {
+		return
+	}
+	b, err := talos.LoadBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	needles := map[string]string{
+		"bootstrap token": b.Secrets.BootstrapToken, "cluster secret": b.Cluster.Secret,
+		"trustd token": b.TrustdInfo.Token, "secretbox key": b.Secrets.SecretboxEncryptionSecret,
+	}
+	for name, key := range map[string][]byte{"OS CA key": b.Certs.OS.Key, "Kubernetes CA key": b.Certs.K8s.Key, "etcd CA key": b.Certs.Etcd.Key} {
+		needles[name] = strings.Split(strings.TrimSpace(string(key)), "\n")[1]
+	}
+	for what, s := range needles {
+		if s != "" && strings.Contains(text, s) {
+			t.Errorf("the %s appears in the run's events", what)
+		}
+	}
+}
+
+func checkSecondRun(t *testing.T, tw *testWorld, configs map[string][]byte) {
+	before, nodesBefore := tw.World.Env.Log.Snapshot(), tw.World.Talos.State().Nodes
+	rep, err := tw.talosRun(tw.fresh(), false, nil)
+	mustSucceed(t, rep, err)
+	after := tw.World.Env.Log.Snapshot()
+	if m := rep.Mutations(); len(m) != 0 {
+		t.Errorf("second run made %d mutations through the gate: %v", len(m), m)
+	}
+	// apply compares configs with a dry-run ApplyConfiguration, read-only on
+	// a node; the simulator counts every ApplyConfiguration as mutating, so
+	// those are the only mutating requests allowed, one per node at most.
+	applies := routeMutating(after, applyRoute) - routeMutating(before, applyRoute)
+	if d := after.Mutating - before.Mutating; d != applies || applies > len(tw.Env.Layout().VMs) {
+		t.Errorf("second run: %d mutating requests, %d of them dry-run applies; routes: %v", d, applies, after.MutatingRoutes())
+	}
+	if nodesAfter := tw.World.Talos.State().Nodes; !slices.Equal(nodesBefore, nodesAfter) {
+		t.Errorf("node state changed:\n%+v\n%+v", nodesBefore, nodesAfter)
+	}
+	if r := after.APIs[simcore.APITalos].Routes[bootstrapRoute]; r == nil || r.Total != 1 || r.Statuses["OK"] != 1 {
+		t.Errorf("Bootstrap across both runs: %+v, want exactly one call", r)
+	}
+	if again := readConfigs(t, tw.Env); !maps.EqualFunc(configs, again, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Error("configs of the second run differ from the first")
+	}
+	if got := stepsOf(rep, Apply, run.StatusUnchanged); len(got) != len(tw.Env.Layout().VMs) {
+		t.Errorf("unchanged applies %v, want every VM", got)
+	}
+}
+
+func routeMutating(s simcore.RequestStats, route string) int {
+	if a := s.APIs[simcore.APITalos]; a != nil && a.Routes[route] != nil {
+		return a.Routes[route].Mutating
+	}
+	return 0
+}
