@@ -46,13 +46,13 @@ func (s *apply) Run(ctx context.Context, st *run.Step) error {
 	first := run.Mutation{API: "talos", Verb: "apply", Object: fmt.Sprintf("machine config of %s (%s)", vm.Name, vm.Address),
 		Detail: "maintenance mode (insecure), mode AUTO; the node installs and boots configured"}
 	if st.UpstreamPlanned() {
-		return st.Mutate(ctx, first, nil) // the VM does not exist yet
+		return planOnly(ctx, st, first) // the VM does not exist yet
 	}
 	mode, err := s.env.waitNode(ctx, st, vm)
 	switch {
 	case err != nil && st.DryRun():
 		st.Warn("%s does not answer yet (%s); planning its first apply", vm.Name, shortErr(err))
-		return st.Mutate(ctx, first, nil)
+		return planOnly(ctx, st, first)
 	case err != nil:
 		return err
 	case mode == nodeMaintenance:
@@ -67,7 +67,7 @@ func (s *apply) Run(ctx context.Context, st *run.Step) error {
 func (s *apply) applyMaintenance(ctx context.Context, st *run.Step, vm inventory.VMPlan, data []byte, m run.Mutation) error {
 	err := st.Mutate(ctx, m, func(ctx context.Context) error {
 		attempt := 0
-		return retry.Do(ctx, s.env.talosPolicy(st, 0), func(ctx context.Context) error {
+		return retry.Do(ctx, s.env.talosPolicy(st, 10*time.Minute), func(ctx context.Context) error {
 			if attempt++; attempt > 1 {
 				if mode, _ := s.env.probeNode(ctx, vm, false); mode == nodeConfigured {
 					return nil

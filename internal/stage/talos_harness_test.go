@@ -81,8 +81,14 @@ func (l *eventLog) text() string {
 // world with env.
 func (tw *testWorld) talosRun(env *Env, dryRun bool, sink run.Sink) (*run.Report, error) {
 	tw.t.Helper()
+	return tw.talosRunFacts(env, dryRun, sink, &run.Facts{})
+}
+
+// talosRunFacts is talosRun publishing into facts.
+func (tw *testWorld) talosRunFacts(env *Env, dryRun bool, sink run.Sink, facts *run.Facts) (*run.Report, error) {
+	tw.t.Helper()
 	r := &run.Runner{Stages: []run.Stage{&bootVMs{tw}, &machineConfig{env}, &apply{env}, &bootstrap{env}, &health{env}},
-		Pools: Pools, DryRun: dryRun, Sink: sink, Facts: &run.Facts{}}
+		Pools: Pools, DryRun: dryRun, Sink: sink, Facts: facts}
 	return r.Run(context.Background())
 }
 
