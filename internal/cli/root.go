@@ -92,6 +92,8 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newStatusCommand(s),
 		newDownCommand(s),
 		newSimCommand(s),
+		newKubeconfigCommand(s),
+		newTalosconfigCommand(s),
 	)
 	return root
 }
