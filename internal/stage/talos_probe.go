@@ -62,7 +62,7 @@ func (e *Env) waitNode(ctx context.Context, st *run.Step, vm inventory.VMPlan) (
 		_, _, err := check(ctx)
 		return mode, err
 	}
-	err := retry.Wait(ctx, retry.Condition{
+	err := waitQuietly(ctx, "no answer yet", retry.Condition{
 		Name:     fmt.Sprintf("Talos API of %s at %s:%d", vm.Name, vm.Address, constants.ApidPort),
 		Interval: e.Timing.Interval(5 * time.Second), Timeout: e.Timing.Deadline(30 * time.Minute),
 		Check: check, Classify: talos.Classify, Progress: func(s string) { st.Progress("%s: %s", vm.Name, s) },
@@ -73,7 +73,7 @@ func (e *Env) waitNode(ctx context.Context, st *run.Step, vm inventory.VMPlan) (
 // waitSecure waits until vm answers over mutual TLS with the cluster's CA:
 // it has left maintenance, installed and booted with its config.
 func (e *Env) waitSecure(ctx context.Context, st *run.Step, vm inventory.VMPlan) error {
-	return retry.Wait(ctx, retry.Condition{
+	return waitQuietly(ctx, "installing and booting", retry.Condition{
 		Name:     fmt.Sprintf("%s answering over mutual TLS with the cluster's CA", vm.Name),
 		Interval: e.Timing.Interval(5 * time.Second), Timeout: e.Timing.Deadline(30 * time.Minute),
 		Check: func(ctx context.Context) (bool, string, error) {
@@ -104,6 +104,28 @@ func dryRunApply(ctx context.Context, c talosClient, data []byte) (machine.Apply
 	return msg.GetMode(), strings.HasSuffix(strings.TrimSpace(msg.GetModeDetails()), "No changes."), nil
 }
 
+// waitQuietly is retry.Wait for a node that is expected not to answer for
+// a while: a transient error shows as "<waiting> (<gRPC code>)" rather
+// than a TLS handshake message per poll, and the last one is kept for the
+// timeout's error.
+func waitQuietly(ctx context.Context, waiting string, c retry.Condition) error {
+	var last error
+	check := c.Check
+	c.Check = func(ctx context.Context) (bool, string, error) {
+		done, status, err := check(ctx)
+		if err != nil && talos.Classify(err).Class == retry.Transient {
+			last = err
+			return false, fmt.Sprintf("%s (%s)", waiting, talos.Code(err)), nil
+		}
+		return done, status, err
+	}
+	err := retry.Wait(ctx, c)
+	if err != nil && last != nil {
+		return fmt.Errorf("%w; last error: %v", err, last)
+	}
+	return err
+}
+
 // shortErr keeps the first line of an error for a status line.
 func shortErr(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
@@ -115,7 +137,7 @@ func shortErr(err error) string {
 // the node is back (until then the node refuses with FailedPrecondition, or
 // does not answer).
 func (e *Env) waitRunning(ctx context.Context, st *run.Step, vm inventory.VMPlan, data []byte) error {
-	return retry.Wait(ctx, retry.Condition{
+	return waitQuietly(ctx, "rebooting", retry.Condition{
 		Name:     fmt.Sprintf("%s rebooted into its new config", vm.Name),
 		Interval: e.Timing.Interval(5 * time.Second), Timeout: e.Timing.Deadline(30 * time.Minute),
 		Check: func(ctx context.Context) (bool, string, error) {

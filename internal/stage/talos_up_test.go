@@ -43,6 +43,18 @@ func TestTalosStagesOnLab(t *testing.T) {
 	t.Run("nodes through the kubeconfig", func(t *testing.T) { checkNodesWithKubeconfig(t, tw, nil) })
 	t.Run("secrets never in events", func(t *testing.T) { checkNoSecrets(t, tw, events.text()) })
 	t.Run("second run changes nothing", func(t *testing.T) { checkSecondRun(t, tw, configs) })
+	t.Run("plan of a converged cluster lists nothing", func(t *testing.T) {
+		rep, err := tw.talosRun(tw.fresh(), true, nil)
+		mustSucceed(t, rep, err)
+		if m := rep.Mutations(); len(m) != 0 {
+			t.Errorf("plan lists %v", m)
+		}
+		for _, s := range rep.Steps {
+			if s.Status != run.StatusUnchanged {
+				t.Errorf("%s: %s (%s)", s.Key, s.Status, s.Reason)
+			}
+		}
+	})
 	t.Run("changed config is planned then applied", func(t *testing.T) { checkChangedConfig(t, tw) })
 }
 
