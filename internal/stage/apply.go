@@ -46,13 +46,13 @@ func (s *apply) Run(ctx context.Context, st *run.Step) error {
 	first := run.Mutation{API: "talos", Verb: "apply", Object: fmt.Sprintf("machine config of %s (%s)", vm.Name, vm.Address),
 		Detail: "maintenance mode (insecure), mode AUTO; the node installs and boots configured"}
 	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, first) // the VM does not exist yet
+		return planMutation(ctx, st, first) // the VM does not exist yet
 	}
 	mode, err := s.env.waitNode(ctx, st, vm)
 	switch {
 	case err != nil && st.DryRun():
 		st.Warn("%s does not answer yet (%s); planning its first apply", vm.Name, shortErr(err))
-		return planOnly(ctx, st, first)
+		return planMutation(ctx, st, first)
 	case err != nil:
 		return err
 	case mode == nodeMaintenance:

@@ -53,7 +53,7 @@ func (s *bootstrap) bootstrap(ctx context.Context, st *run.Step) error {
 	m := run.Mutation{API: "talos", Verb: "bootstrap", Object: fmt.Sprintf("etcd on %s (%s)", first.Name, first.Address),
 		Detail: "the first control plane in layout order; the others join it"}
 	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, m)
+		return planMutation(ctx, st, m)
 	}
 	if members, err := s.env.etcdMembers(ctx, st.DryRun(), first); err == nil && len(members) > 0 {
 		st.Skip("etcd is bootstrapped: %s lists %d member(s)", first.Name, len(members))
