@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -67,7 +68,18 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	if err != nil {
 		return nil, err
 	}
-	return d.base.DialContext(ctx, "tcp", target)
+	c, err := d.base.DialContext(ctx, "tcp", target)
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		// A simulated service that restarted (a Talos node leaving
+		// maintenance, a reboot) listens on a new loopback port: read the
+		// map again and follow it, once.
+		if rerr := d.refresh(ctx); rerr == nil {
+			if t2, ok := d.lookup(address); ok && t2 != target {
+				return d.base.DialContext(ctx, "tcp", t2)
+			}
+		}
+	}
+	return c, err
 }
 
 // resolve maps a simulated address to its loopback listener, refreshing the

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
@@ -57,6 +58,39 @@ func TestSimulatedDialerMapsAndRefuses(t *testing.T) {
 			t.Fatalf("%s was not refused: %v", addr, err)
 		}
 	}
+}
+
+// TestSimulatedFollowsARestartedService: a service that comes back on a new
+// loopback port is found again on the next dial.
+func TestSimulatedFollowsARestartedService(t *testing.T) {
+	first, _ := net.Listen("tcp", "127.0.0.1:0")
+	firstAddr := first.Addr().String()
+	first.Close() // the node restarted: nothing listens there any more
+	second, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer second.Close()
+	go func() {
+		if c, err := second.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	var served atomic.Int32
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := firstAddr
+		if served.Add(1) > 1 {
+			target = second.Addr().String()
+		}
+		fmt.Fprintf(w, `{"entries":[{"address":"10.20.0.50:50000","loopback":%q}]}`, target)
+	}))
+	defer admin.Close()
+	d, err := Simulated(admin.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.DialContext(context.Background(), "tcp", "10.20.0.50:50000")
+	if err != nil {
+		t.Fatalf("restarted service not followed: %v", err)
+	}
+	c.Close()
 }
 
 func TestSimulatedRefusesNonLoopbackAdmin(t *testing.T) {

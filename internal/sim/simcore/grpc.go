@@ -9,30 +9,37 @@ import (
 	"google.golang.org/grpc/status"
 )
 
+// Mutating says whether a gRPC call changes state. req is the request
+// message for unary calls (a dry-run ApplyConfiguration changes nothing) and
+// nil for streams.
+type Mutating func(fullMethod string, req any) bool
+
 // UnaryInterceptor records each gRPC call under its full method name, applies
 // the fault model (Unavailable, hangs) before the handler runs, and counts
 // calls that mutating reports as mutating.
-func (e *Env) UnaryInterceptor(api API, mutating func(fullMethod string) bool) grpc.UnaryServerInterceptor {
+func (e *Env) UnaryInterceptor(api API, mutating Mutating) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		mut := mutating(info.FullMethod, req)
 		if err := e.grpcFault(ctx, api, info.FullMethod); err != nil {
-			e.Log.Record(api, info.FullMethod, mutating(info.FullMethod), status.Code(err).String())
+			e.Log.Record(api, info.FullMethod, mut, status.Code(err).String())
 			return nil, err
 		}
 		resp, err := handler(ctx, req)
-		e.Log.Record(api, info.FullMethod, mutating(info.FullMethod), status.Code(err).String())
+		e.Log.Record(api, info.FullMethod, mut, status.Code(err).String())
 		return resp, err
 	}
 }
 
 // StreamInterceptor is UnaryInterceptor for streaming calls.
-func (e *Env) StreamInterceptor(api API, mutating func(fullMethod string) bool) grpc.StreamServerInterceptor {
+func (e *Env) StreamInterceptor(api API, mutating Mutating) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		mut := mutating(info.FullMethod, nil)
 		if err := e.grpcFault(ss.Context(), api, info.FullMethod); err != nil {
-			e.Log.Record(api, info.FullMethod, mutating(info.FullMethod), status.Code(err).String())
+			e.Log.Record(api, info.FullMethod, mut, status.Code(err).String())
 			return err
 		}
 		err := handler(srv, ss)
-		e.Log.Record(api, info.FullMethod, mutating(info.FullMethod), status.Code(err).String())
+		e.Log.Record(api, info.FullMethod, mut, status.Code(err).String())
 		return err
 	}
 }

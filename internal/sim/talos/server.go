@@ -199,8 +199,12 @@ type ctxStream struct {
 
 func (s *ctxStream) Context() context.Context { return s.ctx }
 
-// mutating tells the request log which calls change a node.
-func mutating(method string) bool {
+// mutating tells the request log which calls change a node. A dry-run
+// ApplyConfiguration changes nothing: it is how a client compares configs.
+func mutating(method string, req any) bool {
+	if r, ok := req.(*machine.ApplyConfigurationRequest); ok && r.GetDryRun() {
+		return false
+	}
 	switch methodName(method) {
 	case "ApplyConfiguration", "Bootstrap", "Reboot", "Reset", "Shutdown", "Upgrade", "EtcdRecover",
 		"EtcdRemoveMemberByID", "EtcdLeaveCluster", "EtcdForfeitLeadership", "BlockDeviceWipe":
