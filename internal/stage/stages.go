@@ -19,14 +19,17 @@ const (
 )
 
 // List is the whole run, in the order a reader should see it. Execution is
-// per target: each target starts as soon as what it needs is done.
+// per target: each target starts as soon as what it needs is done. The
+// private network comes before the Proxmox cluster (the design's table lists
+// them the other way round) because corosync's link runs on it: a host
+// joins once its own bridge has its private address.
 func List(env *Env) []run.Stage {
 	return []run.Stage{
 		&preflight{env},     // credentials, stock per datacenter, Proxmox VE offered, survivable layout
 		&servers{env},       // order (journaled first) or adopt; ownership tags; wait for delivery
 		&osInstall{env},     // install Proxmox VE; pin the TLS fingerprint; API token
+		&network{env},       // private network between AZs and the VM bridge on each host (corosync runs on it)
 		&pveCluster{env},    // RTT between hosts; create on the first host; join the others one by one
-		&network{env},       // private network between AZs and the VM bridge on each host
 		&ceph{env},          // pveceph, monitors per AZ, OSDs, CRUSH datacenter rule, pools, HEALTH_OK
 		&images{env},        // Talos nocloud ISO from the Image Factory on every node, checksum verified
 		&vms{env},           // control planes and workers, placed per AZ, started with static addresses
