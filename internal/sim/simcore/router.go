@@ -64,7 +64,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.WriteErr(rec, r, http.StatusServiceUnavailable, "service temporarily unavailable (simulated fault)")
 		return
 	case Fault429:
-		rec.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter/time.Second)))
+		// Retry-After is whole seconds on the wire. The simulator's clock is
+		// scaled, so a real gateway's "1" becomes what one simulated second
+		// is here (usually "0": retry at once).
+		secs := int(float64(f.RetryAfter) * rt.Env.TimeScale / float64(time.Second))
+		rec.Header().Set("Retry-After", strconv.Itoa(secs))
 		rt.WriteErr(rec, r, http.StatusTooManyRequests, "too many requests (simulated fault)")
 		return
 	case Fault429Bare:
