@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	pve "github.com/Telmate/proxmox-api-go/proxmox"
@@ -49,6 +50,9 @@ type Client struct {
 	api    *pve.Client
 	ticket string // root@pam ticket, when logged in with one
 	issued time.Time
+
+	mu    sync.Mutex
+	typed bool // Telmate's first-use caches are filled
 }
 
 // NewClient builds an unauthenticated client for ep that accepts only the
@@ -81,8 +85,21 @@ func (c *Client) Endpoint() Endpoint { return c.ep }
 // Node is the host's node name.
 func (c *Client) Node() string { return c.ep.Node }
 
-// Telmate is the underlying client, for Telmate's typed calls.
-func (c *Client) Telmate() *pve.Client { return c.api }
+// Typed is the underlying Telmate client, for its typed calls. Telmate
+// caches the PVE version on first use without holding its lock while it
+// checks, so concurrent first calls race; Typed fills the cache once before
+// handing the client out.
+func (c *Client) Typed(ctx context.Context) (*pve.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.typed {
+		if _, err := c.api.GetVersion(ctx); err != nil {
+			return nil, wrap(c.ep.Node, http.MethodGet, "/version", err)
+		}
+		c.typed = true
+	}
+	return c.api, nil
+}
 
 // Login authenticates as root@pam with password and keeps the ticket (the
 // node terminal needs it as a cookie). A wrong password is a 401.

@@ -73,7 +73,11 @@ func TestLoginTokenAndErrors(t *testing.T) {
 	}
 	root := f.root(ep)
 	no := false
-	secret, err := root.Telmate().New().ApiToken.Create(ctx, pve.UserID{Name: "root", Realm: "pam"}, pve.ApiTokenConfig{Name: "tripod", PrivilegeSeparation: &no})
+	typed, err := root.Typed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := typed.New().ApiToken.Create(ctx, pve.UserID{Name: "root", Realm: "pam"}, pve.ApiTokenConfig{Name: "tripod", PrivilegeSeparation: &no})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,6 @@ func (c *Client) WaitTask(ctx context.Context, upid string, w TaskWait) error {
 	if w.Timeout <= 0 {
 		w.Timeout = 10 * time.Minute
 	}
-	path := "/nodes/" + node + "/tasks/" + url.PathEscape(upid) + "/status"
 	var exit string
 	err := retry.Wait(ctx, retry.Condition{
 		Name:     fmt.Sprintf("task %s on %s", upidType(upid), node),
@@ -57,23 +56,45 @@ func (c *Client) WaitTask(ctx context.Context, upid string, w TaskWait) error {
 		Check: func(ctx context.Context) (bool, string, error) {
 			actx, cancel := context.WithTimeout(ctx, c.cfg.Timing.Attempt(30*time.Second))
 			defer cancel()
-			st, err := c.GetMap(actx, path)
-			if err != nil {
-				return false, "", err
+			stopped, es, err := c.TaskStatus(actx, upid)
+			if err != nil || !stopped {
+				return false, "running", err
 			}
-			if s, _ := st["status"].(string); s != "stopped" {
-				return false, "running", nil
-			}
-			exit, _ = st["exitstatus"].(string)
+			exit = es
 			return true, "stopped", nil
 		},
 	})
 	if err != nil {
 		return err
 	}
+	return Failed(upid, exit)
+}
+
+// TaskStatus reads a task's state once: whether it stopped, and its
+// exitstatus when it did.
+func (c *Client) TaskStatus(ctx context.Context, upid string) (stopped bool, exit string, err error) {
+	node, ok := upidNode(upid)
+	if !ok {
+		return false, "", fmt.Errorf("%q is not a task ID", upid)
+	}
+	st, err := c.GetMap(ctx, "/nodes/"+node+"/tasks/"+url.PathEscape(upid)+"/status")
+	if err != nil {
+		return false, "", err
+	}
+	if s, _ := st["status"].(string); s != "stopped" {
+		return false, "", nil
+	}
+	exit, _ = st["exitstatus"].(string)
+	return true, exit, nil
+}
+
+// Failed turns a stopped task's exitstatus into a *TaskError, nil for OK
+// and WARNINGS.
+func Failed(upid, exit string) error {
 	if exit == "OK" || strings.HasPrefix(exit, "WARNINGS") {
 		return nil
 	}
+	node, _ := upidNode(upid)
 	return &TaskError{Node: node, UPID: upid, Type: upidType(upid), Status: exit}
 }
 
@@ -81,6 +102,17 @@ func (c *Client) WaitTask(ctx context.Context, upid string, w TaskWait) error {
 // finished synchronously) and waits for the task.
 func (c *Client) RunTask(ctx context.Context, path string, params map[string]any, w TaskWait) error {
 	data, err := c.Post(ctx, path, params)
+	return c.waitData(ctx, data, err, w)
+}
+
+// PutTask is RunTask for endpoints that start their task on PUT (applying
+// a node's network configuration).
+func (c *Client) PutTask(ctx context.Context, path string, params map[string]any, w TaskWait) error {
+	data, err := c.Put(ctx, path, params)
+	return c.waitData(ctx, data, err, w)
+}
+
+func (c *Client) waitData(ctx context.Context, data any, err error, w TaskWait) error {
 	if err != nil {
 		return err
 	}
