@@ -2,12 +2,221 @@ package stage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/proxmox"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/state"
 )
 
-// prepareProxmox pins h's certificate fingerprint and creates its API token.
+// prepareProxmox makes h's Proxmox API usable by the stages after it: the
+// certificate pinned at first contact (checked against the pin after that),
+// the root@pam login checked, and tripod's API token present with its secret
+// in the store.
+//
+// Tokens follow /etc/pve, which a joining host throws away for the
+// cluster's. So each host gets its own token here, which serves until it
+// joins (its VM bridge is built before); the first host's token outlives the
+// cluster's creation (pvecm create keeps /etc/pve) and so is the cluster's
+// token; a joining host's secret is replaced by it when the join is done
+// (pvecluster), and a later run finds the cluster's secret working on every
+// member and changes nothing.
 func (e *Env) prepareProxmox(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
-	return notImplemented(OS)
+	m := run.Mutation{API: "proxmox", Verb: "create", Object: "API token " + pveTokenID + " on " + h.Name,
+		Detail: "after pinning the host's TLS certificate at first contact"}
+	if st.UpstreamPlanned() {
+		return planOnly(ctx, st, m)
+	}
+	if err := e.pinHost(ctx, st, h.Name); err != nil {
+		return err
+	}
+	root, err := e.pveRoot(ctx, st, h.Name)
+	var mismatch *proxmox.PinMismatchError
+	if errors.As(err, &mismatch) {
+		if root, err = e.repinFromCluster(ctx, st, h.Name, mismatch); err != nil {
+			return err
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return e.ensureToken(ctx, st, h.Name, root, m)
+}
+
+// planOnly records m in a dry run whose hosts do not exist yet.
+func planOnly(ctx context.Context, st *run.Step, m run.Mutation) error {
+	return st.Mutate(ctx, m, func(context.Context) error {
+		return errors.New("nothing to act on yet: an earlier step only planned what this needs")
+	})
+}
+
+// pinHost trusts host's certificate on first use: the first contact after
+// the install, before any secret is sent. Later contacts check the pin.
+func (e *Env) pinHost(ctx context.Context, st *run.Step, host string) error {
+	p := e.pve(st)
+	pin, err := p.cfg.Pins.Pin(host)
+	if err != nil || pin != "" {
+		return err
+	}
+	ep, err := e.pveEndpoint(p.facts, host)
+	if err != nil {
+		return err
+	}
+	var fp string
+	err = e.pveRead(ctx, func(ctx context.Context) (err error) {
+		fp, err = proxmox.Probe(ctx, e.Dialer, ep)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	st.Progress("trusting the TLS certificate of %s on first use: %s", host, fp)
+	return p.cfg.Pins.SetPin(host, fp)
+}
+
+// repinFromCluster accepts a changed certificate only when the first host,
+// reached with its own pin and token, vouches for it: a host that joined the
+// cluster in an earlier run (and crashed before it was re-pinned) got a
+// certificate from the cluster's CA. Anything else is refused.
+func (e *Env) repinFromCluster(ctx context.Context, st *run.Step, host string, mismatch *proxmox.PinMismatchError) (*proxmox.Client, error) {
+	first := e.firstHost().Name
+	if host == first {
+		return nil, mismatch
+	}
+	fp, err := e.clusterFingerprint(ctx, st, first, host)
+	if err != nil || fp == "" || fp != mismatch.Presented {
+		return nil, mismatch
+	}
+	if err := e.pve(st).cfg.Pins.SetPin(host, fp); err != nil {
+		return nil, err
+	}
+	e.pve(st).forget(host)
+	st.Warn("%s presents a certificate signed by the cluster (it joined in an earlier run); re-pinned it from %s: %s", host, first, fp)
+	return e.pveRoot(ctx, st, host)
+}
+
+// clusterFingerprint is the certificate fingerprint the cluster records for
+// member (from /cluster/config/join on via), "" if it is not a member.
+func (e *Env) clusterFingerprint(ctx context.Context, st *run.Step, via, member string) (string, error) {
+	c, err := e.pveAPI(st, via)
+	if err != nil {
+		return "", err
+	}
+	info, err := e.pveMap(ctx, c, "/cluster/config/join")
+	if err != nil {
+		return "", err
+	}
+	list, _ := info["nodelist"].([]any)
+	for _, it := range list {
+		if n, _ := it.(map[string]any); n != nil && n["name"] == member {
+			fp, _ := n["pve_fp"].(string)
+			return fp, nil
+		}
+	}
+	return "", nil
+}
+
+// ensureToken makes the stored secret of host's token work (see
+// prepareProxmox). Token changes on one member are changes for the whole
+// cluster, so they are serialized within the run.
+func (e *Env) ensureToken(ctx context.Context, st *run.Step, host string, root *proxmox.Client, m run.Mutation) error {
+	p := e.pve(st)
+	p.tokenMu.Lock()
+	defer p.tokenMu.Unlock()
+	if ok, err := e.tokenWorks(ctx, p, host, secretPVEToken(host)); err != nil || ok {
+		if ok {
+			st.Skip("certificate pinned, root@pam login and API token %s work on %s", pveTokenID, host)
+		}
+		return err
+	}
+	first := e.firstHost().Name
+	if host != first {
+		if ok, err := e.tokenWorks(ctx, p, host, secretPVEToken(first)); err != nil || ok {
+			if ok { // a member of the cluster: its token is the cluster's
+				p.forget(host)
+				return e.copySecret(secretPVEToken(first), secretPVEToken(host))
+			}
+			return err
+		}
+	}
+	return e.createToken(ctx, st, host, root, m)
+}
+
+// tokenWorks reports whether the token secret stored under secret
+// authenticates on host; a refused token is false, not an error.
+func (e *Env) tokenWorks(ctx context.Context, p *pveHosts, host, secret string) (bool, error) {
+	if _, err := e.State.Secrets.Get(secret); errors.Is(err, state.ErrNoSecret) {
+		return false, nil
+	}
+	c, err := e.pveTokenClient(p, host, secret)
+	if err != nil {
+		return false, err
+	}
+	err = e.pveRead(ctx, func(ctx context.Context) error { _, err := c.GetMap(ctx, "/version"); return err })
+	if proxmox.StatusOf(err) == 401 {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// createToken (re)creates the token on host and stores its secret. A token
+// of that name whose secret was lost is replaced. On a cluster member the
+// token is the cluster's, so the first host's secret is updated too.
+func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *proxmox.Client, m run.Mutation) error {
+	var names []string
+	if err := e.pveRead(ctx, func(ctx context.Context) (err error) { names, err = root.Tokens(ctx); return err }); err != nil {
+		return err
+	}
+	exists := false
+	for _, n := range names {
+		exists = exists || n == "tripod"
+	}
+	if exists {
+		m.Verb, m.Detail = "replace", "the stored secret no longer authenticates (or was lost)"
+	}
+	clustered, err := e.inCluster(ctx, root)
+	if err != nil {
+		return err
+	}
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		if exists {
+			if err := root.DeleteToken(ctx, "tripod"); err != nil {
+				return err
+			}
+		}
+		secret, err := root.CreateToken(ctx, "tripod", "tripod cluster "+e.Cluster().Name)
+		if err != nil {
+			return err
+		}
+		e.pve(st).forget(host)
+		if err := e.State.Secrets.Put(secretPVEToken(host), []byte(secret)); err != nil {
+			return err
+		}
+		if first := e.firstHost().Name; clustered && host != first {
+			return e.State.Secrets.Put(secretPVEToken(first), []byte(secret))
+		}
+		return nil
+	})
+}
+
+// inCluster reports whether the host c talks to is in a corosync cluster.
+func (e *Env) inCluster(ctx context.Context, c *proxmox.Client) (bool, error) {
+	st, err := e.pveList(ctx, c, "/cluster/status")
+	for _, it := range st {
+		if it["type"] == "cluster" {
+			return true, nil
+		}
+	}
+	return false, err
+}
+
+// copySecret stores the value of secret from under name to.
+func (e *Env) copySecret(from, to string) error {
+	v, err := e.State.Secrets.Get(from)
+	if err != nil {
+		return fmt.Errorf("failed to read secret %s: %w", from, err)
+	}
+	return e.State.Secrets.Put(to, v)
 }
