@@ -1,0 +1,198 @@
+package stage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/proxmox"
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// joinCluster joins h to the cluster the first host created: POSTed on h
+// with the first host's address, pinned fingerprint and root password,
+// corosync's link0 on h's private address. A host already in the cluster
+// is only checked (pin, token, quorum).
+func (e *Env) joinCluster(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
+	first := e.firstHost()
+	name := e.Cluster().Proxmox.ClusterName
+	m := run.Mutation{API: "proxmox", Verb: "join", Object: fmt.Sprintf("%s to Proxmox cluster %s", h.Name, name),
+		Detail: fmt.Sprintf("through %s; corosync link0 on %s", first.Name, h.PrivateAddress)}
+	if st.UpstreamPlanned() {
+		return planOnly(ctx, st, m)
+	}
+	member, err := e.isMember(ctx, st, first.Name, h.Name)
+	if err != nil {
+		return err
+	}
+	if member {
+		if err := e.afterJoin(ctx, st, h); err != nil {
+			return err
+		}
+		st.Skip("%s is a member of Proxmox cluster %s", h.Name, name)
+		return nil
+	}
+	if st.DryRun() {
+		return planOnly(ctx, st, m)
+	}
+	if err := e.requirePrivateAddress(ctx, st, h); err != nil {
+		return err
+	}
+	if err := st.Mutate(ctx, m, func(ctx context.Context) error { return e.postJoin(ctx, st, h, first) }); err != nil {
+		return err
+	}
+	return e.afterJoin(ctx, st, h)
+}
+
+// isMember reports whether via's cluster lists host.
+func (e *Env) isMember(ctx context.Context, st *run.Step, via, host string) (bool, error) {
+	c, err := e.pveAPI(st, via)
+	if err != nil {
+		return false, err
+	}
+	nodes, err := e.pveList(ctx, c, "/cluster/config/nodes")
+	if err != nil {
+		return false, err
+	}
+	for _, n := range nodes {
+		if n["name"] == host || n["node"] == host {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// postJoin asks h to join and waits until the first host lists it. The
+// join restarts h's API with a new certificate and drops its connections,
+// so progress is read from the first host; h's own task status is read only
+// while h still answers with its old certificate, to catch a join that
+// failed before it changed anything.
+func (e *Env) postJoin(ctx context.Context, st *run.Step, h, first inventory.HostPlan) error {
+	root, err := e.pveRoot(ctx, st, h.Name)
+	if err != nil {
+		return err
+	}
+	params, err := e.joinParams(st, h, first)
+	if err != nil {
+		return err
+	}
+	data, err := root.Post(ctx, "/cluster/config/join", params)
+	if err != nil {
+		return err
+	}
+	upid, _ := data.(string)
+	wait := fmt.Sprintf("%s listed by the cluster on %s", h.Name, first.Name)
+	return e.pveWait(ctx, st, wait, 2*time.Second, 15*time.Minute, func(ctx context.Context) (bool, string, error) {
+		if ok, err := e.isMember(ctx, st, first.Name, h.Name); ok || err != nil {
+			return ok, "listed", err
+		}
+		if upid == "" {
+			return false, "joining", nil
+		}
+		stopped, exit, err := root.TaskStatus(ctx, upid)
+		if err != nil || !stopped { // h restarting its API is part of joining
+			return false, "joining", nil
+		}
+		if err := proxmox.Failed(upid, exit); err != nil {
+			return false, "", err
+		}
+		return false, "join task done, waiting for the cluster to list it", nil
+	})
+}
+
+// joinParams are the join's parameters: the peer's address, the pinned
+// fingerprint of its certificate and its root password.
+func (e *Env) joinParams(st *run.Step, h, first inventory.HostPlan) (map[string]any, error) {
+	p := e.pve(st)
+	ep, err := e.pveEndpoint(p.facts, first.Name)
+	if err != nil {
+		return nil, err
+	}
+	fp, err := p.cfg.Pins.Pin(first.Name)
+	if err != nil || fp == "" {
+		return nil, fmt.Errorf("no pinned certificate for %s: %v", first.Name, err)
+	}
+	pw, err := e.State.Secrets.Get(secretRootPassword(first.Name))
+	if err != nil {
+		return nil, fmt.Errorf("no root password for %s (secret %s): %w", first.Name, secretRootPassword(first.Name), err)
+	}
+	return map[string]any{"hostname": ep.Address, "fingerprint": fp, "password": string(pw), "link0": h.PrivateAddress.String()}, nil
+}
+
+// afterJoin brings tripod's view of a member up to date: its certificate
+// re-pinned from the fingerprint the cluster records for it (an
+// authenticated source: the first host, over its own pin and token), a new
+// root@pam login, the cluster's token secret, and quorum with h online.
+func (e *Env) afterJoin(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
+	first := e.firstHost().Name
+	p := e.pve(st)
+	fp, err := e.clusterFingerprint(ctx, st, first, h.Name)
+	if err != nil {
+		return err
+	}
+	if pin, err := p.cfg.Pins.Pin(h.Name); err != nil || (fp != "" && pin != fp) {
+		if err != nil {
+			return err
+		}
+		if err := p.cfg.Pins.SetPin(h.Name, fp); err != nil {
+			return err
+		}
+		p.forget(h.Name)
+		st.Progress("re-pinned %s from the cluster's record: %s", h.Name, fp)
+	}
+	if _, err := e.pveRoot(ctx, st, h.Name); err != nil {
+		return err
+	}
+	if err := e.adoptClusterToken(ctx, st, h.Name); err != nil {
+		return err
+	}
+	return e.waitQuorum(ctx, st, h.Name)
+}
+
+// adoptClusterToken makes host use the cluster's token (the first host's
+// secret) unless its stored one already works.
+func (e *Env) adoptClusterToken(ctx context.Context, st *run.Step, host string) error {
+	p := e.pve(st)
+	p.tokenMu.Lock()
+	defer p.tokenMu.Unlock()
+	if ok, err := e.tokenWorks(ctx, p, host, secretPVEToken(host)); ok || err != nil {
+		return err
+	}
+	first := e.firstHost().Name
+	ok, err := e.tokenWorks(ctx, p, host, secretPVEToken(first))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("neither %s's API token nor the cluster's authenticates on %s; run again so the os stage recreates it", host, host)
+	}
+	p.forget(host)
+	if st.DryRun() {
+		return nil
+	}
+	return e.copySecret(secretPVEToken(first), secretPVEToken(host))
+}
+
+// waitQuorum waits until the first host's cluster is quorate with host
+// online.
+func (e *Env) waitQuorum(ctx context.Context, st *run.Step, host string) error {
+	c, err := e.pveAPI(st, e.firstHost().Name)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("cluster quorate with %s online", host)
+	return e.pveWait(ctx, st, name, time.Second, 10*time.Minute, func(ctx context.Context) (bool, string, error) {
+		v, err := e.clusterView(ctx, c)
+		if err != nil {
+			return false, "", err
+		}
+		online := 0
+		for _, on := range v.Online {
+			if on {
+				online++
+			}
+		}
+		return v.Quorate && v.Online[host], fmt.Sprintf("quorate=%v, %d/%d members online", v.Quorate, online, len(v.Online)), nil
+	})
+}
