@@ -2,6 +2,8 @@ package stage
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
@@ -11,8 +13,32 @@ type ceph struct{ env *Env }
 
 func (s *ceph) Name() string { return Ceph }
 
+// Run does one Ceph target: packages on a host, the cluster's
+// configuration, a monitor (and its manager), a host's OSDs, the CRUSH
+// layout, a pool, or the wait for HEALTH_OK.
 func (s *ceph) Run(ctx context.Context, st *run.Step) error {
-	return notImplemented(Ceph)
+	e := s.env
+	switch id := st.Key.Target; id {
+	case cephInit:
+		return e.cephInit(ctx, st)
+	case cephCRUSH:
+		return e.cephCRUSH(ctx, st)
+	case cephHealth:
+		return e.cephHealthy(ctx, st)
+	default:
+		kind, arg, _ := strings.Cut(id, "/")
+		switch kind {
+		case "install":
+			return e.cephInstall(ctx, st, arg)
+		case "mon":
+			return e.cephMon(ctx, st, arg)
+		case "osd":
+			return e.cephOSDs(ctx, st, arg)
+		case "pool":
+			return e.cephPool(ctx, st, arg)
+		}
+		return fmt.Errorf("unknown Ceph target %q", id)
+	}
 }
 
 // Ceph target IDs.
@@ -42,8 +68,10 @@ func (e *Env) monHosts() []inventory.HostPlan {
 }
 
 // Targets: packages on every host once it has joined the cluster (ceph.conf
-// lives in /etc/pve); init on the first host; a monitor per AZ; OSDs once
-// monitors exist; CRUSH buckets and rule once OSDs exist; pools; health.
+// lives in /etc/pve); init on the first host; a monitor per AZ, the first
+// one before the others (it founds the monitor map, the others join its
+// quorum); OSDs once monitors exist; CRUSH buckets and rule once OSDs exist
+// (a host's bucket appears with its first OSD); pools; health.
 func (s *ceph) Targets() []run.Target {
 	e := s.env
 	first := e.firstHost().Name
@@ -53,8 +81,12 @@ func (s *ceph) Targets() []run.Target {
 	}
 	out = append(out, run.Target{ID: cephInit, Needs: []run.Key{run.All(PVECluster), run.On(Ceph, cephInstallID(first))}})
 	var mons []run.Key
-	for _, h := range e.monHosts() {
-		out = append(out, run.Target{ID: cephMonID(h.Name), Needs: []run.Key{run.On(Ceph, cephInit), run.On(Ceph, cephInstallID(h.Name))}})
+	for i, h := range e.monHosts() {
+		needs := []run.Key{run.On(Ceph, cephInit), run.On(Ceph, cephInstallID(h.Name))}
+		if i > 0 {
+			needs = append(needs, mons[0])
+		}
+		out = append(out, run.Target{ID: cephMonID(h.Name), Needs: needs})
 		mons = append(mons, run.On(Ceph, cephMonID(h.Name)))
 	}
 	var osds []run.Key
@@ -74,4 +106,13 @@ func (s *ceph) Targets() []run.Target {
 	}
 	out = append(out, run.Target{ID: cephHealth, Needs: pools})
 	return out
+}
+
+// cephHost is where the cluster-wide Ceph calls and commands go: the first
+// monitor's host (it has the packages, the config and a monitor).
+func (e *Env) cephHost() string {
+	if m := e.monHosts(); len(m) > 0 {
+		return m[0].Name
+	}
+	return e.firstHost().Name
 }

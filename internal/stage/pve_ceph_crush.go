@@ -1,0 +1,154 @@
+package stage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// cephRuleDatacenter is the replicated rule that puts each replica in a
+// different datacenter bucket (AZ); pools whose failure domain is host use
+// Ceph's default replicated_rule.
+const cephRuleDatacenter = "replicated_datacenter"
+
+func cephRule(fd inventory.FailureDomain) string {
+	if fd == inventory.FailureDomain("host") {
+		return "replicated_rule"
+	}
+	return cephRuleDatacenter
+}
+
+// crushMap is the part of `ceph osd crush dump` tripod reads.
+type crushMap struct {
+	Buckets []struct {
+		ID    int    `json:"id"`
+		Name  string `json:"name"`
+		Type  string `json:"type_name"`
+		Items []struct {
+			ID int `json:"id"`
+		} `json:"items"`
+	} `json:"buckets"`
+	Rules []struct {
+		Name  string           `json:"rule_name"`
+		Steps []map[string]any `json:"steps"`
+	} `json:"rules"`
+}
+
+// parents maps each bucket's name to its parent's ("" for roots).
+func (m crushMap) parents() map[string]string {
+	byID := map[int]string{}
+	for _, b := range m.Buckets {
+		byID[b.ID] = b.Name
+	}
+	out := map[string]string{}
+	for _, b := range m.Buckets {
+		if _, ok := out[b.Name]; !ok {
+			out[b.Name] = ""
+		}
+		for _, it := range b.Items {
+			if it.ID < 0 {
+				out[byID[it.ID]] = b.Name
+			}
+		}
+	}
+	return out
+}
+
+// ruleDomain is the failure domain a rule chooses leaves across, "" if
+// there is no such rule.
+func (m crushMap) ruleDomain(name string) string {
+	for _, r := range m.Rules {
+		if r.Name != name {
+			continue
+		}
+		for _, s := range r.Steps {
+			if op, _ := s["op"].(string); op == "chooseleaf_firstn" || op == "chooseleaf_indep" {
+				d, _ := s["type"].(string)
+				return d
+			}
+		}
+		return "?"
+	}
+	return ""
+}
+
+// cephCRUSH gives the CRUSH map one datacenter bucket per AZ under the
+// default root, moves each OSD host under its AZ's bucket, and creates the
+// rule with datacenter as failure domain. The API cannot edit CRUSH, so
+// these are host commands, each one a mutation.
+func (e *Env) cephCRUSH(ctx context.Context, st *run.Step) error {
+	host := e.cephHost()
+	if st.UpstreamPlanned() {
+		return planOnly(ctx, st, run.Mutation{API: "ssh", Verb: "create", Object: "CRUSH datacenter buckets, host moves and rule " + cephRuleDatacenter})
+	}
+	out, err := e.pveObserve(ctx, st, host, "ceph osd crush dump --format json")
+	if err != nil {
+		return err
+	}
+	var m crushMap
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		return fmt.Errorf("unreadable `ceph osd crush dump` from %s: %w", host, err)
+	}
+	cmds := e.crushCommands(m)
+	if len(cmds) == 0 {
+		st.Skip("CRUSH map has a datacenter bucket per AZ with its hosts, and rule %s", cephRuleDatacenter)
+		return nil
+	}
+	for _, c := range cmds {
+		if c.err != nil {
+			return c.err // before changing anything
+		}
+	}
+	for _, c := range cmds {
+		if err := e.pveCommand(ctx, st, c.m, host, c.cmd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type crushCmd struct {
+	m   run.Mutation
+	cmd string
+	err error
+}
+
+// crushCommands is what the map lacks, in the order Ceph accepts it.
+func (e *Env) crushCommands(m crushMap) []crushCmd {
+	parent := m.parents()
+	var out []crushCmd
+	add := func(verb, object, cmd string) {
+		out = append(out, crushCmd{m: run.Mutation{Verb: verb, Object: object}, cmd: cmd})
+	}
+	for _, az := range e.Cluster().AZs {
+		if _, ok := parent[az.Name]; !ok {
+			add("create", "CRUSH datacenter "+az.Name, "ceph osd crush add-bucket "+az.Name+" datacenter")
+		}
+		if parent[az.Name] != "default" {
+			add("move", "CRUSH datacenter "+az.Name+" under root default", "ceph osd crush move "+az.Name+" root=default")
+		}
+	}
+	for _, h := range e.Layout().Hosts {
+		if !h.HasRole(inventory.RoleCephOSD) {
+			continue
+		}
+		if _, ok := parent[h.Name]; !ok {
+			out = append(out, crushCmd{err: fmt.Errorf("the CRUSH map has no bucket for %s: its OSDs did not register", h.Name)})
+			continue
+		}
+		if parent[h.Name] != h.AZ {
+			add("move", "CRUSH host "+h.Name+" under datacenter "+h.AZ, "ceph osd crush move "+h.Name+" datacenter="+h.AZ)
+		}
+	}
+	switch d := m.ruleDomain(cephRuleDatacenter); d {
+	case "":
+		add("create", "CRUSH rule "+cephRuleDatacenter, "ceph osd crush rule create-replicated "+cephRuleDatacenter+" default datacenter")
+	case "datacenter":
+	default:
+		out = append(out, crushCmd{err: fmt.Errorf("CRUSH rule %s exists with failure domain %q, not datacenter; tripod does not edit rules pools may use", cephRuleDatacenter, d)})
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package stage
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// cephOSDs creates an OSD on each of host's data disks that has none. A
+// disk used by anything else is never wiped: the target fails instead.
+// OSD creation is root@pam only, so it goes through a ticket.
+func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
+	h, _ := e.Layout().Host(host)
+	mutation := func(dev string) run.Mutation {
+		return run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("Ceph OSD on %s:%s", host, dev), Detail: "wipes the disk"}
+	}
+	if st.UpstreamPlanned() {
+		var err error
+		for _, dev := range h.DataDisks {
+			err = planOnly(ctx, st, mutation(dev))
+		}
+		return err
+	}
+	c, err := e.pveAPI(st, host)
+	if err != nil {
+		return err
+	}
+	list, err := e.pveList(ctx, c, "/nodes/"+host+"/disks/list")
+	if err != nil {
+		return err
+	}
+	disks := map[string]map[string]any{}
+	for _, d := range list {
+		if p, _ := d["devpath"].(string); p != "" {
+			disks[p] = d
+		}
+	}
+	var todo []string
+	for _, dev := range h.DataDisks {
+		d := disks[dev]
+		switch {
+		case d == nil:
+			return fmt.Errorf("%s has no disk %s (it has %v); fix dataDisks in the inventory", host, dev, sortedNames(disks))
+		case d["osdid"] != nil && num(d["osdid"]) >= 0:
+			continue // already an OSD
+		case d["used"] != nil && d["used"] != "":
+			return fmt.Errorf("refusing to wipe %s:%s for an OSD: it is in use (%v); free it or remove it from dataDisks", host, dev, d["used"])
+		}
+		todo = append(todo, dev)
+	}
+	if len(todo) == 0 {
+		st.Skip("every data disk of %s is an OSD", host)
+		return nil
+	}
+	sort.Strings(todo)
+	return e.createOSDs(ctx, st, host, todo, mutation)
+}
+
+// createOSDs creates the OSDs one after the other (each wipes and
+// partitions a disk under the node's storage lock).
+func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []string, mutation func(string) run.Mutation) error {
+	if st.DryRun() {
+		var err error
+		for _, dev := range devs {
+			err = planOnly(ctx, st, mutation(dev))
+		}
+		return err
+	}
+	root, err := e.pveRoot(ctx, st, host)
+	if err != nil {
+		return err
+	}
+	for _, dev := range devs {
+		err := st.Mutate(ctx, mutation(dev), func(ctx context.Context) error {
+			release, err := st.Acquire(ctx, "proxmox-node:"+host)
+			if err != nil {
+				return err
+			}
+			defer release()
+			return root.RunTask(ctx, "/nodes/"+host+"/ceph/osd", map[string]any{"dev": dev}, e.pveTask(st, 20*time.Minute))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
