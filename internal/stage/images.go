@@ -2,6 +2,8 @@ package stage
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
@@ -11,10 +13,57 @@ type images struct{ env *Env }
 
 func (s *images) Name() string { return Images }
 
+// Targets: a host fetches the ISO once it is in the cluster. Its own OS
+// would do for the download itself, but a join replaces the host's
+// certificate and token under a download being watched, and the ISO is
+// only needed by the VMs, which wait for the join anyway.
 func (s *images) Targets() []run.Target {
-	return s.env.hostTargets(func(h inventory.HostPlan) []run.Key { return []run.Key{run.On(OS, h.Name)} })
+	return s.env.hostTargets(func(h inventory.HostPlan) []run.Key { return []run.Key{run.On(PVECluster, h.Name)} })
 }
 
+// Run has the host download the Talos ISO from the Image Factory with
+// download-url, checksum verified, unless the file is already there with
+// the right size.
 func (s *images) Run(ctx context.Context, st *run.Step) error {
-	return notImplemented(Images)
+	e := s.env
+	host := st.Key.Target
+	iso := e.talosISO()
+	storage := e.Cluster().Proxmox.ISOStorage
+	m := run.Mutation{API: "proxmox", Verb: "download", Object: fmt.Sprintf("Talos ISO %s to %s:%s", iso.file, host, storage), Detail: iso.url}
+	if st.UpstreamPlanned() {
+		return planOnly(ctx, st, m)
+	}
+	sum, haveSum, err := e.isoChecksum(ctx, st, iso)
+	if err != nil {
+		return err
+	}
+	c, err := e.pveAPI(st, host)
+	if err != nil {
+		return err
+	}
+	content, err := e.pveList(ctx, c, "/nodes/"+host+"/storage/"+storage+"/content?content=iso")
+	if err != nil {
+		return err
+	}
+	volid := storage + ":iso/" + iso.file
+	for _, v := range content {
+		if v["volid"] != volid {
+			continue
+		}
+		if haveSum && int64(num(v["size"])) != sum.size {
+			return fmt.Errorf("%s on %s is %d bytes, the Image Factory's is %d: tripod does not overwrite it; delete it (pvesm free %s) and run again",
+				volid, host, int64(num(v["size"])), sum.size, volid)
+		}
+		st.Skip("%s is on %s", volid, host)
+		return nil
+	}
+	if !haveSum { // a dry run that never fetched the ISO: plan with what is known
+		return planOnly(ctx, st, m)
+	}
+	m.Detail += ", sha256 " + sum.sha256
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		return c.RunTask(ctx, "/nodes/"+host+"/storage/"+storage+"/download-url", map[string]any{
+			"url": iso.url, "filename": iso.file, "content": "iso", "checksum": sum.sha256, "checksum-algorithm": "sha256",
+		}, e.pveTask(st, 30*time.Minute))
+	})
 }
