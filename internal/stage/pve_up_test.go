@@ -1,0 +1,184 @@
+package stage
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	baremetalv3 "github.com/scaleway/scaleway-sdk-go/api/baremetal/v3"
+	"github.com/scaleway/scaleway-sdk-go/scw"
+
+	"github.com/tripod-dev/tripod/internal/run"
+	simpve "github.com/tripod-dev/tripod/internal/sim/proxmox"
+)
+
+// requirePVEClean fails the test with every failed step's error.
+func requirePVEClean(t *testing.T, rep *run.Report, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	var lines []string
+	if rep != nil {
+		for _, s := range rep.Failed() {
+			lines = append(lines, fmt.Sprintf("%s: %s: %v", s.Key, s.Status, s.Err))
+		}
+	}
+	t.Fatalf("run failed: %v\n%s", err, strings.Join(lines, "\n"))
+}
+
+// checkProxmoxBuilt asserts what up until vms leaves: one quorate cluster
+// of every host; Ceph HEALTH_OK with a datacenter bucket per AZ, the
+// datacenter rule and every pool on its rule; the ISO on every node; every
+// VM running on its planned node with its tags and cloud-init address.
+func checkProxmoxBuilt(t *testing.T, w *pveWorld) {
+	t.Helper()
+	e := w.Env
+	s := w.World.Proxmox.State()
+	if len(s.Clusters) != 1 || !s.Cluster.Quorate || s.Cluster.Name != e.Cluster().Proxmox.ClusterName || len(s.Cluster.Nodes) != len(e.Layout().Hosts) {
+		t.Errorf("clusters = %+v; want one quorate %s of %d hosts", s.Clusters, e.Cluster().Proxmox.ClusterName, len(e.Layout().Hosts))
+	}
+	if s.Ceph.Health != "HEALTH_OK" || !slices.Contains(s.Ceph.Rules, cephRuleDatacenter) || len(s.Ceph.Datacenters) != 3 {
+		t.Errorf("ceph = health %s rules %v datacenters %v checks %v", s.Ceph.Health, s.Ceph.Rules, s.Ceph.Datacenters, s.Ceph.Checks)
+	}
+	for _, p := range e.Cluster().Ceph.Pools {
+		found := false
+		for _, have := range s.Ceph.Pools {
+			if have.Name == p.Name {
+				found = true
+				if have.Rule != cephRule(p.FailureDomain) || have.Size != p.Size || have.MinSize != p.MinSize {
+					t.Errorf("pool %s = %+v", p.Name, have)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no pool %s in %+v", p.Name, s.Ceph.Pools)
+		}
+	}
+	iso := e.Cluster().Proxmox.ISOStorage + ":iso/" + e.talosISO().file
+	for _, h := range e.Layout().Hosts {
+		if !slices.ContainsFunc(s.ISOs[h.Name], func(i simISO) bool { return i.VolID == iso }) {
+			t.Errorf("%s has no %s: %+v", h.Name, iso, s.ISOs[h.Name])
+		}
+	}
+	bits := e.Cluster().Network.Subnet.Bits()
+	for _, vm := range e.Layout().VMs {
+		i := slices.IndexFunc(s.VMs, func(v simVM) bool { return v.VMID == vm.VMID })
+		if i < 0 {
+			t.Errorf("no VM %d %s", vm.VMID, vm.Name)
+			continue
+		}
+		v := s.VMs[i]
+		if v.Name != vm.Name || v.Status != "running" || v.Node != vm.Host || v.IPCIDR != fmt.Sprintf("%s/%d", vm.Address, bits) ||
+			!slices.Contains(v.Tags, e.VMTag()) || !slices.Contains(v.Tags, string(vm.Type)) || v.Cores != vm.Cores {
+			t.Errorf("VM %d = %+v; want %s running on %s at %s/%d tagged %s", vm.VMID, v, vm.Name, vm.Host, vm.Address, bits, e.VMTag())
+		}
+	}
+	for _, e := range w.World.Env.Log.Errors() {
+		if e.API == "proxmox" || e.API == "ssh" {
+			t.Errorf("the Proxmox simulator recorded an error: %+v", e)
+		}
+	}
+}
+
+// checkConverged runs up again as a new process would (zero mutating
+// requests, nothing through the gate), then plan (nothing listed).
+func checkConverged(t *testing.T, w *pveWorld) {
+	t.Helper()
+	before := w.World.Env.Log.Snapshot()
+	rep, err := w.run(w.fresh(), VMs, false)
+	requirePVEClean(t, rep, err)
+	after := w.World.Env.Log.Snapshot()
+	if after.Mutating != before.Mutating {
+		t.Errorf("second up made %d mutating requests; mutating routes now %v, before %v", after.Mutating-before.Mutating, after.MutatingRoutes(), before.MutatingRoutes())
+	}
+	if ms := rep.Mutations(); len(ms) > 0 {
+		t.Errorf("second up went through the gate: %v", ms)
+	}
+	rep, err = w.run(w.fresh(), VMs, true)
+	requirePVEClean(t, rep, err)
+	if ms := rep.Mutations(); len(ms) > 0 {
+		t.Errorf("plan after a full run lists %v", ms)
+	}
+	if n := w.World.Env.Log.Snapshot().Mutating; n != after.Mutating {
+		t.Errorf("plan made %d mutating requests", n-after.Mutating)
+	}
+}
+
+func TestProxmoxUpToVMs(t *testing.T) {
+	for _, inv := range []string{"lab.yaml", "prod-3az.yaml", "elastic-metal.yaml"} {
+		t.Run(inv, func(t *testing.T) {
+			var opts []simOption
+			if inv == "elastic-metal.yaml" {
+				opts = append(opts, withPreload(preload(t, emStock)))
+			}
+			w := newPVEWorld(t, "../../inventories/"+inv, opts...)
+			if inv == "elastic-metal.yaml" {
+				attachMetalPNs(t, w)
+			}
+			rep, err := w.run(w.Env, VMs, false)
+			requirePVEClean(t, rep, err)
+			checkProxmoxBuilt(t, w)
+			if inv == "elastic-metal.yaml" {
+				checkTerminalUsed(t, w)
+			}
+			checkConverged(t, w)
+		})
+	}
+}
+
+// attachMetalPNs orders the servers and attaches one per region to a
+// private network, as an earlier project would have: the simulator models
+// no VPC API, so the private network stage finds networks through their
+// servers (see TestMetalPrivateNetworkAttachesEveryServer).
+func attachMetalPNs(t *testing.T, w *pveWorld) {
+	t.Helper()
+	rep, err := w.run(w.Env, Servers, false)
+	requirePVEClean(t, rep, err)
+	c := scwClient(t, w.testWorld)
+	pns := map[string]string{"metal-pve-1": "0a7e1b3c-1111-4222-8333-444455556666", "metal-pve-3": "0a7e1b3c-9999-4222-8333-444455556666"}
+	for _, s := range w.World.Scaleway.State().Servers {
+		if pn, ok := pns[s.Name]; ok {
+			req := &baremetalv3.PrivateNetworkAPIAddServerPrivateNetworkRequest{Zone: scw.Zone(s.Zone), ServerID: s.ID, PrivateNetworkID: pn}
+			if _, err := c.MetalPN.AddServerPrivateNetwork(req); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// checkTerminalUsed asserts the Elastic Metal run reached its hosts'
+// commands through the node terminal (they have no SSH) and warned about
+// the cross-region round trip to Amsterdam.
+func checkTerminalUsed(t *testing.T, w *pveWorld) {
+	t.Helper()
+	for _, n := range w.World.Proxmox.State().Nodes {
+		if n.SSH {
+			t.Errorf("%s has SSH; the Elastic Metal image should not", n.Name)
+		}
+		if pin, _ := os.ReadFile(filepath.Join(w.Env.State.Path, "pins", n.Name+".ssh")); len(pin) > 0 {
+			t.Errorf("an SSH host key of %s was pinned", n.Name)
+		}
+	}
+	term := 0
+	for route, r := range w.World.Env.Log.Snapshot().APIs["proxmox"].Routes {
+		if strings.Contains(route, "termproxy") {
+			term += r.Total
+		}
+	}
+	if term == 0 {
+		t.Error("no node terminal was opened")
+	}
+	warned := slices.ContainsFunc(w.warnings(), func(m string) bool { return strings.Contains(m, "metal-pve-3 (nl-ams-1)") })
+	if !warned {
+		t.Errorf("no warning about the round trip to Amsterdam: %v", w.warnings())
+	}
+}
+
+type (
+	simISO = simpve.ISOState
+	simVM  = simpve.VMState
+)
