@@ -74,6 +74,18 @@ func (s *Sim) findPN(serverID, pnID string) *serverPN {
 	return nil
 }
 
+// attachable checks that pnID is a private network of the server's region.
+// An unknown one is the VPC API's typed 404 of resource "private_network"
+// (its recorded shape). No answer for another region's network is recorded:
+// Elastic Metal can only reach the VPC API of its own region, where such a
+// network does not exist, so it gets the same 404 (inferred).
+func (s *Sim) attachable(e *emServer, pnID string) error {
+	if s.findPrivNet(regionOf(e.Zone), pnID) == nil {
+		return notFound("private_network", pnID)
+	}
+	return nil
+}
+
 // attach records a new attachment. Its VLAN is drawn per server and private
 // network (a hash, then the next free one), so two servers on the same
 // private network usually see different VLANs, as a client must expect.
@@ -107,6 +119,9 @@ func (s *Sim) addServerPN(r *http.Request, now time.Time) (any, error) {
 	if !isUUID(req.PrivateNetworkID) {
 		return nil, invalidArg("private_network_id", "constraint", "must be a valid UUID")
 	}
+	if err := s.attachable(e, req.PrivateNetworkID); err != nil {
+		return nil, err
+	}
 	if s.findPN(e.ID, req.PrivateNetworkID) != nil {
 		return nil, invalidArg("private_network_id", "constraint", "the server is already attached to this private network")
 	}
@@ -128,6 +143,9 @@ func (s *Sim) setServerPNs(r *http.Request, now time.Time) (any, error) {
 	for id := range req.PerPN {
 		if !isUUID(id) {
 			return nil, invalidArg("per_private_network_ipam_ip_ids", "constraint", id+" is not a valid UUID")
+		}
+		if err := s.attachable(e, id); err != nil {
+			return nil, err
 		}
 	}
 	for _, p := range s.w.PNs {

@@ -147,3 +147,44 @@ func (s *Sim) SetStock(offer, placement, stock string) error {
 	s.w.Stock[stockKey(offer, placement)] = stock
 	return nil
 }
+
+// PreloadedPrivateNetwork is a VPC v2 private network that exists before the
+// run begins, in its region's default VPC: one the tool should find and
+// reuse, or a foreign one it must leave alone.
+type PreloadedPrivateNetwork struct {
+	ID      string   `json:"id,omitempty"` // UUID; drawn when empty
+	Region  string   `json:"region"`       // fr-par, nl-ams or pl-waw
+	Name    string   `json:"name"`
+	Tags    []string `json:"tags,omitempty"`
+	Subnets []string `json:"subnets,omitempty"` // CIDRs; an IPv4 /22 and an IPv6 /64 are drawn when left out
+}
+
+// PreloadPrivateNetwork creates p and returns its ID.
+func (s *Sim) PreloadPrivateNetwork(p PreloadedPrivateNetwork) (string, error) {
+	if !slices.Contains(vpcRegions, p.Region) {
+		return "", fmt.Errorf("preloaded private network %q: unknown region %q (want one of %v)", p.Name, p.Region, vpcRegions)
+	}
+	if p.Name == "" {
+		return "", fmt.Errorf("preloaded private network in %s: a name is required", p.Region)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := p.ID
+	if id != "" && (!isUUID(id) || slices.ContainsFunc(s.w.Networks, func(n *privNet) bool { return n.ID == id })) {
+		return "", fmt.Errorf("preloaded private network %q: id %q is not a free UUID", p.Name, p.ID)
+	}
+	now := s.env.Now().UTC()
+	v := s.defaultVPC(p.Region, s.creds.ProjectID, now)
+	subnets, err := s.pnSubnets(v, p.Subnets)
+	if err != nil {
+		return "", fmt.Errorf("preloaded private network %q: %w", p.Name, err)
+	}
+	if id == "" {
+		id = s.newUUID()
+	}
+	s.w.Networks = append(s.w.Networks, &privNet{
+		ID: id, Region: p.Region, VPCID: v.ID, Name: p.Name, ProjectID: s.creds.ProjectID,
+		Tags: nonNil(slices.Clone(p.Tags)), Subnets: subnets, CreatedAt: now, UpdatedAt: now,
+	})
+	return id, nil
+}

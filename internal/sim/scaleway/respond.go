@@ -17,7 +17,13 @@ type apiError struct {
 	Body   map[string]any
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%d %v", e.Status, e.Body["message"]) }
+// Error names the first detail's help too, so a refused preload says why.
+func (e *apiError) Error() string {
+	if d, ok := e.Body["details"].([]map[string]string); ok && len(d) > 0 && d[0]["help_message"] != "" {
+		return fmt.Sprintf("%d %v: %s", e.Status, e.Body["message"], d[0]["help_message"])
+	}
+	return fmt.Sprintf("%d %v", e.Status, e.Body["message"])
+}
 
 // handler is one route's logic, run with the world locked at a fixed now.
 // It returns the response body (nil for an empty body) or an *apiError.

@@ -39,6 +39,16 @@ func (s *Sim) routes() {
 	mut("PUT "+pn+"/servers/{server_id}/private-networks", ok, s.setServerPNs)
 	mut("DELETE "+pn+"/servers/{server_id}/private-networks/{private_network_id}", none, s.deleteServerPN)
 
+	const vpc = "/vpc/v2/regions/{region}"
+	const vpcPN = vpc + "/private-networks/{private_network_id}"
+	get(vpc+"/vpcs", s.listVPCs)
+	get(vpc+"/vpcs/{vpc_id}", s.getVPC)
+	get(vpc+"/private-networks", s.listPrivateNetworks)
+	get(vpcPN, s.getPrivateNetwork)
+	mut("POST "+vpc+"/private-networks", ok, s.createPrivateNetwork)
+	mut("PATCH "+vpcPN, ok, s.updatePrivateNetwork)
+	mut("DELETE "+vpcPN, none, s.deletePrivateNetwork)
+
 	const dd = "/dedibox/v1/zones/{zone}"
 	const ddSrv = dd + "/servers/{server_id}"
 	get(dd+"/offers", s.listDOffers)

@@ -15,7 +15,9 @@ type State struct {
 	Servers         []ServerState         `json:"servers"`
 	Services        []ServiceState        `json:"services"`
 	RPNGroups       []RPNGroupState       `json:"rpn_groups"`
-	PrivateNetworks []PrivateNetworkState `json:"private_networks"`
+	PrivateNetworks []PrivateNetworkState `json:"private_networks"` // server attachments (baremetal/v3)
+	Networks        []NetworkState        `json:"networks"`         // VPC v2 private networks
+	VPCs            []VPCState            `json:"vpcs"`
 	SSHKeys         []SSHKeyState         `json:"ssh_keys"`
 	Stock           map[string]string     `json:"stock_overrides,omitempty"` // "OFFER@placement"
 }
@@ -64,7 +66,8 @@ type RPNMemberState struct {
 	Status   string `json:"status"`
 }
 
-// PrivateNetworkState is an Elastic Metal server's private network attachment.
+// PrivateNetworkState is an Elastic Metal server's private network
+// attachment (the name predates the VPC model; see NetworkState).
 type PrivateNetworkState struct {
 	ID               string `json:"id"`
 	ServerID         string `json:"server_id"`
@@ -72,6 +75,26 @@ type PrivateNetworkState struct {
 	Zone             string `json:"zone"`
 	Vlan             uint32 `json:"vlan"`
 	Status           string `json:"status"`
+}
+
+// NetworkState is a regional VPC v2 private network.
+type NetworkState struct {
+	ID        string   `json:"id"`
+	Region    string   `json:"region"`
+	VPCID     string   `json:"vpc_id"`
+	Name      string   `json:"name"`
+	Tags      []string `json:"tags"`
+	Subnets   []string `json:"subnets"`  // CIDRs, IPv4 first
+	Attached  []string `json:"attached"` // IDs of the servers attached, in any status
+	ProjectID string   `json:"project_id"`
+}
+
+// VPCState is a VPC v2 VPC.
+type VPCState struct {
+	ID        string `json:"id"`
+	Region    string `json:"region"`
+	Name      string `json:"name"`
+	IsDefault bool   `json:"is_default"`
 }
 
 // SSHKeyState is an IAM SSH key.
@@ -86,7 +109,10 @@ func (s *Sim) State() State {
 	defer s.mu.Unlock()
 	now := s.env.Now().UTC()
 	s.advance(now)
-	st := State{Servers: []ServerState{}, Services: []ServiceState{}, RPNGroups: []RPNGroupState{}, PrivateNetworks: []PrivateNetworkState{}, SSHKeys: []SSHKeyState{}}
+	st := State{
+		Servers: []ServerState{}, Services: []ServiceState{}, RPNGroups: []RPNGroupState{}, PrivateNetworks: []PrivateNetworkState{},
+		Networks: s.networkStates(), VPCs: []VPCState{}, SSHKeys: []SSHKeyState{},
+	}
 	for _, d := range s.w.Dedibox {
 		st.Servers = append(st.Servers, s.dState(d, now))
 	}
@@ -106,6 +132,9 @@ func (s *Sim) State() State {
 	}
 	for _, p := range s.w.PNs {
 		st.PrivateNetworks = append(st.PrivateNetworks, PrivateNetworkState{ID: p.ID, ServerID: p.ServerID, PrivateNetworkID: p.PrivateNetworkID, Zone: p.Zone, Vlan: p.Vlan, Status: s.pnStatus(p, now)})
+	}
+	for _, v := range s.w.VPCs {
+		st.VPCs = append(st.VPCs, VPCState{ID: v.ID, Region: v.Region, Name: v.Name, IsDefault: v.IsDefault})
 	}
 	for _, k := range s.w.Keys {
 		st.SSHKeys = append(st.SSHKeys, SSHKeyState{ID: k.ID, Name: k.Name})
@@ -206,4 +235,24 @@ func (s *Sim) emState(e *emServer, now time.Time) ServerState {
 		}
 	}
 	return st
+}
+
+func (s *Sim) networkStates() []NetworkState {
+	out := []NetworkState{}
+	for _, p := range s.w.Networks {
+		ns := NetworkState{
+			ID: p.ID, Region: p.Region, VPCID: p.VPCID, Name: p.Name, Tags: slices.Clone(nonNil(p.Tags)),
+			Subnets: []string{}, Attached: []string{}, ProjectID: p.ProjectID,
+		}
+		for _, sn := range p.Subnets {
+			ns.Subnets = append(ns.Subnets, sn.CIDR)
+		}
+		for _, a := range s.w.PNs {
+			if a.PrivateNetworkID == p.ID {
+				ns.Attached = append(ns.Attached, a.ServerID)
+			}
+		}
+		out = append(out, ns)
+	}
+	return out
 }

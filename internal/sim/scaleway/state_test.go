@@ -2,13 +2,16 @@ package scaleway
 
 import (
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"slices"
 	"testing"
 	"time"
 
 	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
+	pnapi "github.com/scaleway/scaleway-sdk-go/api/baremetal/v3"
 	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
+	vpc "github.com/scaleway/scaleway-sdk-go/api/vpc/v2"
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
@@ -137,6 +140,68 @@ func TestAddressesComeFromDocumentationRanges(t *testing.T) {
 	for _, c := range cases {
 		if got, gw := ipv4(c.block, c.n); got != c.want || gw != c.gw {
 			t.Errorf("address %d: %s via %s, want %s via %s", c.n, got, gw, c.want, c.gw)
+		}
+	}
+}
+
+// TestSaveLoadKeepsPrivateNetworks: networks, their VPC and attachments
+// survive a save and load, and the loaded world draws fresh IDs.
+func TestSaveLoadKeepsPrivateNetworks(t *testing.T) {
+	f := newFixture(t, simcore.Instant, 1)
+	id, err := f.sim.PreloadServer(PreloadedServer{Provider: "elastic-metal", Offer: "EM-I215E-NVME", Zone: "fr-par-1", Hostname: "pve-em1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pn := createPN(t, f.client, scw.RegionFrPar, "lab-private", "172.20.0.0/24")
+	if _, err := pnapi.NewPrivateNetworkAPI(f.client).AddServerPrivateNetwork(&pnapi.PrivateNetworkAPIAddServerPrivateNetworkRequest{Zone: scw.ZoneFrPar1, ServerID: id, PrivateNetworkID: pn}); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := f.sim.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newFixture(t, simcore.Instant, 1)
+	if err := g.sim.Load(saved); err != nil {
+		t.Fatal(err)
+	}
+	a, b := f.sim.State(), g.sim.State()
+	if !reflect.DeepEqual(a.Networks, b.Networks) || !reflect.DeepEqual(a.VPCs, b.VPCs) || !reflect.DeepEqual(a.PrivateNetworks, b.PrivateNetworks) || len(b.Networks) != 1 {
+		t.Fatalf("before save %+v %+v, after load %+v %+v", a.Networks, a.VPCs, b.Networks, b.VPCs)
+	}
+	api := vpc.NewAPI(g.client)
+	got, err := api.GetPrivateNetwork(&vpc.GetPrivateNetworkRequest{Region: scw.RegionFrPar, PrivateNetworkID: pn})
+	if err != nil || got.Subnets[0].Subnet.String() != "172.20.0.0/24" {
+		t.Fatalf("get after load: %+v, %v", got, err)
+	}
+	other := createPN(t, g.client, scw.RegionFrPar, "second")
+	vpcs, err := api.ListVPCs(&vpc.ListVPCsRequest{Region: scw.RegionFrPar})
+	if err != nil || vpcs.TotalCount != 1 || vpcs.Vpcs[0].PrivateNetworkCount != 2 || other == pn {
+		t.Fatalf("after load: a second default VPC or a reused ID: %+v, %v (%s, %s)", vpcs, err, pn, other)
+	}
+}
+
+// TestPreloadPrivateNetwork: a preloaded network is found by the SDK under
+// its given ID; a bad one is refused with the reason.
+func TestPreloadPrivateNetwork(t *testing.T) {
+	f := newFixture(t, simcore.Instant, 1)
+	const id = "0a7e1b3c-1111-4222-8333-444455556666"
+	got, err := f.sim.PreloadPrivateNetwork(PreloadedPrivateNetwork{ID: id, Region: "fr-par", Name: "lab-private", Tags: []string{"tripod:lab"}, Subnets: []string{"172.20.0.0/24"}})
+	if err != nil || got != id {
+		t.Fatalf("preload: %q, %v", got, err)
+	}
+	pn, err := vpc.NewAPI(f.client).GetPrivateNetwork(&vpc.GetPrivateNetworkRequest{Region: scw.RegionFrPar, PrivateNetworkID: id})
+	if err != nil || pn.Name != "lab-private" || pn.Subnets[0].Subnet.String() != "172.20.0.0/24" {
+		t.Fatalf("get: %+v, %v", pn, err)
+	}
+	for _, bad := range []PreloadedPrivateNetwork{
+		{ID: id, Region: "fr-par", Name: "dup"},
+		{Region: "it-mil", Name: "nowhere"},
+		{Region: "fr-par", Name: "overlap", Subnets: []string{"172.20.0.128/25"}},
+	} {
+		if _, err := f.sim.PreloadPrivateNetwork(bad); err == nil {
+			t.Errorf("%+v was accepted", bad)
+		} else if bad.Name == "overlap" && !regexp.MustCompile(`overlaps 172\.20\.0\.0/24`).MatchString(err.Error()) {
+			t.Errorf("overlap refused without the reason: %v", err)
 		}
 	}
 }

@@ -21,6 +21,8 @@ type world struct {
 	Groups   []*rpnGroup       `json:"rpn_groups"`
 	EM       []*emServer       `json:"em_servers"`
 	PNs      []*serverPN       `json:"server_private_networks"`
+	VPCs     []*vpcNet         `json:"vpcs,omitempty"`
+	Networks []*privNet        `json:"private_networks,omitempty"`
 	Stock    map[string]string `json:"stock,omitempty"` // stockKey(offer, placement) -> empty|low|available
 }
 
@@ -198,6 +200,39 @@ type serverPN struct {
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
 	DetachAt         *time.Time `json:"detach_at,omitempty"`
+}
+
+// vpcNet is a VPC v2 VPC. The default one of a region is created the first
+// time the region's VPC API is used, standing for the one Scaleway gives
+// every project in every region.
+type vpcNet struct {
+	ID        string    `json:"id"`
+	Region    string    `json:"region"`
+	Name      string    `json:"name"`
+	ProjectID string    `json:"project_id"`
+	Tags      []string  `json:"tags"`
+	IsDefault bool      `json:"is_default,omitempty"`
+	ULA       string    `json:"ula"` // the /48 its private networks' IPv6 /64s come from
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// privNet is a regional VPC v2 private network.
+type privNet struct {
+	ID        string     `json:"id"`
+	Region    string     `json:"region"`
+	VPCID     string     `json:"vpc_id"`
+	Name      string     `json:"name"`
+	ProjectID string     `json:"project_id"`
+	Tags      []string   `json:"tags"`
+	Subnets   []pnSubnet `json:"subnets"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+type pnSubnet struct {
+	ID   string `json:"id"`
+	CIDR string `json:"cidr"`
 }
 
 // newUUID draws the next UUID of the world.

@@ -9,6 +9,10 @@ import (
 // emZones are the zones of baremetal/v1 (SDK API.Zones()).
 var emZones = []string{"fr-par-1", "fr-par-2", "nl-ams-1", "nl-ams-2", "pl-waw-2", "pl-waw-3"}
 
+// vpcRegions are the regions whose VPC v2 API is modelled: those holding
+// Elastic Metal zones. Private networks are regional.
+var vpcRegions = []string{"fr-par", "nl-ams", "pl-waw"}
+
 // dediboxZones are the zones of dedibox/v1 and the datacenters each one
 // holds. Offers list the stock of every datacenter of the zone's region, and
 // an order may name any datacenter of that region.
@@ -55,6 +59,14 @@ func emZone(r *http.Request) (string, error) {
 		return "", invalidArg("zone", "constraint", "unknown zone "+z+" for Elastic Metal")
 	}
 	return z, nil
+}
+
+func vpcRegion(r *http.Request) (string, error) {
+	reg := r.PathValue("region")
+	if !slices.Contains(vpcRegions, reg) {
+		return "", invalidArg("region", "constraint", "unknown region "+reg+" for VPC")
+	}
+	return reg, nil
 }
 
 func dediboxZone(r *http.Request) (string, error) {
