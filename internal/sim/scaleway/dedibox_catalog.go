@@ -122,8 +122,11 @@ func (s *Sim) findDServer(id uint64, now time.Time) *dServer {
 
 // serviceFromPath finds a service by {service_id} or {ordered_service_id}:
 // both name the same service here (the order is the service until delivery).
+// Services are scoped like servers, to the path zone's region (see
+// serviceInZone).
 func (s *Sim) serviceFromPath(r *http.Request, param string) (*dService, error) {
-	if _, err := dediboxZone(r); err != nil {
+	zone, err := dediboxZone(r)
+	if err != nil {
 		return nil, err
 	}
 	id, err := pathUint(r, param)
@@ -131,7 +134,7 @@ func (s *Sim) serviceFromPath(r *http.Request, param string) (*dService, error) 
 		return nil, err
 	}
 	sv := s.findService(id)
-	if sv == nil || sv.ProjectID != s.creds.ProjectID {
+	if sv == nil || sv.ProjectID != s.creds.ProjectID || !serviceInZone(sv, zone) {
 		return nil, notFound("dedibox_service", itoa(id))
 	}
 	return sv, nil
@@ -154,14 +157,25 @@ func (s *Sim) getOrderedService(r *http.Request, now time.Time) (any, error) {
 	return s.serviceWire(sv, now), nil
 }
 
+// serviceInZone reports whether sv is visible from zone. No recording says
+// how the Dedibox API partitions services; every path names a zone and the
+// Service object carries none, so the zone is a routing scope. The scope
+// chosen is the one servers already have here, the zone's region: an order
+// may name any datacenter of its zone's region, and the client then follows
+// it from the zone it ordered in (inferred).
+func serviceInZone(sv *dService, zone string) bool {
+	return regionOf(sv.Zone) == regionOf(zone)
+}
+
 func (s *Sim) listServices(r *http.Request, now time.Time) (any, error) {
-	if _, err := dediboxZone(r); err != nil {
+	zone, err := dediboxZone(r)
+	if err != nil {
 		return nil, err
 	}
 	q := r.URL.Query()
 	var all []dServiceW
 	for _, sv := range s.w.Services {
-		if q.Get("project_id") != "" && q.Get("project_id") != sv.ProjectID {
+		if !serviceInZone(sv, zone) || q.Get("project_id") != "" && q.Get("project_id") != sv.ProjectID {
 			continue
 		}
 		all = append(all, s.serviceWire(sv, now))

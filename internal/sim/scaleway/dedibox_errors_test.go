@@ -164,3 +164,34 @@ func TestGetServiceIsNotMutating(t *testing.T) {
 		t.Fatalf("GetService counted as %d mutations", after-before)
 	}
 }
+
+// TestDediboxServicesAreZoned: an order placed in fr-par-1 is followed from
+// its own region's zones only; nl-ams-1 does not see it.
+func TestDediboxServicesAreZoned(t *testing.T) {
+	f := newFixture(t, simcore.Instant, 1)
+	api := dedibox.NewAPI(f.client)
+	offer := findDOffer(t, api, scw.ZoneFrPar1, "START-9-S")
+	orderDedibox(t, api, offer, "DC2")
+	id := f.sim.State().Services[0].ID
+	count := func(z scw.Zone) uint32 {
+		t.Helper()
+		r, err := api.ListServices(&dedibox.ListServicesRequest{Zone: z})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.TotalCount
+	}
+	if a, b, c := count(scw.ZoneFrPar1), count(scw.ZoneFrPar2), count(scw.ZoneNlAms1); a != 1 || b != 1 || c != 0 {
+		t.Fatalf("services listed in fr-par-1, fr-par-2, nl-ams-1: %d %d %d, want 1 1 0", a, b, c)
+	}
+	if _, err := api.GetService(&dedibox.GetServiceRequest{Zone: scw.ZoneFrPar2, ServiceID: id}); err != nil {
+		t.Fatal(err)
+	}
+	var nf *scw.ResourceNotFoundError
+	if _, err := api.GetService(&dedibox.GetServiceRequest{Zone: scw.ZoneNlAms1, ServiceID: id}); !errors.As(err, &nf) {
+		t.Fatalf("service from nl-ams-1: %v, want not found", err)
+	}
+	if _, err := api.GetOrderedService(&dedibox.GetOrderedServiceRequest{Zone: scw.ZoneNlAms1, OrderedServiceID: id}); !errors.As(err, &nf) {
+		t.Fatalf("ordered service from nl-ams-1: %v, want not found", err)
+	}
+}

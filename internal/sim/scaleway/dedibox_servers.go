@@ -114,7 +114,9 @@ func (s *Sim) getDServer(r *http.Request, now time.Time) (any, error) {
 }
 
 // listDServers serves ListServers; search matches a substring of the
-// hostname, the ID, an address, the offer name or a tag.
+// hostname only, without case: the SDK documents it as "filter servers by
+// hostname", so a client finding its servers by tag through it would pass
+// here and fail on the real API.
 func (s *Sim) listDServers(r *http.Request, now time.Time) (any, error) {
 	zone, err := dediboxZone(r)
 	if err != nil {
@@ -124,12 +126,10 @@ func (s *Sim) listDServers(r *http.Request, now time.Time) (any, error) {
 	search := strings.ToLower(q.Get("search"))
 	var all []dServerSummaryW
 	for _, d := range s.w.Dedibox {
-		o, _ := dOfferByID(d.OfferID)
-		hay := strings.ToLower(strings.Join(append([]string{d.Hostname, itoa(d.ID), d.IPv4, d.IPv6, o.Name}, d.Tags...), "\n"))
 		switch {
 		case !s.dVisible(d, now), regionOf(zoneOfDC(d.Datacenter)) != regionOf(zone),
 			q.Get("project_id") != "" && q.Get("project_id") != d.ProjectID,
-			search != "" && !strings.Contains(hay, search):
+			search != "" && !strings.Contains(strings.ToLower(d.Hostname), search):
 			continue
 		}
 		all = append(all, s.dSummaryWire(d, now))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,9 +101,14 @@ func TestDediboxOrderInstallTagDelete(t *testing.T) {
 	if err != nil || !slices.Equal(tagged.Tags, []string{"tripod:lab", "az:a"}) {
 		t.Fatalf("tags: %v, %v", tagged, err)
 	}
+	// search is documented as a hostname filter: a tag finds nothing.
 	list, err := api.ListServers(&dedibox.ListServersRequest{Zone: scw.ZoneFrPar1, Search: ptr("tripod:lab")})
+	if err != nil || list.TotalCount != 0 {
+		t.Fatalf("search by tag: %+v, %v, want nothing", list, err)
+	}
+	list, err = api.ListServers(&dedibox.ListServersRequest{Zone: scw.ZoneFrPar1, Search: ptr(strings.ToUpper(srv.Hostname))})
 	if err != nil || list.TotalCount != 1 || list.Servers[0].ID != srv.ID {
-		t.Fatalf("search by tag: %+v, %v", list, err)
+		t.Fatalf("search by hostname: %+v, %v", list, err)
 	}
 
 	in, err := api.InstallServer(&dedibox.InstallServerRequest{
