@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
 	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
@@ -193,5 +194,28 @@ func TestDediboxServicesAreZoned(t *testing.T) {
 	}
 	if _, err := api.GetOrderedService(&dedibox.GetOrderedServiceRequest{Zone: scw.ZoneNlAms1, OrderedServiceID: id}); !errors.As(err, &nf) {
 		t.Fatalf("ordered service from nl-ams-1: %v, want not found", err)
+	}
+}
+
+// TestSetServerQuota: the quota the preload sets applies to the next order
+// and can be lifted again.
+func TestSetServerQuota(t *testing.T) {
+	f := newFixture(t, simcore.Instant, 1, withRun())
+	api := baremetal.NewAPI(f.client)
+	f.sim.SetServerQuota(1)
+	order := func() error {
+		_, err := api.CreateServer(&baremetal.CreateServerRequest{OfferID: i215eNVMe, Name: "q"})
+		return err
+	}
+	if err := order(); err != nil {
+		t.Fatal(err)
+	}
+	var qe *scw.QuotasExceededError
+	if err := order(); !errors.As(err, &qe) || qe.Details[0].Resource != "baremetal_servers" {
+		t.Fatalf("second order: %v, want quotas_exceeded", err)
+	}
+	f.sim.SetServerQuota(0)
+	if err := order(); err != nil {
+		t.Fatalf("after lifting the quota: %v", err)
 	}
 }

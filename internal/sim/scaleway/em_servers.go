@@ -84,6 +84,15 @@ func (s *Sim) requestProject(project, org *string, resource string) (string, err
 	return s.creds.ProjectID, nil
 }
 
+// SetServerQuota caps the live servers per provider and project at n (0,
+// or less, means no cap), like setting ServerQuota but safe while the
+// simulator serves: the field is read under the simulator's lock.
+func (s *Sim) SetServerQuota(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ServerQuota = max(n, 0)
+}
+
 func (s *Sim) checkQuota(resource string, current int) error {
 	if s.ServerQuota > 0 && current >= s.ServerQuota {
 		return quotaExceeded(resource, s.ServerQuota, current)

@@ -50,7 +50,8 @@ type Sim struct {
 	// OnRemoved is called once a deleted server is gone (same rule).
 	OnRemoved func(serverID, publicIP string)
 	// ServerQuota caps the live servers per provider and project; 0 means no
-	// cap. Orders beyond it get quotas_exceeded.
+	// cap. Orders beyond it get quotas_exceeded. Set it before serving, or
+	// use SetServerQuota (the preload's way) at any time.
 	ServerQuota int
 
 	env    *simcore.Env
