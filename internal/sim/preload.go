@@ -24,10 +24,18 @@ import (
 //	  - {offer: STORE-9-M, placement: DC3, stock: empty}
 //	vms:                # VMs waiting on a host (by hostname) once it appears
 //	  - {host: lab-pve-1, vmid: 1001, name: lab-cp-1, tags: [someone-else]}
+//	private_networks:   # VPC private networks that already exist
+//	  - {region: fr-par, name: shared-pn}
+//	quota:              # live servers allowed per provider and project (0: no cap)
+//	  servers: 2
 type Preload struct {
-	Servers []preloadServer `yaml:"servers"`
-	Stock   []preloadStock  `yaml:"stock"`
-	VMs     []preloadVM     `yaml:"vms"`
+	Servers         []preloadServer                    `yaml:"servers"`
+	Stock           []preloadStock                     `yaml:"stock"`
+	VMs             []preloadVM                        `yaml:"vms"`
+	PrivateNetworks []scaleway.PreloadedPrivateNetwork `yaml:"private_networks"`
+	Quota           struct {
+		Servers int `yaml:"servers"`
+	} `yaml:"quota"`
 }
 
 type preloadServer struct {
@@ -75,6 +83,15 @@ func LoadPreload(path string) (*Preload, error) {
 }
 
 func (w *World) applyPreload(p *Preload) error {
+	if p.Quota.Servers < 0 {
+		return fmt.Errorf("preload: quota.servers must not be negative")
+	}
+	w.Scaleway.SetServerQuota(p.Quota.Servers)
+	for _, n := range p.PrivateNetworks {
+		if _, err := w.Scaleway.PreloadPrivateNetwork(n); err != nil {
+			return fmt.Errorf("preload: %w", err)
+		}
+	}
 	for _, s := range p.Servers {
 		if _, err := w.Scaleway.PreloadServer(scaleway.PreloadedServer{
 			Provider: s.Provider, ID: s.ID, Offer: s.Offer, Datacenter: s.Datacenter, Zone: s.Zone,

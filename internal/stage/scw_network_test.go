@@ -2,6 +2,7 @@ package stage
 
 import (
 	"context"
+	scwsim "github.com/tripod-dev/tripod/internal/sim/scaleway"
 	"strings"
 	"testing"
 
@@ -87,9 +88,9 @@ func TestRPNGroupRepairsMembersAndVLAN(t *testing.T) {
 }
 
 // TestMetalPrivateNetworkAttachesEveryServer: Elastic Metal servers join
-// the private network their cluster already uses (the simulator models no
-// VPC API, so the network is one a server was attached to earlier), one per
-// region, with the VLAN Scaleway assigned each published for its bridge.
+// the private network their cluster already uses (one a server was attached
+// to earlier), one per region, with the VLAN Scaleway assigned each
+// published for its bridge.
 func TestMetalPrivateNetworkAttachesEveryServer(t *testing.T) {
 	tw := newTestWorld(t, "../../inventories/elastic-metal.yaml", withPreload(preload(t, emStock)))
 	facts := &run.Facts{}
@@ -97,6 +98,11 @@ func TestMetalPrivateNetworkAttachesEveryServer(t *testing.T) {
 	requireClean(t, rep, err)
 	c := scwClient(t, tw)
 	par, ams := "0a7e1b3c-1111-4222-8333-444455556666", "0a7e1b3c-9999-4222-8333-444455556666"
+	for id, region := range map[string]string{par: "fr-par", ams: "nl-ams"} {
+		if _, err := tw.World.Scaleway.PreloadPrivateNetwork(scwsim.PreloadedPrivateNetwork{ID: id, Region: region, Name: "someone-made-this"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for host, pn := range map[string]string{"metal-pve-1": par, "metal-pve-3": ams} {
 		f, _ := run.Fact[HostFact](facts, hostFactKey(host))
 		if _, err := c.MetalPN.AddServerPrivateNetwork(&baremetalv3.PrivateNetworkAPIAddServerPrivateNetworkRequest{Zone: scw.Zone(f.Zone), ServerID: f.ServerID, PrivateNetworkID: pn}); err != nil {
@@ -129,6 +135,35 @@ func TestMetalPrivateNetworkAttachesEveryServer(t *testing.T) {
 		if !found || !ok || vlan == 0 {
 			t.Errorf("%s: not attached to %s with its VLAN published (%d): %+v", host, pn, vlan, pns)
 		}
+	}
+	assertNoMutations(t, tw, Network)
+}
+
+// TestMetalPrivateNetworkIsCreated: with no network yet, the stage creates
+// one per region in VPC v2, named after the cluster, and attaches every
+// server; a second run changes nothing.
+func TestMetalPrivateNetworkIsCreated(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/elastic-metal.yaml", withPreload(preload(t, emStock)))
+	rep, err := (&run.Runner{Stages: scwStages(tw.Env), Until: Network, Pools: Pools}).Run(t.Context())
+	requireClean(t, rep, err)
+	st := tw.World.Scaleway.State()
+	byRegion := map[string]string{}
+	for _, n := range st.Networks {
+		if n.Name == "tripod-metal" {
+			byRegion[n.Region] = n.ID
+		}
+	}
+	if len(byRegion) != 2 || byRegion["fr-par"] == "" || byRegion["nl-ams"] == "" {
+		t.Fatalf("want one tripod-metal network in fr-par and one in nl-ams, got %+v", st.Networks)
+	}
+	attached := 0
+	for _, a := range st.PrivateNetworks {
+		if a.Status == "attached" {
+			attached++
+		}
+	}
+	if attached != 3 {
+		t.Fatalf("attachments: %+v", st.PrivateNetworks)
 	}
 	assertNoMutations(t, tw, Network)
 }
