@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	baremetalv3 "github.com/scaleway/scaleway-sdk-go/api/baremetal/v3"
-	"github.com/scaleway/scaleway-sdk-go/scw"
-
 	"github.com/tripod-dev/tripod/internal/run"
 	simpve "github.com/tripod-dev/tripod/internal/sim/proxmox"
 )
@@ -116,9 +113,6 @@ func TestProxmoxUpToVMs(t *testing.T) {
 				opts = append(opts, withPreload(preload(t, emStock)))
 			}
 			w := newPVEWorld(t, "../../inventories/"+inv, opts...)
-			if inv == "elastic-metal.yaml" {
-				attachMetalPNs(t, w)
-			}
 			rep, err := w.run(w.Env, VMs, false)
 			requirePVEClean(t, rep, err)
 			checkProxmoxBuilt(t, w)
@@ -127,26 +121,6 @@ func TestProxmoxUpToVMs(t *testing.T) {
 			}
 			checkConverged(t, w)
 		})
-	}
-}
-
-// attachMetalPNs orders the servers and attaches one per region to a
-// private network, as an earlier project would have: the simulator models
-// no VPC API, so the private network stage finds networks through their
-// servers (see TestMetalPrivateNetworkAttachesEveryServer).
-func attachMetalPNs(t *testing.T, w *pveWorld) {
-	t.Helper()
-	rep, err := w.run(w.Env, Servers, false)
-	requirePVEClean(t, rep, err)
-	c := scwClient(t, w.testWorld)
-	pns := map[string]string{"metal-pve-1": "0a7e1b3c-1111-4222-8333-444455556666", "metal-pve-3": "0a7e1b3c-9999-4222-8333-444455556666"}
-	for _, s := range w.World.Scaleway.State().Servers {
-		if pn, ok := pns[s.Name]; ok {
-			req := &baremetalv3.PrivateNetworkAPIAddServerPrivateNetworkRequest{Zone: scw.Zone(s.Zone), ServerID: s.ID, PrivateNetworkID: pn}
-			if _, err := c.MetalPN.AddServerPrivateNetwork(req); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
 }
 
