@@ -120,6 +120,7 @@ func TestProxmoxUpToVMs(t *testing.T) {
 				checkTerminalUsed(t, w)
 			}
 			checkConverged(t, w)
+			checkNoSecretsInEvents(t, w)
 		})
 	}
 }
@@ -149,6 +150,36 @@ func checkTerminalUsed(t *testing.T, w *pveWorld) {
 	warned := slices.ContainsFunc(w.warnings(), func(m string) bool { return strings.Contains(m, "metal-pve-3 (nl-ams-1)") })
 	if !warned {
 		t.Errorf("no warning about the round trip to Amsterdam: %v", w.warnings())
+	}
+}
+
+// checkNoSecretsInEvents asserts no event (messages, errors, mutation
+// details) carries a root password, token secret or the SSH key.
+func checkNoSecretsInEvents(t *testing.T, w *pveWorld) {
+	t.Helper()
+	var secrets []string
+	for _, h := range w.Env.Layout().Hosts {
+		for _, name := range []string{secretRootPassword(h.Name), secretPVEToken(h.Name)} {
+			if v, err := w.Env.State.Secrets.Get(name); err == nil && len(v) > 0 {
+				secrets = append(secrets, string(v))
+			}
+		}
+	}
+	if len(secrets) == 0 {
+		t.Fatal("no secrets to look for")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.events {
+		text := fmt.Sprintf("%s %s %+v", e.Message, e.Error, e.Mutation)
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("event %s/%s %s carries a secret", e.Stage, e.Target, e.Kind)
+			}
+		}
+		if strings.Contains(text, "PRIVATE KEY") {
+			t.Errorf("event %s/%s %s carries the SSH key", e.Stage, e.Target, e.Kind)
+		}
 	}
 }
 
