@@ -44,6 +44,7 @@ type session struct {
 	dir    *state.Dir
 	env    *stage.Env
 	remote *remote
+	facts  *run.Facts
 	sink   run.Sink
 	out    io.Writer // human output (stderr when stdout carries JSON)
 	flags  *runFlags
@@ -71,7 +72,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		dir.Close()
 		return nil, err
 	}
-	ss := &session{inv: inv, dir: dir, flags: f, out: s.Out, remote: rem}
+	ss := &session{inv: inv, dir: dir, flags: f, out: s.Out, remote: rem, facts: &run.Facts{}}
 	if dir.Lock.Recovered != nil {
 		fmt.Fprintf(s.Err, "note: recovered the lock of %s (pid %d), which is no longer running\n", dir.Lock.Recovered.Command, dir.Lock.Recovered.PID)
 	}
@@ -112,5 +113,6 @@ func (ss *session) runner(until string, dryRun bool) *run.Runner {
 		DryRun: dryRun,
 		Sink:   ss.sink,
 		Pools:  stage.Pools,
+		Facts:  ss.facts,
 	}
 }

@@ -1,15 +1,11 @@
 package cli
 
 import (
-	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/stage"
 )
 
@@ -45,31 +41,4 @@ named stage.`,
 	addRunFlags(cmd, &f.runFlags)
 	cmd.Flags().StringVar(&f.until, "until", "", "stop after this stage: "+strings.Join(stage.Names(), ", "))
 	return cmd
-}
-
-func printSummary(w io.Writer, ss *session, rep *run.Report, took time.Duration) {
-	c := ss.inv.Cluster
-	fmt.Fprintf(w, "\ncluster %s: %d hosts, %d control planes, %d workers across %d AZs (%s)\n",
-		c.Name, len(ss.inv.Layout.Hosts), len(ss.inv.Layout.ControlPlanes()), len(ss.inv.Layout.Workers()), len(c.AZs), took.Round(time.Millisecond))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STAGE\tSTEPS\tCHANGED\tFAILED\tTOOK")
-	for _, st := range rep.Stages {
-		changed, failed := 0, 0
-		for _, r := range rep.Steps {
-			if r.Key.Stage != st.Name {
-				continue
-			}
-			switch r.Status {
-			case run.StatusChanged:
-				changed++
-			case run.StatusFailed, run.StatusBlocked, run.StatusCanceled:
-				failed++
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", st.Name, st.Steps, changed, failed, st.Duration.Round(time.Millisecond))
-	}
-	tw.Flush()
-	if r := ss.env.Retries.String(); r != "" {
-		fmt.Fprintf(w, "retries: %s\n", r)
-	}
 }

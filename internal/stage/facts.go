@@ -36,3 +36,13 @@ func (e *Env) ServerTag() string { return "tripod-cluster=" + e.Cluster().Name }
 // VMTag is the ownership tag on every Proxmox VM tripod creates (Proxmox
 // tags allow only [a-z0-9_+.-], so it cannot be the server tag).
 func (e *Env) VMTag() string { return "tripod-" + e.Cluster().Name }
+
+// CephSummaryFact is where the ceph stage publishes a CephSummary for the
+// run summary.
+const CephSummaryFact = "summary/ceph"
+
+// CephSummary is Ceph's state as the run last observed it.
+type CephSummary struct {
+	Health string   // HEALTH_OK, or the open checks
+	Pools  []string // the pools, which are also Proxmox storages
+}

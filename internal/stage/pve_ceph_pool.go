@@ -117,14 +117,26 @@ func (e *Env) cephHealthy(ctx context.Context, st *run.Step) error {
 		ok, status, err := check(ctx)
 		if err == nil && !ok {
 			st.Warn("Ceph is not healthy now: %s", status)
+			e.publishCeph(st, status)
+		} else if err == nil {
+			e.publishCeph(st, "HEALTH_OK")
 		}
 		return err
 	}
 	if err := e.pveWait(ctx, st, "Ceph HEALTH_OK", 5*time.Second, 30*time.Minute, check); err != nil {
 		return err
 	}
+	e.publishCeph(st, "HEALTH_OK")
 	st.Skip("Ceph is HEALTH_OK")
 	return nil
+}
+
+func (e *Env) publishCeph(st *run.Step, health string) {
+	var pools []string
+	for _, p := range e.Cluster().Ceph.Pools {
+		pools = append(pools, p.Name)
+	}
+	st.Facts().Set(CephSummaryFact, CephSummary{Health: health, Pools: pools})
 }
 
 // healthOf reads `ceph status`: done at HEALTH_OK, else the open checks.
