@@ -9,6 +9,8 @@ func (s *Sim) routes() {
 	get := func(path string, h handler) { s.router.Handle("GET "+path, false, s.serve(ok, h)) }
 	mut := func(pattern string, status int, h handler) { s.router.Handle(pattern, true, s.serve(status, h)) }
 
+	get("/metadata", s.getMetadata)
+
 	const iam = "/iam/v1alpha1/ssh-keys"
 	get(iam, s.listSSHKeys)
 	get(iam+"/{ssh_key_id}", s.getSSHKey)
