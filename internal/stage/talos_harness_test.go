@@ -15,7 +15,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
 
-// bootVMs stands in for the vms stage until the Proxmox stages land: it
+// bootVMs stands in for the vms stage, to test the Talos stages alone: it
 // boots each VM of the layout straight in the Talos simulator, as a started
 // Proxmox VM would, and plans the start in a dry run.
 type bootVMs struct{ tw *testWorld }

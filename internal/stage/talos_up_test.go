@@ -31,7 +31,6 @@ const applyRoute = "/machine.MachineService/ApplyConfiguration"
 // inventory changed. One world serves every subtest: etcd is heavy.
 func TestTalosStagesOnLab(t *testing.T) {
 	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01))
-	stableAddresses(t, tw)
 	events := &eventLog{}
 	rep, err := tw.talosRun(tw.Env, false, events)
 	mustSucceed(t, rep, err)
