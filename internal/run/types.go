@@ -45,12 +45,20 @@ type Stage interface {
 	Run(ctx context.Context, s *Step) error
 }
 
-// Mutation describes one change to a remote system.
+// Mutation describes one change to a remote system: exactly one mutating
+// request, so that a plan's list of mutations is the list of requests up
+// will send.
 type Mutation struct {
 	API    string `json:"api"`    // scaleway, proxmox, ssh, talos
 	Verb   string `json:"verb"`   // order, install, create, join, apply...
 	Object string `json:"object"` // what is changed: "server lab-pve-1 (START-9-M in DC2)"
 	Detail string `json:"detail,omitempty"`
+	// Request is the request it sends, as a template: "POST
+	// /api2/json/nodes/{node}/qemu" (HTTP: the method and the API's path
+	// with its parameters named as the API documents them),
+	// "/machine.MachineService/Bootstrap" (gRPC), or the command's leading
+	// words for a host command ("pveceph install", "ceph osd crush move").
+	Request string `json:"request,omitempty"`
 }
 
 func (m Mutation) String() string {
