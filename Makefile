@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: build test fmt-check vet unit fuzz bench generate clean
+.PHONY: build test fmt-check vet unit fuzz crash bench generate clean
 
 build:
 	$(GO) build -o bin/tripod ./cmd/tripod
@@ -24,6 +24,12 @@ unit:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/inventory
 	$(GO) test -run '^$$' -fuzz '^FuzzJournal$$' -fuzztime $(FUZZTIME) ./internal/state
+
+# The crash sweep at every mutation boundary of a lab run (CI runs a
+# reduced set as part of unit): SIGKILL, resume, compare with an
+# uninterrupted run. About 20 minutes.
+crash:
+	TRIPOD_CRASH_FULL=1 $(GO) test -count=1 -timeout 60m -run TestCrashAnywhereConverges ./e2e
 
 # Speed and memory are measured here, never asserted in timed tests.
 bench:

@@ -96,11 +96,18 @@ func startSim(t *testing.T, args ...string) *simProc {
 // result is a finished tripod command.
 type result struct {
 	code           int
+	killed         bool // ended by SIGKILL
 	stdout, stderr string
 }
 
 // tripod runs the binary with the simulator's environment (nil for none).
 func tripod(t *testing.T, sim *simProc, args ...string) result {
+	t.Helper()
+	return tripodEnv(t, sim, nil, args...)
+}
+
+// tripodEnv is tripod with extra KEY=VALUE variables.
+func tripodEnv(t *testing.T, sim *simProc, extra []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -109,16 +116,20 @@ func tripod(t *testing.T, sim *simProc, args ...string) result {
 	if sim != nil {
 		cmd.Env = append(cmd.Env, sim.env...)
 	}
+	cmd.Env = append(cmd.Env, extra...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	code := 0
+	r := result{stdout: out.String(), stderr: errb.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
+		r.code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			r.killed = true
+		}
 	} else if err != nil {
 		t.Fatalf("tripod %v: %v", args, err)
 	}
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	return r
 }
 
 // cleanEnv is this process's environment without anything that would point
