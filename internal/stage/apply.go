@@ -44,7 +44,8 @@ func (s *apply) Run(ctx context.Context, st *run.Step) error {
 		return err
 	}
 	first := run.Mutation{API: "talos", Verb: "apply", Object: fmt.Sprintf("machine config of %s (%s)", vm.Name, vm.Address),
-		Detail: "maintenance mode (insecure), mode AUTO; the node installs and boots configured"}
+		Detail:  "maintenance mode (insecure), mode AUTO; the node installs and boots configured",
+		Request: machine.MachineService_ApplyConfiguration_FullMethodName}
 	if st.UpstreamPlanned() {
 		return planMutation(ctx, st, first) // the VM does not exist yet
 	}
@@ -113,7 +114,8 @@ func (s *apply) reconcile(ctx context.Context, st *run.Step, vm inventory.VMPlan
 			return nil
 		}
 		m := run.Mutation{API: "talos", Verb: "apply", Object: fmt.Sprintf("machine config of %s (%s)", vm.Name, vm.Address),
-			Detail: fmt.Sprintf("the node runs a different config; mode AUTO resolves to %s", resolved)}
+			Detail:  fmt.Sprintf("the node runs a different config; mode AUTO resolves to %s", resolved),
+			Request: machine.MachineService_ApplyConfiguration_FullMethodName}
 		err = st.Mutate(ctx, m, func(ctx context.Context) error {
 			return retry.Do(ctx, s.env.talosPolicy(st, 10*time.Minute), func(ctx context.Context) error {
 				resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: autoMode})

@@ -51,7 +51,8 @@ func (s *bootstrap) Run(ctx context.Context, st *run.Step) error {
 func (s *bootstrap) bootstrap(ctx context.Context, st *run.Step) error {
 	first := s.env.Layout().ControlPlanes()[0]
 	m := run.Mutation{API: "talos", Verb: "bootstrap", Object: fmt.Sprintf("etcd on %s (%s)", first.Name, first.Address),
-		Detail: "the first control plane in layout order; the others join it"}
+		Detail:  "the first control plane in layout order; the others join it",
+		Request: machine.MachineService_Bootstrap_FullMethodName}
 	if st.UpstreamPlanned() {
 		return planMutation(ctx, st, m)
 	}
