@@ -70,6 +70,15 @@ func (p FilePins) SetPin(key, fingerprint string) error {
 // Where is the pin file's path.
 func (p FilePins) Where(key string) string { return filepath.Join(p.Dir, key) }
 
+// Unpin deletes the pin for key (none is fine): once a server is released,
+// whatever answers at its address next is trusted on first use again.
+func (p FilePins) Unpin(key string) error {
+	if err := os.Remove(p.Where(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("failed to delete pinned fingerprint %s: %w", p.Where(key), err)
+	}
+	return nil
+}
+
 // DryPins reads through to Base but keeps what is pinned in memory: a dry
 // run may trust a certificate on first use to look further, but must leave
 // the state directory as it found it.

@@ -2,6 +2,7 @@ package stage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -55,6 +56,86 @@ func (e *Env) pveWait(ctx context.Context, st stepProgress, name string, interva
 		Progress: func(status string) { st.Progress("%s: %s", name, status) },
 	})
 }
+
+// pveReq is one request that changes something through a host's API.
+type pveReq struct {
+	c      *proxmox.Client
+	method string // POST, PUT or DELETE
+	path   string
+	params map[string]any
+	// landed observes whether the request took effect after it failed
+	// without an answer that says so. nil: it may simply be sent again
+	// (the idempotent PUTs and DELETEs).
+	landed func(ctx context.Context) (bool, error)
+	wait   time.Duration // the limit of the task it starts, if it answers with one
+}
+
+func (r pveReq) send(ctx context.Context) (any, error) {
+	switch r.method {
+	case "PUT":
+		return r.c.Put(ctx, r.path, r.params)
+	case "DELETE":
+		return nil, r.c.Delete(ctx, r.path)
+	}
+	return r.c.Post(ctx, r.path, r.params)
+}
+
+// pveSend sends req through the gate as the one mutation m and waits for
+// the task it starts. A request that failed without an answer saying what
+// happened (a 5xx, a 429 the transport gave up on, a hang cut by its
+// attempt timeout, a dropped connection) may or may not have been carried
+// out: landed observes which, and only a request that did not land is sent
+// again. Refusals (400, 403, 500 with PVE's reason) and failed tasks stop
+// here with the API's message.
+func (e *Env) pveSend(ctx context.Context, st *run.Step, m run.Mutation, req pveReq) error {
+	if m.API == "" {
+		m.API = "proxmox"
+	}
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		upid, err := e.pveSendOnce(ctx, st, req)
+		if err != nil || upid == "" {
+			return err
+		}
+		return req.c.WaitTask(ctx, upid, e.pveTask(st, req.wait))
+	})
+}
+
+// pveSendOnce is pveSend's request with its observe-before-repeat retries; it
+// returns the task's UPID, "" when there is none to wait for.
+func (e *Env) pveSendOnce(ctx context.Context, st *run.Step, req pveReq) (string, error) {
+	var upid string
+	err := retry.Do(ctx, retry.Policy{
+		API: "proxmox", Attempts: 6, Initial: e.Timing.Interval(time.Second), Max: e.Timing.Interval(15 * time.Second),
+		Classify: proxmox.Classify, Counter: e.Retries,
+		OnRetry: func(_ int, err error, _ time.Duration) {
+			st.Progress("%s %s did not take effect (%v); sending it again", req.method, req.path, err)
+		},
+	}, func(ctx context.Context) error {
+		data, err := req.send(ctx)
+		if err == nil {
+			upid, _ = data.(string)
+			return nil
+		}
+		if req.landed == nil || proxmox.Classify(err).Class == retry.Fatal {
+			return err
+		}
+		ok, lerr := req.landed(ctx)
+		if lerr != nil { // never repeat a create blind
+			return retry.MarkFatal(fmt.Errorf("%w; whether it took effect could not be observed: %v", err, lerr))
+		}
+		if !ok {
+			return err
+		}
+		st.Progress("%s %s took effect although its answer was lost (%v)", req.method, req.path, err)
+		return nil
+	})
+	return upid, err
+}
+
+// sentOrPlanned reports whether err is nil or a dry run's run.ErrPlanned: after a
+// planned mutation a dry run goes on listing what the real run would send
+// next, as if it had been sent.
+func sentOrPlanned(err error) bool { return err == nil || errors.Is(err, run.ErrPlanned) }
 
 // pveTask waits for a task the step started, with its progress.
 func (e *Env) pveTask(st *run.Step, timeout time.Duration) proxmox.TaskWait {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 
 	pve "github.com/Telmate/proxmox-api-go/proxmox"
 
@@ -85,16 +84,14 @@ type vmSeen struct {
 // tag, and an error (never touching anything) when either is someone
 // else's.
 func (e *Env) findVM(ctx context.Context, c *proxmox.Client, vm inventory.VMPlan) (*vmSeen, error) {
-	list, err := e.pveList(ctx, c, "/cluster/resources?type=vm")
+	list, err := e.listVMs(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	tag := e.VMTag()
 	var byID *vmSeen
 	var byName []vmSeen
-	for _, it := range list {
-		s := vmSeen{VMID: int(num(it["vmid"])), Status: str(it["status"]), Node: str(it["node"]), Name: str(it["name"])}
-		s.Tags = strings.FieldsFunc(str(it["tags"]), func(r rune) bool { return r == ';' || r == ',' || r == ' ' })
+	for _, s := range list {
 		if s.VMID == vm.VMID {
 			byID = &s
 		} else if s.Name == vm.Name {

@@ -1,0 +1,125 @@
+package stage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tripod-dev/tripod/internal/proxmox"
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// What teardown (down) needs from the Proxmox side: the cluster's guests
+// with their tags and nodes, a way to stop and delete one of ours with its
+// disks, and forgetting a released host's pins and token.
+
+// pveVMs lists every VM of the cluster (or of the lone host) that via
+// belongs to, with its node, status and tags, through via's API token.
+func (e *Env) pveVMs(ctx context.Context, st *run.Step, via string) ([]vmSeen, error) {
+	c, err := e.pveAPI(st, via)
+	if err != nil {
+		return nil, err
+	}
+	return e.listVMs(ctx, c)
+}
+
+func (e *Env) listVMs(ctx context.Context, c *proxmox.Client) ([]vmSeen, error) {
+	list, err := e.pveList(ctx, c, "/cluster/resources?type=vm")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]vmSeen, 0, len(list))
+	for _, it := range list {
+		if t := str(it["type"]); t != "" && t != "qemu" {
+			continue // containers are never tripod's
+		}
+		s := vmSeen{VMID: int(num(it["vmid"])), Status: str(it["status"]), Node: str(it["node"]), Name: str(it["name"])}
+		s.Tags = strings.FieldsFunc(str(it["tags"]), func(r rune) bool { return r == ';' || r == ',' || r == ' ' })
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// pveOurs reports whether g carries this cluster's ownership tag: the only
+// guests down may touch.
+func (e *Env) pveOurs(g vmSeen) bool { return slices.Contains(g.Tags, e.VMTag()) }
+
+// Request templates of a VM's teardown.
+const (
+	reqVMStop    = "POST /api2/json/nodes/{node}/qemu/{vmid}/status/stop"
+	reqVMDestroy = "DELETE /api2/json/nodes/{node}/qemu/{vmid}"
+)
+
+// pveDestroyVM stops g if it runs and deletes it with its disks (purge also
+// drops it from backup jobs, replication and HA), each request one
+// mutation; a dry run lists both. A guest without our tag is refused.
+func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
+	if !e.pveOurs(g) {
+		return fmt.Errorf("refusing to delete VM %d %s on %s: it does not carry the tag %s", g.VMID, g.Name, g.Node, e.VMTag())
+	}
+	c, err := e.pveAPI(st, g.Node)
+	if err != nil {
+		return err
+	}
+	vmPath := fmt.Sprintf("/nodes/%s/qemu/%d", g.Node, g.VMID)
+	stopped := func(ctx context.Context) (bool, error) {
+		cur, err := e.pveMap(ctx, c, vmPath+"/status/current")
+		return cur["status"] == "stopped", err
+	}
+	if g.Status != "stopped" {
+		m := run.Mutation{Verb: "stop", Object: fmt.Sprintf("VM %d %s on %s", g.VMID, g.Name, g.Node), Request: reqVMStop}
+		err := e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: vmPath + "/status/stop", landed: stopped, wait: 5 * time.Minute})
+		if !sentOrPlanned(err) {
+			return err
+		}
+	}
+	m := run.Mutation{Verb: "delete", Object: fmt.Sprintf("VM %d %s on %s", g.VMID, g.Name, g.Node),
+		Detail: "with its disks", Request: reqVMDestroy}
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		_, err := e.pveSendOnce(ctx, st, pveReq{c: c, method: "DELETE", path: vmPath + "?purge=1&destroy-unreferenced-disks=1"})
+		if err != nil && !e.pveVMGone(ctx, c, g) {
+			return err
+		}
+		// The DELETE's answer (a UPID) is not handed back by Telmate's
+		// Delete, so the removal is waited for as what it changes.
+		return e.pveWait(ctx, st, fmt.Sprintf("VM %d gone", g.VMID), time.Second, 10*time.Minute, func(ctx context.Context) (bool, string, error) {
+			return e.pveVMGone(ctx, c, g), "deleting", nil
+		})
+	})
+}
+
+// pveVMGone reports whether g no longer exists (a DELETE whose answer was
+// lost may have been carried out).
+func (e *Env) pveVMGone(ctx context.Context, c *proxmox.Client, g vmSeen) bool {
+	list, err := e.listVMs(ctx, c)
+	return err == nil && !slices.ContainsFunc(list, func(v vmSeen) bool { return v.VMID == g.VMID })
+}
+
+// pveForgetHost deletes what the state directory keeps for host's Proxmox
+// API once its server is released: pins/<host>, pins/<host>.ssh and the
+// secret pve-token.<host>. A reinstalled server under the same name is then
+// trusted on first use again. It changes nothing remote, and nothing at all
+// in a dry run.
+func (e *Env) pveForgetHost(st *run.Step, host string) error {
+	if st.DryRun() {
+		return nil
+	}
+	pins := proxmox.FilePins{Dir: filepath.Join(e.State.Path, "pins")}
+	var errs []error
+	for _, key := range []string{host, host + ".ssh"} {
+		errs = append(errs, pins.Unpin(key))
+	}
+	// The secrets store has no delete; a secret is one file named as it is.
+	p := filepath.Join(e.State.Path, "secrets", secretPVEToken(host))
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("failed to delete secret %s: %w", secretPVEToken(host), err))
+	}
+	e.pve(st).forget(host)
+	return errors.Join(errs...)
+}
