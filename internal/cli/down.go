@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/stage"
 )
 
 type downFlags struct {
@@ -35,7 +40,21 @@ terminated only with --release-servers, and adopted servers only with --release-
 			if f.releaseAdopted && !f.releaseServers {
 				return fmt.Errorf("--release-adopted only makes sense with --release-servers")
 			}
-			return fmt.Errorf("down: %w", errNotYet)
+			r := &run.Runner{
+				Stages: stage.DownList(ss.env, stage.DownOptions{ReleaseServers: f.releaseServers, ReleaseAdopted: f.releaseAdopted}),
+				DryRun: f.dryRun, Sink: ss.sink, Pools: stage.Pools, Facts: ss.facts,
+			}
+			if f.dryRun {
+				r.Sink = run.Sinks{}
+			}
+			rep, err := r.Run(cmd.Context())
+			if rep != nil && f.output != "json" {
+				printDown(ss.out, rep, f.dryRun)
+			}
+			if err == nil && f.output == "json" {
+				return json.NewEncoder(s.Out).Encode(planJSON(rep))
+			}
+			return err
 		},
 	}
 	addRunFlags(cmd, &f.runFlags)
@@ -45,4 +64,21 @@ terminated only with --release-servers, and adopted servers only with --release-
 	cmd.Flags().BoolVar(&f.releaseAdopted, "release-adopted", false, "with --release-servers, also terminate adopted servers")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "list what would be deleted, delete nothing")
 	return cmd
+}
+
+// printDown lists what down deleted or, in a dry run, would delete.
+func printDown(w io.Writer, rep *run.Report, dryRun bool) {
+	verb, n := "deleted", 0
+	if dryRun {
+		verb = "would delete"
+	}
+	for _, r := range rep.Steps {
+		for _, m := range r.Mutations {
+			fmt.Fprintf(w, "- %s: %s %s\n", verb, m.Verb, m.Object)
+			n++
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "Nothing to delete: nothing carries this cluster's tags.")
+	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -89,5 +88,3 @@ func printPlan(w io.Writer, rep *run.Report) {
 	}
 	fmt.Fprintf(w, "\n%d changes pending.\n", n)
 }
-
-var errNotYet = errors.New("not implemented yet")

@@ -137,3 +137,15 @@ func (s *Secrets) GetOrCreate(name string, gen func() ([]byte, error)) ([]byte, 
 	}
 	return v, nil
 }
+
+// Delete removes a secret; a secret that does not exist is not an error.
+func (s *Secrets) Delete(name string) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("failed to delete secret %s: %w", name, err)
+	}
+	return syncDir(s.dir)
+}

@@ -1,0 +1,91 @@
+package stage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// Teardown stage names, as `tripod down` runs them.
+const (
+	DownFind    = "find-servers"
+	DownVMs     = "delete-vms"
+	DownServers = "release-servers"
+)
+
+// DownOptions say what down may destroy besides the cluster's VMs.
+type DownOptions struct {
+	ReleaseServers bool // terminate the servers this cluster ordered
+	ReleaseAdopted bool // with ReleaseServers, also the servers it adopted
+}
+
+// adoptedTag marks a server tripod adopted rather than ordered, so teardown
+// can tell them apart even without the inventory that adopted it.
+const adoptedTag = "tripod-adopted=true"
+
+// DownList is the teardown, in order: find the servers carrying this
+// cluster's ownership tag (nothing is ever ordered here), delete the VMs
+// carrying its VM tag on each, then, only if asked, terminate the servers.
+// Nothing without the cluster's tag is touched, whatever its name.
+func DownList(env *Env, o DownOptions) []run.Stage {
+	return []run.Stage{
+		&findServers{env},       // servers with the ownership and host tags; their addresses
+		&deleteVMs{env},         // on each host: stop and delete the VMs with the cluster's VM tag
+		&releaseServers{env, o}, // with --release-servers: terminate ordered servers (adopted ones with --release-adopted)
+	}
+}
+
+type findServers struct{ env *Env }
+
+func (s *findServers) Name() string { return DownFind }
+
+func (s *findServers) Targets() []run.Target {
+	return s.env.hostTargets(func(inventory.HostPlan) []run.Key { return nil })
+}
+
+// Run observes the host's server: the adopted one, or the one carrying the
+// cluster's and the host's tags. It publishes what it found for the stages
+// after it; a host whose server is gone has nothing left to delete.
+func (s *findServers) Run(ctx context.Context, st *run.Step) error {
+	e := s.env
+	h, _ := e.Layout().Host(st.Key.Target)
+	c, err := e.scw()
+	if err != nil {
+		return err
+	}
+	srv, err := e.taggedServer(ctx, c, h)
+	if err != nil {
+		return err
+	}
+	if srv == nil && h.AdoptServerID != "" {
+		zone, _ := hostZone(h)
+		if cur, gerr := e.getServer(ctx, c, h.Provider, zone, h.AdoptServerID); gerr == nil && e.hasOurTags(cur, h) {
+			srv = cur
+		}
+	}
+	if srv == nil {
+		st.Skip("no server carries %s and %s", e.ServerTag(), hostTag(h.Name))
+		return nil
+	}
+	f := hostFact(srv, h)
+	f.Adopted = f.Adopted || slices.Contains(srv.Tags, adoptedTag)
+	st.Facts().Set(hostFactKey(h.Name), f)
+	st.Facts().Set(downServerKey(h.Name), srv)
+	st.Skip("server %s (%s) carries the cluster's tag", srv.ID, srv.Status)
+	return nil
+}
+
+func downServerKey(host string) string { return "down/server/" + host }
+
+// downServer is the server findServers found for host, if any.
+func downServer(st *run.Step, host string) (*remoteServer, bool) {
+	return run.Fact[*remoteServer](st.Facts(), downServerKey(host))
+}
+
+// describe names a server for messages.
+func (r *remoteServer) describe(host string) string {
+	return fmt.Sprintf("server %s of %s (%s in %s)", r.ID, host, r.Offer, r.Placement)
+}

@@ -1,0 +1,95 @@
+package stage
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
+	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
+	"github.com/scaleway/scaleway-sdk-go/scw"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/scaleway"
+)
+
+type releaseServers struct {
+	env  *Env
+	opts DownOptions
+}
+
+func (s *releaseServers) Name() string { return DownServers }
+
+func (s *releaseServers) Targets() []run.Target {
+	return s.env.hostTargets(func(h inventory.HostPlan) []run.Key { return []run.Key{run.On(DownVMs, h.Name)} })
+}
+
+// Run terminates the host's server when asked to, and only a server that
+// carries the cluster's tag (findServers found it by that tag): an ordered
+// one with --release-servers, an adopted one only with --release-adopted as
+// well. There is no undo: a terminated server is gone, with its disks.
+func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
+	e := s.env
+	h, _ := e.Layout().Host(st.Key.Target)
+	srv, ok := downServer(st, h.Name)
+	f, _ := run.Fact[HostFact](st.Facts(), hostFactKey(h.Name))
+	switch {
+	case !ok:
+		st.Skip("no server to release")
+		return nil
+	case !s.opts.ReleaseServers:
+		st.Skip("%s kept: pass --release-servers to terminate it", srv.describe(h.Name))
+		return nil
+	case f.Adopted && !s.opts.ReleaseAdopted:
+		st.Skip("%s was adopted, not ordered: kept (pass --release-adopted too to terminate it)", srv.describe(h.Name))
+		return nil
+	}
+	c, err := e.scw()
+	if err != nil {
+		return err
+	}
+	m := run.Mutation{API: "scaleway", Verb: "terminate", Object: srv.describe(h.Name), Detail: "the server and its disks are released"}
+	if srv.Provider == inventory.ElasticMetal {
+		m.Request = "DELETE /baremetal/v1/zones/{zone}/servers/{server_id}"
+	} else {
+		m.Request = "DELETE /dedibox/v1/zones/{zone}/servers/{server_id}"
+	}
+	if err := st.Mutate(ctx, m, func(ctx context.Context) error { return terminate(ctx, c, srv) }); err != nil {
+		return err
+	}
+	return e.forgetHost(h.Name)
+}
+
+func terminate(ctx context.Context, c *scaleway.Client, srv *remoteServer) error {
+	if srv.Provider == inventory.ElasticMetal {
+		_, err := c.Metal.DeleteServer(&baremetal.DeleteServerRequest{Zone: srv.Zone, ServerID: srv.ID}, scw.WithContext(ctx))
+		return scaleway.Wrap(err, "terminate Elastic Metal server %s", srv.ID)
+	}
+	id, err := strconv.ParseUint(srv.ID, 10, 64)
+	if err != nil {
+		return err
+	}
+	err = c.Dedibox.DeleteServer(&dedibox.DeleteServerRequest{Zone: srv.Zone, ServerID: id}, scw.WithContext(ctx))
+	return scaleway.Wrap(err, "terminate Dedibox server %s", srv.ID)
+}
+
+// forgetHost drops what the state directory knew about a released host's
+// server: its pins and secrets would only make a future server at that
+// name look like an impostor.
+func (e *Env) forgetHost(host string) error {
+	for _, p := range []string{filepath.Join(e.State.Path, "pins", host), filepath.Join(e.State.Path, "pins", host+".ssh")} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	for _, name := range []string{secretPVEToken(host), secretRootPassword(host)} {
+		if err := e.State.Secrets.Delete(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
