@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,6 +48,7 @@ type session struct {
 	env    *stage.Env
 	remote *remote
 	facts  *run.Facts
+	runLog *os.File // runs/<run id>.jsonl: every event of this command
 	sink   run.Sink
 	out    io.Writer // human output (stderr when stdout carries JSON)
 	flags  *runFlags
@@ -84,6 +88,12 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	} else {
 		ss.sink = &textSink{w: s.Out, color: isTerminal(s.Out), verbose: f.verbose}
 	}
+	if log, err := openRunLog(dir, command); err == nil {
+		ss.runLog = log
+		ss.sink = run.Sinks{ss.sink, newJSONSink(log)}
+	} else {
+		fmt.Fprintf(s.Err, "note: no run log: %v\n", err)
+	}
 	ss.env = &stage.Env{
 		Inv:      inv,
 		State:    dir,
@@ -96,9 +106,23 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	return ss, nil
 }
 
+// openRunLog opens the state directory's log of this command's events.
+// Events carry no secrets, so the log is safe to keep and to attach to a
+// bug report.
+func openRunLog(dir *state.Dir, command string) (*os.File, error) {
+	p, err := dir.File(filepath.Join("runs", dir.RunID+"-"+strings.TrimPrefix(command, "tripod ")+".jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	return os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+}
+
 // Close saves an in-process simulated world and releases the state
 // directory.
 func (ss *session) Close() error {
+	if ss.runLog != nil {
+		ss.runLog.Close()
+	}
 	err := ss.remote.close()
 	if derr := ss.dir.Close(); err == nil {
 		err = derr

@@ -57,3 +57,31 @@ func printSummary(w io.Writer, ss *session, rep *run.Report, took time.Duration)
 	}
 	tw.Flush()
 }
+
+// runSummary is the summary in JSON, the last line of `up -o json`.
+type runSummary struct {
+	Kind    string              `json:"kind"` // "summary"
+	Cluster string              `json:"cluster"`
+	Ready   bool                `json:"ready"`
+	Took    time.Duration       `json:"took"`
+	Retries map[string]int      `json:"retries"`
+	Stages  []run.StageTiming   `json:"stages"`
+	Talos   *stage.TalosSummary `json:"talos,omitempty"`
+	Ceph    *stage.CephSummary  `json:"ceph,omitempty"`
+	Failed  []string            `json:"failed,omitempty"`
+}
+
+func summaryJSON(ss *session, rep *run.Report, took time.Duration) runSummary {
+	out := runSummary{Kind: "summary", Cluster: ss.inv.Cluster.Name, Ready: len(rep.Failed()) == 0, Took: took,
+		Retries: ss.env.Retries.Counts(), Stages: rep.Stages}
+	if t, ok := run.Fact[stage.TalosSummary](ss.facts, stage.TalosSummaryFact); ok {
+		out.Talos = &t
+	}
+	if c, ok := run.Fact[stage.CephSummary](ss.facts, stage.CephSummaryFact); ok {
+		out.Ceph = &c
+	}
+	for _, f := range rep.Failed() {
+		out.Failed = append(out.Failed, f.Key.String())
+	}
+	return out
+}

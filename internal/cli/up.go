@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -32,8 +33,16 @@ named stage.`,
 			defer ss.Close()
 			start := time.Now()
 			rep, err := ss.runner(f.until, false).Run(cmd.Context())
-			if rep != nil && f.output != "json" {
-				printSummary(ss.out, ss, rep, time.Since(start))
+			if rep != nil {
+				sum := summaryJSON(ss, rep, time.Since(start))
+				if ss.runLog != nil {
+					json.NewEncoder(ss.runLog).Encode(sum)
+				}
+				if f.output == "json" {
+					json.NewEncoder(s.Out).Encode(sum)
+				} else {
+					printSummary(ss.out, ss, rep, time.Since(start))
+				}
 			}
 			return err
 		},

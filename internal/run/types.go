@@ -110,10 +110,10 @@ type StepResult struct {
 
 // StageTiming is how long a stage's steps spanned.
 type StageTiming struct {
-	Name     string
-	Start    time.Time
-	Duration time.Duration
-	Steps    int
+	Name     string        `json:"name"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration"`
+	Steps    int           `json:"steps"`
 }
 
 // Report is what a run did.
