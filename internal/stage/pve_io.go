@@ -63,6 +63,8 @@ type pveReq struct {
 	method string // POST, PUT or DELETE
 	path   string
 	params map[string]any
+	// call, if set, sends the request through a typed Telmate call instead.
+	call func(ctx context.Context) (any, error)
 	// landed observes whether the request took effect after it failed
 	// without an answer that says so. nil: it may simply be sent again
 	// (the idempotent PUTs and DELETEs).
@@ -71,10 +73,12 @@ type pveReq struct {
 }
 
 func (r pveReq) send(ctx context.Context) (any, error) {
-	switch r.method {
-	case "PUT":
+	switch {
+	case r.call != nil:
+		return r.call(ctx)
+	case r.method == "PUT":
 		return r.c.Put(ctx, r.path, r.params)
-	case "DELETE":
+	case r.method == "DELETE":
 		return nil, r.c.Delete(ctx, r.path)
 	}
 	return r.c.Post(ctx, r.path, r.params)
@@ -91,13 +95,17 @@ func (e *Env) pveSend(ctx context.Context, st *run.Step, m run.Mutation, req pve
 	if m.API == "" {
 		m.API = "proxmox"
 	}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		upid, err := e.pveSendOnce(ctx, st, req)
-		if err != nil || upid == "" {
-			return err
-		}
-		return req.c.WaitTask(ctx, upid, e.pveTask(st, req.wait))
-	})
+	return st.Mutate(ctx, m, func(ctx context.Context) error { return e.pveSendWait(ctx, st, req) })
+}
+
+// pveSendWait is pveSend's work inside the gate, for steps that do more
+// there (take a node's pool, render the parameters).
+func (e *Env) pveSendWait(ctx context.Context, st *run.Step, req pveReq) error {
+	upid, err := e.pveSendOnce(ctx, st, req)
+	if err != nil || upid == "" {
+		return err
+	}
+	return req.c.WaitTask(ctx, upid, e.pveTask(st, req.wait))
 }
 
 // pveSendOnce is pveSend's request with its observe-before-repeat retries; it
@@ -121,7 +129,7 @@ func (e *Env) pveSendOnce(ctx context.Context, st *run.Step, req pveReq) (string
 		}
 		ok, lerr := req.landed(ctx)
 		if lerr != nil { // never repeat a create blind
-			return retry.MarkFatal(fmt.Errorf("%w; whether it took effect could not be observed: %v", err, lerr))
+			return retry.MarkFatal(fmt.Errorf("%w (and looking whether it took effect anyway: %v)", err, lerr))
 		}
 		if !ok {
 			return err

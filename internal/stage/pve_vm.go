@@ -31,7 +31,9 @@ func (e *Env) vmTags(vm inventory.VMPlan) []string { return []string{e.VMTag(), 
 // vmConfig is the VM the layout asks for, as Telmate creates it: q35 with
 // OVMF (and an EFI disk), CPU host, no ballooning, virtio-scsi-pci with the
 // disk on the Ceph RBD storage, the Talos ISO as CD-ROM, net0 virtio on the
-// VM bridge, and a cloud-init drive with the static address.
+// VM bridge, and a cloud-init drive with the static address. The disk is
+// whole GiB (Proxmox's unit), which Telmate creates in one request; any
+// other size it follows with a resize.
 func (e *Env) vmConfig(vm inventory.VMPlan) pve.ConfigQemu {
 	c := e.Cluster()
 	n, storage := c.Network, c.Proxmox.VMStorage
@@ -56,7 +58,7 @@ func (e *Env) vmConfig(vm inventory.VMPlan) pve.ConfigQemu {
 		EFIDisk: pve.QemuDevice{"storage": storage, "efitype": "4m", "pre-enrolled-keys": "0"},
 		Disks: &pve.QemuStorages{
 			Scsi: &pve.QemuScsiDisks{Disk_0: &pve.QemuScsiStorage{Disk: &pve.QemuScsiDisk{
-				Storage: storage, Format: pve.QemuDiskFormat_Raw, SizeInKibibytes: pve.QemuDiskSize(int64(vm.Disk) >> 10), Discard: true, Backup: true}}},
+				Storage: storage, Format: pve.QemuDiskFormat_Raw, SizeInKibibytes: pve.QemuDiskSize(vm.Disk.GiB() << 20), Discard: true, Backup: true}}},
 			Ide: &pve.QemuIdeDisks{
 				Disk_0: &pve.QemuIdeStorage{CloudInit: &pve.QemuCloudInitDisk{Storage: storage, Format: pve.QemuDiskFormat_Raw}},
 				Disk_2: &pve.QemuIdeStorage{CdRom: &pve.QemuCdRom{Iso: &pve.IsoFile{Storage: c.Proxmox.ISOStorage, File: iso.file}}},

@@ -40,26 +40,28 @@ func (e *Env) fixDrift(ctx context.Context, st *run.Step, c *proxmox.Client, vm 
 	}
 	ref := vmRef(vm, node)
 	if len(d.changes) > 0 {
-		m := run.Mutation{API: "proxmox", Verb: "update", Object: fmt.Sprintf("VM %d %s", vm.VMID, vm.Name), Detail: strings.Join(d.changes, "; ")}
+		m := run.Mutation{API: "proxmox", Verb: "update", Object: fmt.Sprintf("VM %d %s", vm.VMID, vm.Name), Detail: strings.Join(d.changes, "; "), Request: reqVMConfig}
 		err := st.Mutate(ctx, m, func(ctx context.Context) error {
 			api, err := c.Typed(ctx)
 			if err != nil {
 				return err
 			}
+			// One PUT of the config (a change without disks, pool or HA
+			// makes Telmate send nothing else); PUT is safe to repeat.
 			restart, err := d.upd.Update(ctx, false, ref, api)
 			if err == nil && restart {
 				st.Warn("VM %d %s: %s takes effect at its next restart", vm.VMID, vm.Name, m.Detail)
 			}
 			return err
 		})
-		if err != nil {
+		if !sentOrPlanned(err) {
 			return err
 		}
 	}
 	if d.resize == "" {
 		return nil
 	}
-	m := run.Mutation{API: "proxmox", Verb: "resize", Object: fmt.Sprintf("disk scsi0 of VM %d %s", vm.VMID, vm.Name), Detail: "to " + d.resize}
+	m := run.Mutation{API: "proxmox", Verb: "resize", Object: fmt.Sprintf("disk scsi0 of VM %d %s", vm.VMID, vm.Name), Detail: "to " + d.resize, Request: reqVMResize}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		release, err := st.Acquire(ctx, "proxmox-node:"+node)
 		if err != nil {

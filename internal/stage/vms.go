@@ -2,12 +2,15 @@ package stage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	pve "github.com/Telmate/proxmox-api-go/proxmox"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/proxmox"
+	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
@@ -28,6 +31,14 @@ func (s *vms) Targets() []run.Target {
 	})
 }
 
+// Request templates of the vms stage.
+const (
+	reqVMCreate = "POST /api2/json/nodes/{node}/qemu"
+	reqVMStart  = "POST /api2/json/nodes/{node}/qemu/{vmid}/status/start"
+	reqVMConfig = "PUT /api2/json/nodes/{node}/qemu/{vmid}/config"
+	reqVMResize = "PUT /api2/json/nodes/{node}/qemu/{vmid}/resize"
+)
+
 // Run creates the VM with its layout ID and name on its planned host and
 // starts it; a VM of ours that exists is adopted, its configuration set
 // right where Proxmox allows it without data loss, and started if stopped.
@@ -36,8 +47,8 @@ func (s *vms) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
 	vm := e.vmPlan(st.Key.Target)
 	create := run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("VM %d %s on %s", vm.VMID, vm.Name, vm.Host),
-		Detail: fmt.Sprintf("%d cores, %s, %s disk on %s, %s", vm.Cores, vm.Memory, vm.Disk, e.Cluster().Proxmox.VMStorage, vm.Address)}
-	start := run.Mutation{API: "proxmox", Verb: "start", Object: fmt.Sprintf("VM %d %s", vm.VMID, vm.Name)}
+		Detail: fmt.Sprintf("%d cores, %s, %s disk on %s, %s", vm.Cores, vm.Memory, vm.Disk, e.Cluster().Proxmox.VMStorage, vm.Address), Request: reqVMCreate}
+	start := run.Mutation{API: "proxmox", Verb: "start", Object: fmt.Sprintf("VM %d %s", vm.VMID, vm.Name), Request: reqVMStart}
 	if st.UpstreamPlanned() {
 		_ = planOnly(ctx, st, create)
 		return planOnly(ctx, st, start)
@@ -52,34 +63,23 @@ func (s *vms) Run(ctx context.Context, st *run.Step) error {
 	}
 	node := vm.Host
 	if seen == nil {
-		if err := e.createVM(ctx, st, c, vm, create); err != nil {
-			return err
-		}
+		err = e.createVM(ctx, st, c, vm, create)
 	} else {
 		node = seen.Node
 		if node != vm.Host {
 			st.Warn("VM %d %s runs on %s, the layout places it on %s; tripod does not migrate it", vm.VMID, vm.Name, node, vm.Host)
 		}
-		if c, err = e.pveAPI(st, node); err != nil {
-			return err
-		}
-		if err := e.fixDrift(ctx, st, c, vm, node); err != nil {
-			return err
+		if c, err = e.pveAPI(st, node); err == nil {
+			err = e.fixDrift(ctx, st, c, vm, node)
 		}
 	}
-	if seen == nil || seen.Status != "running" {
-		err := st.Mutate(ctx, start, func(ctx context.Context) error {
-			api, err := c.Typed(ctx)
-			if err == nil {
-				_, err = api.StartVm(ctx, vmRef(vm, node))
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	} else {
+	if !sentOrPlanned(err) {
+		return err
+	}
+	if seen != nil && seen.Status == "running" {
 		st.Skip("VM %d %s exists on %s and runs", vm.VMID, vm.Name, node)
+	} else if err := e.startVM(ctx, st, c, vm, node, start); err != nil {
+		return err
 	}
 	return e.publishVM(ctx, st, c, vm, node)
 }
@@ -100,24 +100,52 @@ func vmRef(vm inventory.VMPlan, node string) *pve.VmRef {
 	return r
 }
 
-// createVM creates the VM through Telmate, holding a place in the node's
-// pool: creations contend for the node's storage lock.
+// createVM creates the VM with the parameters Telmate renders for it,
+// holding a place in the node's pool (creations contend for the node's
+// storage lock). A create whose answer was lost is looked for before it is
+// sent again: a VM with its ID and our tag is the one it made.
 func (e *Env) createVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventory.VMPlan, m run.Mutation) error {
-	cfg := e.vmConfig(vm)
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		release, err := st.Acquire(ctx, "proxmox-node:"+vm.Host)
 		if err != nil {
 			return err
 		}
 		defer release()
-		api, err := c.Typed(ctx)
+		params, err := c.QemuCreateParams(ctx, e.vmConfig(vm))
 		if err != nil {
 			return err
 		}
-		if _, err := cfg.Create(ctx, api); err != nil {
-			return fmt.Errorf("Telmate ConfigQemu.Create: %w", err)
+		exists := func(ctx context.Context) (bool, error) {
+			seen, err := e.findVM(ctx, c, vm)
+			return seen != nil, err
 		}
-		return nil
+		return e.pveSendWait(ctx, st, pveReq{c: c, method: "POST", path: "/nodes/" + vm.Host + "/qemu", params: params, landed: exists, wait: 10 * time.Minute})
+	})
+}
+
+// startVM starts the VM. A start that fails in its task (QEMU exiting) is
+// tried again a few times, the VM's state checked before each, because
+// that is often passing (storage not yet answering); one that keeps
+// failing, or that the API refuses, fails this VM with PVE's reason.
+func (e *Env) startVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventory.VMPlan, node string, m run.Mutation) error {
+	path := fmt.Sprintf("/nodes/%s/qemu/%d/status", node, vm.VMID)
+	running := func(ctx context.Context) (bool, error) {
+		cur, err := e.pveMap(ctx, c, path+"/current")
+		return cur["status"] == "running", err
+	}
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		return retry.Do(ctx, retry.Policy{
+			API: "proxmox", Attempts: 3, Initial: e.Timing.Interval(5 * time.Second), Counter: e.Retries,
+			Classify: onlyFailedTasks,
+			OnRetry: func(_ int, err error, _ time.Duration) {
+				st.Progress("VM %d did not start (%v); trying again", vm.VMID, err)
+			},
+		}, func(ctx context.Context) error {
+			if ok, err := running(ctx); err != nil || ok {
+				return err
+			}
+			return e.pveSendWait(ctx, st, pveReq{c: c, method: "POST", path: path + "/start", landed: running, wait: 5 * time.Minute})
+		})
 	})
 }
 
@@ -139,4 +167,13 @@ func (e *Env) publishVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm
 	_, mac, _ := cutEq(model)
 	st.Facts().Set(vmFactKey(vm.Name), VMFact{VMID: vm.VMID, Node: node, Address: vm.Address, MAC: mac, Running: cur["status"] == "running"})
 	return nil
+}
+
+// onlyFailedTasks retries a failed task and nothing else.
+func onlyFailedTasks(err error) retry.Decision {
+	var te *proxmox.TaskError
+	if errors.As(err, &te) {
+		return retry.Decision{Class: retry.Transient}
+	}
+	return retry.Decision{Class: retry.Fatal}
 }
