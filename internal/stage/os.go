@@ -2,6 +2,7 @@ package stage
 
 import (
 	"context"
+	"errors"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
@@ -20,7 +21,11 @@ func (s *osInstall) Targets() []run.Target {
 
 func (s *osInstall) Run(ctx context.Context, st *run.Step) error {
 	h, _ := s.env.Layout().Host(st.Key.Target)
-	if err := s.install(ctx, st, h); err != nil {
+	err := s.install(ctx, st, h)
+	if errors.Is(err, run.ErrPlanned) { // Proxmox VE is not there yet: its API is planned from nothing
+		return s.env.planProxmox(ctx, st, h)
+	}
+	if err != nil {
 		return err
 	}
 	return s.env.prepareProxmox(ctx, st, h)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/proxmox"
@@ -24,11 +25,10 @@ import (
 // (pvecluster), and a later run finds the cluster's secret working on every
 // member and changes nothing.
 func (e *Env) prepareProxmox(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
-	m := run.Mutation{API: "proxmox", Verb: "create", Object: "API token " + pveTokenID + " on " + h.Name,
-		Detail: "after pinning the host's TLS certificate at first contact"}
 	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, m)
+		return e.planProxmox(ctx, st, h)
 	}
+	m := tokenMutation(h)
 	if err := e.pinHost(ctx, st, h.Name); err != nil {
 		return err
 	}
@@ -43,6 +43,17 @@ func (e *Env) prepareProxmox(ctx context.Context, st *run.Step, h inventory.Host
 		return err
 	}
 	return e.ensureToken(ctx, st, h.Name, root, m)
+}
+
+// planProxmox lists what prepareProxmox sends to a host whose Proxmox VE
+// is not installed yet: the token.
+func (e *Env) planProxmox(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
+	return planOnly(ctx, st, tokenMutation(h))
+}
+
+func tokenMutation(h inventory.HostPlan) run.Mutation {
+	return run.Mutation{API: "proxmox", Verb: "create", Object: "API token " + pveTokenID + " on " + h.Name,
+		Detail: "after pinning the host's TLS certificate at first contact", Request: reqTokenCreate}
 }
 
 // planOnly records m in a dry run whose hosts do not exist yet.
@@ -161,32 +172,49 @@ func (e *Env) tokenWorks(ctx context.Context, p *pveHosts, host, secret string) 
 	return err == nil, err
 }
 
+// Request templates of tripod's API token.
+const (
+	reqTokenCreate = "POST /api2/json/access/users/{userid}/token/{tokenid}"
+	reqTokenDelete = "DELETE /api2/json/access/users/{userid}/token/{tokenid}"
+)
+
 // createToken (re)creates the token on host and stores its secret. A token
-// of that name whose secret was lost is replaced. On a cluster member the
-// token is the cluster's, so the first host's secret is updated too.
+// of that name whose secret was lost is deleted first, each its own
+// mutation. On a cluster member the token is the cluster's, so the first
+// host's secret is updated too.
 func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *proxmox.Client, m run.Mutation) error {
-	var names []string
-	if err := e.pveRead(ctx, func(ctx context.Context) (err error) { names, err = root.Tokens(ctx); return err }); err != nil {
+	exists, err := e.tokenExists(ctx, root)
+	if err != nil {
 		return err
-	}
-	exists := false
-	for _, n := range names {
-		exists = exists || n == "tripod"
-	}
-	if exists {
-		m.Verb, m.Detail = "replace", "the stored secret no longer authenticates (or was lost)"
 	}
 	clustered, err := e.inCluster(ctx, root)
 	if err != nil {
 		return err
 	}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		if exists {
-			if err := root.DeleteToken(ctx, "tripod"); err != nil {
-				return err
-			}
+	if exists {
+		del := run.Mutation{API: "proxmox", Verb: "delete", Object: m.Object, Detail: "its stored secret no longer authenticates (or was lost)", Request: reqTokenDelete}
+		err := st.Mutate(ctx, del, func(ctx context.Context) error {
+			return e.pveRead(ctx, func(ctx context.Context) error { return root.DeleteToken(ctx, "tripod") }) // DELETE: safe to repeat
+		})
+		if !sentOrPlanned(err) {
+			return err
 		}
-		secret, err := root.CreateToken(ctx, "tripod", "tripod cluster "+e.Cluster().Name)
+	}
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		var secret string
+		_, err := e.pveSendOnce(ctx, st, pveReq{c: root, method: "POST", path: "/access/users/root@pam/token/tripod",
+			call: func(ctx context.Context) (any, error) {
+				s, err := root.CreateToken(ctx, "tripod", "tripod cluster "+e.Cluster().Name)
+				secret = s
+				return nil, err
+			},
+			landed: func(ctx context.Context) (bool, error) {
+				// Made, but its secret went with the lost answer.
+				if ok, err := e.tokenExists(ctx, root); ok || err != nil {
+					return false, fmt.Errorf("token %s was created on %s, but its secret was lost with the answer; run again to replace it", pveTokenID, host)
+				}
+				return false, nil
+			}})
 		if err != nil {
 			return err
 		}
@@ -199,6 +227,15 @@ func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *
 		}
 		return nil
 	})
+}
+
+// tokenExists reports whether root@pam has a token named tripod.
+func (e *Env) tokenExists(ctx context.Context, root *proxmox.Client) (bool, error) {
+	var names []string
+	if err := e.pveRead(ctx, func(ctx context.Context) (err error) { names, err = root.Tokens(ctx); return err }); err != nil {
+		return false, err
+	}
+	return slices.Contains(names, "tripod"), nil
 }
 
 // inCluster reports whether the host c talks to is in a corosync cluster.

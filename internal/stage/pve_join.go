@@ -18,7 +18,7 @@ func (e *Env) joinCluster(ctx context.Context, st *run.Step, h inventory.HostPla
 	first := e.firstHost()
 	name := e.Cluster().Proxmox.ClusterName
 	m := run.Mutation{API: "proxmox", Verb: "join", Object: fmt.Sprintf("%s to Proxmox cluster %s", h.Name, name),
-		Detail: fmt.Sprintf("through %s; corosync link0 on %s", first.Name, h.PrivateAddress)}
+		Detail: fmt.Sprintf("through %s; corosync link0 on %s", first.Name, h.PrivateAddress), Request: reqClusterJoin}
 	if st.UpstreamPlanned() {
 		return planOnly(ctx, st, m)
 	}
@@ -77,11 +77,11 @@ func (e *Env) postJoin(ctx context.Context, st *run.Step, h, first inventory.Hos
 	if err != nil {
 		return err
 	}
-	data, err := root.Post(ctx, "/cluster/config/join", params)
+	listed := func(ctx context.Context) (bool, error) { return e.isMember(ctx, st, first.Name, h.Name) }
+	upid, err := e.pveSendOnce(ctx, st, pveReq{c: root, method: "POST", path: "/cluster/config/join", params: params, landed: listed})
 	if err != nil {
 		return err
 	}
-	upid, _ := data.(string)
 	wait := fmt.Sprintf("%s listed by the cluster on %s", h.Name, first.Name)
 	return e.pveWait(ctx, st, wait, 2*time.Second, 15*time.Minute, func(ctx context.Context) (bool, string, error) {
 		if ok, err := e.isMember(ctx, st, first.Name, h.Name); ok || err != nil {

@@ -13,6 +13,12 @@ import (
 
 type pveCluster struct{ env *Env }
 
+// Request templates of the pvecluster stage.
+const (
+	reqClusterCreate = "POST /api2/json/cluster/config"
+	reqClusterJoin   = "POST /api2/json/cluster/config/join"
+)
+
 func (s *pveCluster) Name() string { return PVECluster }
 
 // Run creates the cluster on the first host (after measuring round-trip
@@ -94,7 +100,7 @@ func (e *Env) nonMembers(v clusterView) []string {
 func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	name := e.Cluster().Proxmox.ClusterName
 	m := run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("Proxmox cluster %s on %s", name, h.Name),
-		Detail: "corosync link0 on " + h.PrivateAddress.String()}
+		Detail: "corosync link0 on " + h.PrivateAddress.String(), Request: reqClusterCreate}
 	if st.UpstreamPlanned() {
 		return planOnly(ctx, st, m)
 	}
@@ -129,15 +135,18 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 	if err != nil {
 		return err
 	}
-	err = st.Mutate(ctx, m, func(ctx context.Context) error {
-		return root.RunTask(ctx, "/cluster/config", map[string]any{"clustername": name, "link0": h.PrivateAddress.String()}, e.pveTask(st, 5*time.Minute))
-	})
+	created := func(ctx context.Context) (bool, error) {
+		v, err := e.clusterView(ctx, api)
+		return v.Name != "", err
+	}
+	err = e.pveSend(ctx, st, m, pveReq{c: root, method: "POST", path: "/cluster/config",
+		params: map[string]any{"clustername": name, "link0": h.PrivateAddress.String()}, landed: created, wait: 5 * time.Minute})
 	if err != nil {
 		return err
 	}
 	// pvecm create keeps /etc/pve, so the first host's token is now the
 	// cluster's; make sure of it before anyone joins with it.
-	err = e.ensureToken(ctx, st, h.Name, root, run.Mutation{API: "proxmox", Verb: "create", Object: "API token " + pveTokenID + " of cluster " + name})
+	err = e.ensureToken(ctx, st, h.Name, root, run.Mutation{API: "proxmox", Verb: "create", Object: "API token " + pveTokenID + " of cluster " + name, Request: reqTokenCreate})
 	st.Skip("created Proxmox cluster %s on %s", name, h.Name)
 	return err
 }
