@@ -27,11 +27,8 @@ import (
 // every VM's net0 and tie it to its host's VLAN.
 func (s *network) bridge(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	e := s.env
-	br := e.Cluster().Network.Bridge
-	m := run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("bridge %s on %s", br, h.Name),
-		Detail: fmt.Sprintf("%s/%d on the private VLAN", h.PrivateAddress, e.Cluster().Network.Subnet.Bits())}
 	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, m)
+		return e.planBridge(ctx, st, h)
 	}
 	vlan, err := e.hostVLAN(st, h)
 	if err != nil {
@@ -41,15 +38,37 @@ func (s *network) bridge(ctx context.Context, st *run.Step, h inventory.HostPlan
 	if err != nil {
 		return err
 	}
-	env, err := e.networkConfig(ctx, c, h.Name)
+	cur, err := e.networkConfig(ctx, c, h.Name)
 	if err != nil {
 		return err
 	}
-	want, err := e.wantBridge(env.ifaces, h, vlan)
+	want, err := e.wantBridge(cur.ifaces, h, vlan)
 	if err != nil {
 		return err
 	}
-	return e.applyBridge(ctx, st, c, h, env, want, m)
+	return e.applyBridge(ctx, st, c, h, cur, want)
+}
+
+// Request templates of a host's VM bridge.
+const (
+	reqIfaceCreate  = "POST /api2/json/nodes/{node}/network"
+	reqIfaceUpdate  = "PUT /api2/json/nodes/{node}/network/{iface}"
+	reqNetworkApply = "PUT /api2/json/nodes/{node}/network"
+)
+
+// planBridge lists, for a host not installed yet, the bridge built from
+// nothing: the VLAN interface, the bridge, and applying them.
+func (e *Env) planBridge(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
+	n := e.Cluster().Network
+	for _, m := range []run.Mutation{
+		{Verb: "create", Object: "VLAN interface of the private network on " + h.Name, Request: reqIfaceCreate},
+		{Verb: "create", Object: fmt.Sprintf("bridge %s on %s", n.Bridge, h.Name), Detail: fmt.Sprintf("%s/%d on the private VLAN", h.PrivateAddress, n.Subnet.Bits()), Request: reqIfaceCreate},
+		{Verb: "apply", Object: "network configuration of " + h.Name, Request: reqNetworkApply},
+	} {
+		m.API = "proxmox"
+		_ = planOnly(ctx, st, m)
+	}
+	return run.ErrPlanned
 }
 
 // hostVLAN is the VLAN h's private traffic is tagged with: the one the
@@ -155,54 +174,61 @@ func freeNIC(ifaces map[string]map[string]any) string {
 	return nics[0]
 }
 
-// applyBridge creates or corrects what differs and applies it. Pending
-// changes that are not ours are refused rather than applied along with ours.
-func (e *Env) applyBridge(ctx context.Context, st *run.Step, c *proxmox.Client, h inventory.HostPlan, cur netConfig, want []ifaceSpec, m run.Mutation) error {
-	var todo []ifaceSpec
-	for _, w := range want {
-		if diff := ifaceDiff(cur.ifaces[w.name], w.params); diff != "" {
-			todo = append(todo, w)
-			m.Detail += "; " + w.name + ": " + diff
-		}
-	}
+// applyBridge creates or corrects what differs and applies it, one
+// request per interface and one to apply. Pending changes that are not
+// ours are refused rather than applied along with ours.
+func (e *Env) applyBridge(ctx context.Context, st *run.Step, c *proxmox.Client, h inventory.HostPlan, cur netConfig, want []ifaceSpec) error {
 	ours := map[string]bool{want[0].name: true, want[1].name: true}
 	if cur.changes != "" && !onlyTouches(cur.changes, ours) {
 		return fmt.Errorf("%s has network changes pending that tripod did not make; apply or revert them (System > Network) and run again:\n%s", h.Name, cur.changes)
 	}
-	if len(todo) == 0 && cur.changes == "" && num(cur.ifaces[want[1].name]["active"]) == 1 {
-		st.Skip("bridge %s is up on %s with %s", want[1].name, h.Name, h.PrivateAddress)
-		return nil
-	}
 	if old := cur.ifaces[want[1].name]; old != nil && old["cidr"] != nil && old["cidr"] != want[1].params["cidr"] {
 		return fmt.Errorf("bridge %s on %s has address %v, the inventory says %v; tripod does not move a live host's private address (corosync and Ceph use it)", want[1].name, h.Name, old["cidr"], want[1].params["cidr"])
 	}
-	if len(todo) == 0 {
-		m.Verb, m.Detail = "apply", "pending network changes: "+strings.Join(sortedNames(ours), ", ")
-	} else if cur.ifaces[want[1].name] != nil {
-		m.Verb = "update"
-	}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		for _, w := range todo {
-			if err := e.putIface(ctx, c, h.Name, cur.ifaces[w.name] != nil, w); err != nil {
-				return err
-			}
+	changed := false
+	for _, w := range want {
+		diff := ifaceDiff(cur.ifaces[w.name], w.params)
+		if diff == "" {
+			continue
 		}
-		return c.PutTask(ctx, "/nodes/"+h.Name+"/network", nil, e.pveTask(st, 5*time.Minute))
-	})
+		changed = true
+		if err := e.putIface(ctx, st, c, h.Name, cur.ifaces[w.name] != nil, w, diff); !sentOrPlanned(err) {
+			return err
+		}
+	}
+	if !changed && cur.changes == "" && num(cur.ifaces[want[1].name]["active"]) == 1 {
+		st.Skip("bridge %s is up on %s with %s", want[1].name, h.Name, h.PrivateAddress)
+		return nil
+	}
+	m := run.Mutation{Verb: "apply", Object: "network configuration of " + h.Name, Request: reqNetworkApply,
+		Detail: "pending changes of " + strings.Join(sortedNames(ours), ", ")}
+	return e.pveSend(ctx, st, m, pveReq{c: c, method: "PUT", path: "/nodes/" + h.Name + "/network", wait: 5 * time.Minute})
 }
 
-// putIface stages one interface (create or update); PUT applies it later.
-func (e *Env) putIface(ctx context.Context, c *proxmox.Client, node string, exists bool, w ifaceSpec) error {
+// putIface stages one interface, created (POST) or corrected (PUT); the
+// apply makes it live.
+func (e *Env) putIface(ctx context.Context, st *run.Step, c *proxmox.Client, node string, exists bool, w ifaceSpec, diff string) error {
+	what := "interface " + w.name
+	if w.params["type"] == "bridge" {
+		what = "bridge " + w.name
+	}
+	m := run.Mutation{Verb: "update", Object: what + " on " + node, Detail: diff, Request: reqIfaceUpdate}
 	if exists {
-		_, err := c.Put(ctx, "/nodes/"+node+"/network/"+w.name, w.params)
-		return err
+		return e.pveSend(ctx, st, m, pveReq{c: c, method: "PUT", path: "/nodes/" + node + "/network/" + w.name, params: w.params})
+	}
+	m.Verb, m.Detail, m.Request = "create", strings.TrimPrefix(str(w.params["comments"]), "tripod: "), reqIfaceCreate
+	if cidr := str(w.params["cidr"]); cidr != "" {
+		m.Detail += ", " + cidr
 	}
 	params := map[string]any{"iface": w.name}
 	for k, v := range w.params {
 		params[k] = v
 	}
-	_, err := c.Post(ctx, "/nodes/"+node+"/network", params)
-	return err
+	staged := func(ctx context.Context) (bool, error) {
+		cur, err := e.networkConfig(ctx, c, node)
+		return cur.ifaces[w.name] != nil, err
+	}
+	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + node + "/network", params: params, landed: staged})
 }
 
 // ifaceDiff names the parameters in which have differs from want ("" when
