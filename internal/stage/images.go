@@ -3,9 +3,11 @@ package stage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/proxmox"
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
@@ -29,7 +31,7 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 	host := st.Key.Target
 	iso := e.talosISO()
 	storage := e.Cluster().Proxmox.ISOStorage
-	m := run.Mutation{API: "proxmox", Verb: "download", Object: fmt.Sprintf("Talos ISO %s to %s:%s", iso.file, host, storage), Detail: iso.url}
+	m := run.Mutation{API: "proxmox", Verb: "download", Object: fmt.Sprintf("Talos ISO %s to %s:%s", iso.file, host, storage), Detail: iso.url, Request: reqDownloadURL}
 	if st.UpstreamPlanned() {
 		return planOnly(ctx, st, m)
 	}
@@ -41,18 +43,15 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	content, err := e.pveList(ctx, c, "/nodes/"+host+"/storage/"+storage+"/content?content=iso")
+	volid := storage + ":iso/" + iso.file
+	have, err := e.isoOn(ctx, c, host, volid)
 	if err != nil {
 		return err
 	}
-	volid := storage + ":iso/" + iso.file
-	for _, v := range content {
-		if v["volid"] != volid {
-			continue
-		}
-		if haveSum && int64(num(v["size"])) != sum.size {
+	if have != nil {
+		if haveSum && int64(num(have["size"])) != sum.size {
 			return fmt.Errorf("%s on %s is %d bytes, the Image Factory's is %d: tripod does not overwrite it; delete it (pvesm free %s) and run again",
-				volid, host, int64(num(v["size"])), sum.size, volid)
+				volid, host, int64(num(have["size"])), sum.size, volid)
 		}
 		st.Skip("%s is on %s", volid, host)
 		return nil
@@ -61,9 +60,26 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 		return planOnly(ctx, st, m)
 	}
 	m.Detail += ", sha256 " + sum.sha256
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		return c.RunTask(ctx, "/nodes/"+host+"/storage/"+storage+"/download-url", map[string]any{
-			"url": iso.url, "filename": iso.file, "content": "iso", "checksum": sum.sha256, "checksum-algorithm": "sha256",
-		}, e.pveTask(st, 30*time.Minute))
-	})
+	there := func(ctx context.Context) (bool, error) {
+		v, err := e.isoOn(ctx, c, host, volid)
+		return v != nil, err
+	}
+	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + host + "/storage/" + storage + "/download-url", params: map[string]any{
+		"url": iso.url, "filename": iso.file, "content": "iso", "checksum": sum.sha256, "checksum-algorithm": "sha256",
+	}, landed: there, wait: 30 * time.Minute})
+}
+
+// reqDownloadURL is the request template of a node's download.
+const reqDownloadURL = "POST /api2/json/nodes/{node}/storage/{storage}/download-url"
+
+// isoOn is volid's entry in host's ISO storage, nil when it is not there.
+func (e *Env) isoOn(ctx context.Context, c *proxmox.Client, host, volid string) (map[string]any, error) {
+	storage, _, _ := strings.Cut(volid, ":")
+	content, err := e.pveList(ctx, c, "/nodes/"+host+"/storage/"+storage+"/content?content=iso")
+	for _, v := range content {
+		if v["volid"] == volid {
+			return v, err
+		}
+	}
+	return nil, err
 }

@@ -15,6 +15,14 @@ import (
 // answers apt's confirmation.
 const cephInstallCmd = "yes | DEBIAN_FRONTEND=noninteractive pveceph install --repository no-subscription"
 
+// Request templates of the Ceph daemons.
+const (
+	reqCephInstall = "pveceph install"
+	reqCephInit    = "POST /api2/json/nodes/{node}/ceph/init"
+	reqCephMon     = "POST /api2/json/nodes/{node}/ceph/mon/{monid}"
+	reqCephMgr     = "POST /api2/json/nodes/{node}/ceph/mgr/{id}"
+)
+
 // cephAnswers reports whether host's Ceph API answers: it does once the
 // packages are on the host and the cluster's ceph.conf exists. PVE answers
 // 500 otherwise, in both cases; without the text, the two cannot be told
@@ -33,7 +41,7 @@ func (e *Env) cephAnswers(ctx context.Context, st *run.Step, host string) (bool,
 
 // cephInstall puts the Ceph packages on host.
 func (e *Env) cephInstall(ctx context.Context, st *run.Step, host string) error {
-	m := run.Mutation{Verb: "install", Object: "Ceph packages on " + host}
+	m := run.Mutation{Verb: "install", Object: "Ceph packages on " + host, Request: reqCephInstall}
 	if st.UpstreamPlanned() {
 		m.API, m.Detail = "ssh", "`"+cephInstallCmd+"`"
 		return planOnly(ctx, st, m)
@@ -54,7 +62,7 @@ func (e *Env) cephInit(ctx context.Context, st *run.Step) error {
 	first := e.firstHost().Name
 	cc := e.Cluster().Ceph
 	m := run.Mutation{API: "proxmox", Verb: "init", Object: "Ceph of cluster " + e.Cluster().Proxmox.ClusterName,
-		Detail: fmt.Sprintf("public network %s, cluster network %s", cc.PublicNetwork, cc.ClusterNetwork)}
+		Detail: fmt.Sprintf("public network %s, cluster network %s", cc.PublicNetwork, cc.ClusterNetwork), Request: reqCephInit}
 	if st.UpstreamPlanned() {
 		return planOnly(ctx, st, m)
 	}
@@ -69,18 +77,17 @@ func (e *Env) cephInit(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		_, err := c.Post(ctx, "/nodes/"+first+"/ceph/init", map[string]any{"network": cc.PublicNetwork.String(), "cluster-network": cc.ClusterNetwork.String()})
-		return err
-	})
+	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + first + "/ceph/init",
+		params: map[string]any{"network": cc.PublicNetwork.String(), "cluster-network": cc.ClusterNetwork.String()},
+		landed: func(ctx context.Context) (bool, error) { return e.cephAnswers(ctx, st, first) }})
 }
 
 // cephMon creates host's monitor on its private address and a manager
 // next to it (the first monitor brings its manager along).
 func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 	h, _ := e.Layout().Host(host)
-	mon := run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph monitor " + host, Detail: "on " + h.PrivateAddress.String()}
-	mgr := run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph manager " + host}
+	mon := run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph monitor " + host, Detail: "on " + h.PrivateAddress.String(), Request: reqCephMon}
+	mgr := run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph manager " + host, Request: reqCephMgr}
 	firstMon := host == e.cephHost()
 	if st.UpstreamPlanned() {
 		err := planOnly(ctx, st, mon)
@@ -93,31 +100,35 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 	if err != nil {
 		return err
 	}
-	have, err := e.cephNames(ctx, c, "/nodes/"+host+"/ceph/mon")
+	monPath, mgrPath := "/nodes/"+host+"/ceph/mon", "/nodes/"+host+"/ceph/mgr"
+	has := func(path string) func(ctx context.Context) (bool, error) {
+		return func(ctx context.Context) (bool, error) {
+			names, err := e.cephNames(ctx, c, path)
+			return names[host], err
+		}
+	}
+	haveMon, err := has(monPath)(ctx)
 	if err != nil {
 		return err
 	}
-	if !have[host] {
-		err := st.Mutate(ctx, mon, func(ctx context.Context) error {
-			return c.RunTask(ctx, "/nodes/"+host+"/ceph/mon/"+host, map[string]any{"mon-address": h.PrivateAddress.String()}, e.pveTask(st, 10*time.Minute))
-		})
+	if !haveMon {
+		err := e.pveSend(ctx, st, mon, pveReq{c: c, method: "POST", path: monPath + "/" + host,
+			params: map[string]any{"mon-address": h.PrivateAddress.String()}, landed: has(monPath), wait: 10 * time.Minute})
 		if errors.Is(err, run.ErrPlanned) && !firstMon {
-			return planOnly(ctx, st, mgr)
+			return planOnly(ctx, st, mgr) // the first monitor brings its manager
 		}
 		if err != nil {
 			return err
 		}
 	}
-	mgrs, err := e.cephNames(ctx, c, "/nodes/"+host+"/ceph/mgr")
-	if err != nil || mgrs[host] {
-		if err == nil && have[host] {
+	haveMgr, err := has(mgrPath)(ctx)
+	if err != nil || haveMgr {
+		if err == nil && haveMon {
 			st.Skip("Ceph monitor and manager %s exist", host)
 		}
 		return err
 	}
-	return st.Mutate(ctx, mgr, func(ctx context.Context) error {
-		return c.RunTask(ctx, "/nodes/"+host+"/ceph/mgr/"+host, nil, e.pveTask(st, 10*time.Minute))
-	})
+	return e.pveSend(ctx, st, mgr, pveReq{c: c, method: "POST", path: mgrPath + "/" + host, landed: has(mgrPath), wait: 10 * time.Minute})
 }
 
 // cephNames lists the names of a Ceph daemon list (mons, mgrs).

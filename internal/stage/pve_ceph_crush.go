@@ -23,18 +23,22 @@ func cephRule(fd inventory.FailureDomain) string {
 
 // crushMap is the part of `ceph osd crush dump` tripod reads.
 type crushMap struct {
-	Buckets []struct {
-		ID    int    `json:"id"`
-		Name  string `json:"name"`
-		Type  string `json:"type_name"`
-		Items []struct {
-			ID int `json:"id"`
-		} `json:"items"`
-	} `json:"buckets"`
-	Rules []struct {
+	Buckets []crushBucket `json:"buckets"`
+	Rules   []struct {
 		Name  string           `json:"rule_name"`
 		Steps []map[string]any `json:"steps"`
 	} `json:"rules"`
+}
+
+type crushBucket struct {
+	ID    int         `json:"id"`
+	Name  string      `json:"name"`
+	Type  string      `json:"type_name"`
+	Items []crushItem `json:"items"`
+}
+
+type crushItem struct {
+	ID int `json:"id"`
 }
 
 // parents maps each bucket's name to its parent's ("" for roots).
@@ -81,16 +85,17 @@ func (m crushMap) ruleDomain(name string) string {
 // these are host commands, each one a mutation.
 func (e *Env) cephCRUSH(ctx context.Context, st *run.Step) error {
 	host := e.cephHost()
-	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, run.Mutation{API: "ssh", Verb: "create", Object: "CRUSH datacenter buckets, host moves and rule " + cephRuleDatacenter})
-	}
-	out, err := e.pveObserve(ctx, st, host, "ceph osd crush dump --format json")
-	if err != nil {
-		return err
-	}
 	var m crushMap
-	if err := json.Unmarshal([]byte(out), &m); err != nil {
-		return fmt.Errorf("unreadable `ceph osd crush dump` from %s: %w", host, err)
+	if st.UpstreamPlanned() {
+		m = e.freshCRUSH()
+	} else {
+		out, err := e.pveObserve(ctx, st, host, "ceph osd crush dump --format json")
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			return fmt.Errorf("unreadable `ceph osd crush dump` from %s: %w", host, err)
+		}
 	}
 	cmds := e.crushCommands(m)
 	if len(cmds) == 0 {
@@ -103,12 +108,38 @@ func (e *Env) cephCRUSH(ctx context.Context, st *run.Step) error {
 		}
 	}
 	for _, c := range cmds {
-		if err := e.pveCommand(ctx, st, c.m, host, c.cmd); err != nil {
+		if err := e.pveCommand(ctx, st, c.m, host, c.cmd); !sentOrPlanned(err) {
 			return err
 		}
 	}
+	if st.DryRun() {
+		return run.ErrPlanned
+	}
 	return nil
 }
+
+// freshCRUSH is the map Ceph starts with once the OSDs exist: the default
+// root with a host bucket per OSD host, no datacenters, no rule of ours.
+func (e *Env) freshCRUSH() crushMap {
+	var m crushMap
+	root := crushBucket{ID: -1, Name: "default", Type: "root"}
+	for i, h := range e.Layout().Hosts {
+		if h.HasRole(inventory.RoleCephOSD) {
+			b := crushBucket{ID: -2 - i, Name: h.Name, Type: "host"}
+			root.Items = append(root.Items, crushItem{ID: b.ID})
+			m.Buckets = append(m.Buckets, b)
+		}
+	}
+	m.Buckets = append(m.Buckets, root)
+	return m
+}
+
+// Request templates of the CRUSH edits: the commands' leading words.
+const (
+	reqCrushAddBucket = "ceph osd crush add-bucket"
+	reqCrushMove      = "ceph osd crush move"
+	reqCrushRule      = "ceph osd crush rule create-replicated"
+)
 
 type crushCmd struct {
 	m   run.Mutation
@@ -120,15 +151,15 @@ type crushCmd struct {
 func (e *Env) crushCommands(m crushMap) []crushCmd {
 	parent := m.parents()
 	var out []crushCmd
-	add := func(verb, object, cmd string) {
-		out = append(out, crushCmd{m: run.Mutation{Verb: verb, Object: object}, cmd: cmd})
+	add := func(verb, object, request, args string) {
+		out = append(out, crushCmd{m: run.Mutation{Verb: verb, Object: object, Request: request}, cmd: request + " " + args})
 	}
 	for _, az := range e.Cluster().AZs {
 		if _, ok := parent[az.Name]; !ok {
-			add("create", "CRUSH datacenter "+az.Name, "ceph osd crush add-bucket "+az.Name+" datacenter")
+			add("create", "CRUSH datacenter "+az.Name, reqCrushAddBucket, az.Name+" datacenter")
 		}
 		if parent[az.Name] != "default" {
-			add("move", "CRUSH datacenter "+az.Name+" under root default", "ceph osd crush move "+az.Name+" root=default")
+			add("move", "CRUSH datacenter "+az.Name+" under root default", reqCrushMove, az.Name+" root=default")
 		}
 	}
 	for _, h := range e.Layout().Hosts {
@@ -140,12 +171,12 @@ func (e *Env) crushCommands(m crushMap) []crushCmd {
 			continue
 		}
 		if parent[h.Name] != h.AZ {
-			add("move", "CRUSH host "+h.Name+" under datacenter "+h.AZ, "ceph osd crush move "+h.Name+" datacenter="+h.AZ)
+			add("move", "CRUSH host "+h.Name+" under datacenter "+h.AZ, reqCrushMove, h.Name+" datacenter="+h.AZ)
 		}
 	}
 	switch d := m.ruleDomain(cephRuleDatacenter); d {
 	case "":
-		add("create", "CRUSH rule "+cephRuleDatacenter, "ceph osd crush rule create-replicated "+cephRuleDatacenter+" default datacenter")
+		add("create", "CRUSH rule "+cephRuleDatacenter, reqCrushRule, cephRuleDatacenter+" default datacenter")
 	case "datacenter":
 	default:
 		out = append(out, crushCmd{err: fmt.Errorf("CRUSH rule %s exists with failure domain %q, not datacenter; tripod does not edit rules pools may use", cephRuleDatacenter, d)})

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tripod-dev/tripod/internal/proxmox"
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
@@ -15,7 +16,7 @@ import (
 func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 	h, _ := e.Layout().Host(host)
 	mutation := func(dev string) run.Mutation {
-		return run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("Ceph OSD on %s:%s", host, dev), Detail: "wipes the disk"}
+		return run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("Ceph OSD on %s:%s", host, dev), Detail: "wipes the disk", Request: reqCephOSD}
 	}
 	if st.UpstreamPlanned() {
 		var err error
@@ -28,15 +29,9 @@ func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 	if err != nil {
 		return err
 	}
-	list, err := e.pveList(ctx, c, "/nodes/"+host+"/disks/list")
+	disks, err := e.hostDisks(ctx, c, host)
 	if err != nil {
 		return err
-	}
-	disks := map[string]map[string]any{}
-	for _, d := range list {
-		if p, _ := d["devpath"].(string); p != "" {
-			disks[p] = d
-		}
 	}
 	var todo []string
 	for _, dev := range h.DataDisks {
@@ -59,8 +54,25 @@ func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 	return e.createOSDs(ctx, st, host, todo, mutation)
 }
 
+// reqCephOSD is the request template of an OSD's creation.
+const reqCephOSD = "POST /api2/json/nodes/{node}/ceph/osd"
+
+// hostDisks is host's disks by device path.
+func (e *Env) hostDisks(ctx context.Context, c *proxmox.Client, host string) (map[string]map[string]any, error) {
+	list, err := e.pveList(ctx, c, "/nodes/"+host+"/disks/list")
+	disks := map[string]map[string]any{}
+	for _, d := range list {
+		if p, _ := d["devpath"].(string); p != "" {
+			disks[p] = d
+		}
+	}
+	return disks, err
+}
+
 // createOSDs creates the OSDs one after the other (each wipes and
-// partitions a disk under the node's storage lock).
+// partitions a disk under the node's storage lock). A create whose answer
+// was lost is not repeated when the disk has become an OSD (or is being
+// made one) meanwhile.
 func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []string, mutation func(string) run.Mutation) error {
 	if st.DryRun() {
 		var err error
@@ -74,13 +86,19 @@ func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []
 		return err
 	}
 	for _, dev := range devs {
+		taken := func(ctx context.Context) (bool, error) {
+			disks, err := e.hostDisks(ctx, root, host)
+			d := disks[dev]
+			return d != nil && ((d["osdid"] != nil && num(d["osdid"]) >= 0) || str(d["used"]) != ""), err
+		}
 		err := st.Mutate(ctx, mutation(dev), func(ctx context.Context) error {
 			release, err := st.Acquire(ctx, "proxmox-node:"+host)
 			if err != nil {
 				return err
 			}
 			defer release()
-			return root.RunTask(ctx, "/nodes/"+host+"/ceph/osd", map[string]any{"dev": dev}, e.pveTask(st, 20*time.Minute))
+			return e.pveSendWait(ctx, st, pveReq{c: root, method: "POST", path: "/nodes/" + host + "/ceph/osd",
+				params: map[string]any{"dev": dev}, landed: taken, wait: 20 * time.Minute})
 		})
 		if err != nil {
 			return err

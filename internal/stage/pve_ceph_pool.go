@@ -3,6 +3,7 @@ package stage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ func (e *Env) cephPool(ctx context.Context, st *run.Step, name string) error {
 	p, _ := e.poolSpec(name)
 	rule := cephRule(p.FailureDomain)
 	m := run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph pool " + name,
-		Detail: fmt.Sprintf("size %d, min_size %d, pg_num %d, rule %s; registered as RBD storage %s", p.Size, p.MinSize, p.PGNum, rule, name)}
+		Detail: fmt.Sprintf("size %d, min_size %d, pg_num %d, rule %s; registered as RBD storage %s", p.Size, p.MinSize, p.PGNum, rule, name), Request: reqCephPool}
 	if st.UpstreamPlanned() {
 		return planOnly(ctx, st, m)
 	}
@@ -47,13 +48,22 @@ func (e *Env) cephPool(ctx context.Context, st *run.Step, name string) error {
 			return e.fixPool(ctx, st, c, host, p, rule, have)
 		}
 	}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		return c.RunTask(ctx, "/nodes/"+host+"/ceph/pool", map[string]any{
-			"name": name, "size": p.Size, "min_size": p.MinSize, "pg_num": p.PGNum, "crush_rule": rule,
-			"application": "rbd", "add_storages": 1,
-		}, e.pveTask(st, 10*time.Minute))
-	})
+	exists := func(ctx context.Context) (bool, error) {
+		pools, err := e.pveList(ctx, c, "/nodes/"+host+"/ceph/pool")
+		return slices.ContainsFunc(pools, func(have map[string]any) bool { return have["pool_name"] == name }), err
+	}
+	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + host + "/ceph/pool", params: map[string]any{
+		"name": name, "size": p.Size, "min_size": p.MinSize, "pg_num": p.PGNum, "crush_rule": rule,
+		"application": "rbd", "add_storages": 1,
+	}, landed: exists, wait: 10 * time.Minute})
 }
+
+// Request templates of pools and their storage.
+const (
+	reqCephPool   = "POST /api2/json/nodes/{node}/ceph/pool"
+	reqPoolSet    = "ceph osd pool set"
+	reqStorageRBD = "POST /api2/json/storage"
+)
 
 // fixPool sets what differs on an existing pool, and registers its storage
 // if that is missing.
@@ -66,8 +76,8 @@ func (e *Env) fixPool(ctx context.Context, st *run.Step, c *proxmox.Client, host
 			continue
 		}
 		changed = true
-		m := run.Mutation{Verb: "update", Object: "Ceph pool " + p.Name, Detail: fmt.Sprintf("%s %s, want %s", k, got[k], want[k])}
-		if err := e.pveCommand(ctx, st, m, host, fmt.Sprintf("ceph osd pool set %s %s %s", p.Name, k, want[k])); err != nil {
+		m := run.Mutation{Verb: "update", Object: "Ceph pool " + p.Name, Detail: fmt.Sprintf("%s %s, want %s", k, got[k], want[k]), Request: reqPoolSet}
+		if err := e.pveCommand(ctx, st, m, host, fmt.Sprintf("%s %s %s %s", reqPoolSet, p.Name, k, want[k])); !sentOrPlanned(err) {
 			return err
 		}
 	}
@@ -83,11 +93,13 @@ func (e *Env) fixPool(ctx context.Context, st *run.Step, c *proxmox.Client, host
 			return nil
 		}
 	}
-	m := run.Mutation{API: "proxmox", Verb: "create", Object: "RBD storage " + p.Name, Detail: "for the existing Ceph pool " + p.Name}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		_, err := c.Post(ctx, "/storage", map[string]any{"storage": p.Name, "type": "rbd", "pool": p.Name, "content": "images,rootdir", "krbd": 0})
-		return err
-	})
+	m := run.Mutation{API: "proxmox", Verb: "create", Object: "RBD storage " + p.Name, Detail: "for the existing Ceph pool " + p.Name, Request: reqStorageRBD}
+	registered := func(ctx context.Context) (bool, error) {
+		storages, err := e.pveList(ctx, c, "/storage")
+		return slices.ContainsFunc(storages, func(s map[string]any) bool { return s["storage"] == p.Name }), err
+	}
+	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/storage",
+		params: map[string]any{"storage": p.Name, "type": "rbd", "pool": p.Name, "content": "images,rootdir", "krbd": 0}, landed: registered})
 }
 
 // cephHealthy waits until Ceph reports HEALTH_OK, as a named condition
