@@ -25,7 +25,9 @@ func TestDownDeletesOnlyTheClustersOwn(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
 	}
-	var planned []struct{ Mutations []struct{ Verb, Object string } }
+	var planned []struct {
+		Mutations []struct{ Verb, Object string }
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &planned); err != nil {
 		t.Fatalf("dry run output: %v\n%s", err, r.stdout)
 	}
