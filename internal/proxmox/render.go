@@ -40,13 +40,14 @@ func (c *Client) QemuCreateParams(ctx context.Context, cfg pve.ConfigQemu) (map[
 	if err != nil {
 		return nil, err
 	}
-	if _, err := cfg.Create(ctx, offline); err != nil {
-		return nil, fmt.Errorf("failed to render the VM's parameters with Telmate: %w", err)
-	}
+	_, err = cfg.Create(ctx, offline)
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if rt.extra != "" {
 		return nil, fmt.Errorf("creating this VM would take more than one request (also %s); tripod sends one request per change", rt.extra)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to render the VM's parameters with Telmate: %w", err)
 	}
 	if rt.body == nil {
 		return nil, fmt.Errorf("Telmate rendered no request to create the VM")
