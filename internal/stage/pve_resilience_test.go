@@ -2,11 +2,15 @@ package stage
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/proxmox"
 	"github.com/tripod-dev/tripod/internal/run"
+	simpve "github.com/tripod-dev/tripod/internal/sim/proxmox"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
 
@@ -67,6 +71,7 @@ func TestLostAnswerIsObservedBeforeRepeat(t *testing.T) {
 		{"not landed", []error{lost, nil}, 99, 2, false},
 		{"cut, landed", []error{&proxmox.APIError{Err: context.DeadlineExceeded}}, 1, 1, false},
 		{"refused", []error{&proxmox.APIError{Status: 400, Message: "vmid: invalid format"}}, 0, 1, true},
+		{"forbidden", []error{&proxmox.APIError{Status: 403, Message: "Permission check failed (/vms/1001, VM.Allocate)"}}, 0, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sends, looks := 0, 0
@@ -85,9 +90,66 @@ func TestLostAnswerIsObservedBeforeRepeat(t *testing.T) {
 			if sends != tc.wantSends || (err != nil) != tc.wantErr {
 				t.Errorf("sent %d times (want %d), looked %d times, err %v", sends, tc.wantSends, looks, err)
 			}
-			if tc.wantErr && (looks != 0 || !strings.Contains(err.Error(), "vmid: invalid format")) {
+			if tc.wantErr && (looks != 0 || !strings.Contains(err.Error(), tc.errs[0].(*proxmox.APIError).Message)) {
 				t.Errorf("a refusal was looked after or lost its message: %v", err)
 			}
 		})
+	}
+}
+
+// A start that fails once in its task is tried again; a VM that cannot
+// start fails alone, with PVE's reason, while another VM is recreated.
+func TestVMThatCannotStartFailsAlone(t *testing.T) {
+	w := newPVEWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01), withFaults("vm-start-fail=lab-w-3"))
+	rep, err := w.run(w.Env, VMs, false)
+	requirePVEClean(t, rep, err)
+	checkProxmoxBuilt(t, w)
+	if n := w.World.Env.Faults.Injected()["oneshot vm-start-fail:lab-w-3"]; n != 1 {
+		t.Fatalf("the one-shot start failure fired %d times", n)
+	}
+
+	broken, gone := w.Env.vmPlan("lab-w-2"), w.Env.vmPlan("lab-w-3")
+	ctx := context.Background()
+	stop := func(vm inventory.VMPlan) *proxmox.Client {
+		c := w.apiClient(vm.Host)
+		if err := c.RunTask(ctx, fmt.Sprintf("/nodes/%s/qemu/%d/status/stop", vm.Host, vm.VMID), nil, proxmox.TaskWait{}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := stop(broken)
+	path := fmt.Sprintf("/nodes/%s/qemu/%d/config", broken.Host, broken.VMID)
+	conf, err := c.GetMap(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net0 := strings.Replace(str(conf["net0"]), "bridge="+w.Env.Cluster().Network.Bridge, "bridge=vmbr9", 1)
+	if _, err := c.Put(ctx, path, map[string]any{"net0": net0}); err != nil {
+		t.Fatal(err)
+	}
+	c = stop(gone)
+	if err := c.Delete(ctx, fmt.Sprintf("/nodes/%s/qemu/%d", gone.Host, gone.VMID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.World.Proxmox.AwaitState(ctx, func(s simpve.State) bool {
+		return !slices.ContainsFunc(s.VMs, func(v simVM) bool { return v.VMID == gone.VMID })
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, _ = w.run(w.fresh(), VMs, false)
+	var failed []string
+	for _, s := range rep.Failed() {
+		failed = append(failed, s.Key.String())
+	}
+	if len(failed) != 1 || failed[0] != "vms/lab-w-2" {
+		t.Fatalf("failed steps %v; want only vms/lab-w-2", failed)
+	}
+	if msg := failure(rep, run.On(VMs, "lab-w-2")); !strings.Contains(msg, "bridge 'vmbr9' does not exist") {
+		t.Errorf("the failure does not carry PVE's reason: %s", msg)
+	}
+	s := w.World.Proxmox.State()
+	if i := slices.IndexFunc(s.VMs, func(v simVM) bool { return v.VMID == gone.VMID }); i < 0 || s.VMs[i].Status != "running" {
+		t.Errorf("lab-w-3 was not recreated and started: %+v", s.VMs)
 	}
 }
