@@ -100,12 +100,18 @@ func (e *Env) secureTalos(ctx context.Context, dryRun bool, endpoints ...string)
 	if err != nil {
 		return nil, err
 	}
-	return talos.Secure(ctx, e.Dialer.DialContext, tc, endpoints...)
+	return talos.Secure(ctx, e.Dialer.DialContext, tc, talos.WithEndpoints(endpoints...), talos.WithRetries(e.talosRetries()))
 }
 
 // insecureTalos is the maintenance-mode client to vm.
 func (e *Env) insecureTalos(ctx context.Context, vm inventory.VMPlan) (*client.Client, error) {
-	return talos.Insecure(ctx, e.Dialer.DialContext, vm.Address.String())
+	return talos.Insecure(ctx, e.Dialer.DialContext, vm.Address.String(), talos.WithRetries(e.talosRetries()))
+}
+
+// talosRetries cuts every Talos call after 30 s (scaled) and repeats reads
+// the node answered Unavailable, counted in the run's retries.
+func (e *Env) talosRetries() talos.Retries {
+	return talos.Retries{Counter: e.Retries, Timing: e.Timing}
 }
 
 // talosVM finds a VM of the layout by name (a target ID).

@@ -15,7 +15,24 @@ import (
 // client's connections go through it: tripod's one dialer.
 type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
 
-func dialOptions(dial DialFunc) client.OptionFunc {
+// Option adjusts a client.
+type Option func(*options)
+
+type options struct {
+	endpoints []string
+	retries   Retries
+}
+
+// WithEndpoints overrides a talosconfig's endpoints.
+func WithEndpoints(endpoints ...string) Option {
+	return func(o *options) { o.endpoints = append(o.endpoints, endpoints...) }
+}
+
+// WithRetries sets how unary calls are cut and retried (default: 30 s per
+// attempt, reads up to 4 times, nothing counted).
+func WithRetries(r Retries) Option { return func(o *options) { o.retries = r } }
+
+func dialOptions(dial DialFunc, r Retries) client.OptionFunc {
 	return client.WithGRPCDialOptions(
 		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
 			return dial(ctx, "tcp", addr)
@@ -23,6 +40,7 @@ func dialOptions(dial DialFunc) client.OptionFunc {
 		// Nodes sit on the private network; an HTTP proxy from the
 		// environment would only take connections around the dialer.
 		grpc.WithNoProxy(),
+		grpc.WithChainUnaryInterceptor(r.unary),
 	)
 }
 
@@ -31,11 +49,15 @@ func dialOptions(dial DialFunc) client.OptionFunc {
 // serves a certificate from a CA it made up at boot that nobody can verify.
 // Everything sent over it (a machine config) is visible to whoever sits
 // on the private network, as with talosctl.
-func Insecure(ctx context.Context, dial DialFunc, endpoint string) (*client.Client, error) {
+func Insecure(ctx context.Context, dial DialFunc, endpoint string, opts ...Option) (*client.Client, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	c, err := client.New(ctx,
 		client.WithTLSConfig(&tls.Config{InsecureSkipVerify: true}), //nolint:gosec // maintenance mode has nothing to verify against
 		client.WithEndpoints(endpoint),
-		dialOptions(dial))
+		dialOptions(dial, o.retries))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the maintenance client for %s: %w", endpoint, err)
 	}
@@ -44,15 +66,19 @@ func Insecure(ctx context.Context, dial DialFunc, endpoint string) (*client.Clie
 
 // Secure is the mutual-TLS client a talosconfig gives: the node must
 // present a certificate from the cluster's OS CA, and tripod presents the
-// talosconfig's admin certificate. endpoints override the talosconfig's.
-func Secure(ctx context.Context, dial DialFunc, cfg *clientconfig.Config, endpoints ...string) (*client.Client, error) {
-	opts := []client.OptionFunc{client.WithConfig(cfg), dialOptions(dial)}
-	if len(endpoints) > 0 {
-		opts = append(opts, client.WithEndpoints(endpoints...))
+// talosconfig's admin certificate.
+func Secure(ctx context.Context, dial DialFunc, cfg *clientconfig.Config, opts ...Option) (*client.Client, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
 	}
-	c, err := client.New(ctx, opts...)
+	copts := []client.OptionFunc{client.WithConfig(cfg), dialOptions(dial, o.retries)}
+	if len(o.endpoints) > 0 {
+		copts = append(copts, client.WithEndpoints(o.endpoints...))
+	}
+	c, err := client.New(ctx, copts...)
 	if err != nil {
-		return nil, fmt.Errorf("failed to create the Talos client for %v: %w", endpoints, err)
+		return nil, fmt.Errorf("failed to create the Talos client for %v: %w", o.endpoints, err)
 	}
 	return c, nil
 }
