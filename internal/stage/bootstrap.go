@@ -8,7 +8,6 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/client"
-	"google.golang.org/grpc/codes"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/retry"
@@ -56,30 +55,42 @@ func (s *bootstrap) bootstrap(ctx context.Context, st *run.Step) error {
 	if st.UpstreamPlanned() {
 		return planMutation(ctx, st, m)
 	}
-	if members, err := s.env.etcdMembers(ctx, st.DryRun(), first); err == nil && len(members) > 0 {
-		st.Skip("etcd is bootstrapped: %s lists %d member(s)", first.Name, len(members))
+	if cp, n := s.bootstrapped(ctx, st.DryRun()); n > 0 {
+		st.Skip("etcd is bootstrapped: %s lists %d member(s)", cp, n)
 		return nil
 	}
-	// etcd does not answer on the first control plane: never bootstrapped,
-	// or not started yet; Bootstrap tells which.
+	// No etcd answers: never bootstrapped, or not started yet; Bootstrap
+	// tells which.
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		return s.env.talosCall(ctx, false, []string{first.Address.String()}, func(ctx context.Context, c talosClient) error {
-			return retry.Do(ctx, s.env.talosPolicy(st, 15*time.Minute), func(ctx context.Context) error {
-				err := c.Bootstrap(ctx, &machine.BootstrapRequest{})
-				if talos.Code(err) == codes.AlreadyExists {
-					st.Progress("etcd on %s was already bootstrapped", first.Name)
-					return nil
-				}
-				return err
-			})
+			already, err := talos.Bootstrap(ctx, c, s.env.talosPolicy(st, 15*time.Minute))
+			if already {
+				st.Progress("etcd on %s was already bootstrapped", first.Name)
+			}
+			return err
 		})
 	})
 }
 
+// bootstrapped asks every control plane's etcd for its members, once each,
+// and returns the first that lists any. Asking each rather than the first
+// alone keeps one lost answer (a fault, a restarting apid) from reading as
+// "never bootstrapped"; were all lost, Bootstrap's AlreadyExists still
+// stops a second bootstrap.
+func (s *bootstrap) bootstrapped(ctx context.Context, dryRun bool) (string, int) {
+	for _, cp := range s.env.Layout().ControlPlanes() {
+		if members, err := s.env.etcdMembers(ctx, dryRun, cp); err == nil && len(members) > 0 {
+			return cp.Name, len(members)
+		}
+	}
+	return "", 0
+}
+
 // etcdMembers is the member list as cp's etcd reports it, asked through
-// apid's node routing.
+// apid's node routing, once: a member not started yet answers Unavailable,
+// which the callers wait out rather than repeat.
 func (e *Env) etcdMembers(ctx context.Context, dryRun bool, cp inventory.VMPlan) ([]*machine.EtcdMember, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.Timing.Attempt(10*time.Second))
+	ctx, cancel := context.WithTimeout(talos.Once(ctx), e.Timing.Attempt(10*time.Second))
 	defer cancel()
 	var members []*machine.EtcdMember
 	err := e.talosCall(ctx, dryRun, nil, func(ctx context.Context, c talosClient) error {
