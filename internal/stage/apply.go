@@ -6,12 +6,10 @@ import (
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
-	"google.golang.org/grpc/codes"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/run"
-	"github.com/tripod-dev/tripod/internal/talos"
 )
 
 type apply struct{ env *Env }
@@ -62,16 +60,22 @@ func (s *apply) Run(ctx context.Context, st *run.Step) error {
 	return s.reconcile(ctx, st, vm, cfg.Bytes)
 }
 
-// applyMaintenance sends the first config. apid restarts with mutual TLS
-// once the node accepts it, so an attempt cut by Canceled landed, and a
-// retry first looks whether an earlier attempt did.
+// applyMaintenance sends the first config, then waits for the node to
+// come back over mutual TLS. An attempt that failed may still have landed
+// (cut on its way back, apid restarting under it), so every retry first
+// looks at the node: configured means it landed; silent means it may be
+// installing, so nothing is sent until it answers again; only a node still
+// in maintenance mode gets the config again.
 func (s *apply) applyMaintenance(ctx context.Context, st *run.Step, vm inventory.VMPlan, data []byte, m run.Mutation) error {
 	err := st.Mutate(ctx, m, func(ctx context.Context) error {
 		attempt := 0
-		return retry.Do(ctx, s.env.talosPolicy(st, 10*time.Minute), func(ctx context.Context) error {
+		return retry.Do(ctx, s.env.talosPolicy(st, 30*time.Minute), func(ctx context.Context) error {
 			if attempt++; attempt > 1 {
-				if mode, _ := s.env.probeNode(ctx, vm, false); mode == nodeConfigured {
+				switch mode, err := s.env.probeNode(ctx, vm, false); mode {
+				case nodeConfigured:
 					return nil
+				case nodeSilent:
+					return fmt.Errorf("%s does not answer, so whether its config landed is not known yet: %w", vm.Name, err)
 				}
 			}
 			c, err := s.env.insecureTalos(ctx, vm)
@@ -80,9 +84,6 @@ func (s *apply) applyMaintenance(ctx context.Context, st *run.Step, vm inventory
 			}
 			defer c.Close()
 			resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: autoMode})
-			if talos.Code(err) == codes.Canceled {
-				return nil
-			}
 			if err == nil && len(resp.GetMessages()) > 0 {
 				st.Progress("%s accepted its config (%s)", vm.Name, resp.GetMessages()[0].GetMode())
 			}
@@ -117,17 +118,31 @@ func (s *apply) reconcile(ctx context.Context, st *run.Step, vm inventory.VMPlan
 			Detail:  fmt.Sprintf("the node runs a different config; mode AUTO resolves to %s", resolved),
 			Request: machine.MachineService_ApplyConfiguration_FullMethodName}
 		err = st.Mutate(ctx, m, func(ctx context.Context) error {
-			return retry.Do(ctx, s.env.talosPolicy(st, 10*time.Minute), func(ctx context.Context) error {
-				resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: autoMode})
-				if err == nil && len(resp.GetMessages()) > 0 {
-					resolved = resp.GetMessages()[0].GetMode()
-				}
-				return err
-			})
+			return s.applyConfigured(ctx, st, c, data, &resolved)
 		})
 		if err != nil || resolved != machine.ApplyConfigurationRequest_REBOOT {
 			return err
 		}
 		return s.env.waitRunning(ctx, st, vm, data)
+	})
+}
+
+// applyConfigured sends a changed config to a configured node. A retry
+// first asks the node, with a dry-run apply, whether it already runs data
+// (an earlier attempt landed); a node rebooting into it answers
+// FailedPrecondition, which is waited out, never answered with a resend.
+func (s *apply) applyConfigured(ctx context.Context, st *run.Step, c talosClient, data []byte, resolved *machine.ApplyConfigurationRequest_Mode) error {
+	attempt := 0
+	return retry.Do(ctx, s.env.talosPolicy(st, 10*time.Minute), func(ctx context.Context) error {
+		if attempt++; attempt > 1 {
+			if _, same, err := dryRunApply(ctx, c, data); err != nil || same {
+				return err
+			}
+		}
+		resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: data, Mode: autoMode})
+		if err == nil && len(resp.GetMessages()) > 0 {
+			*resolved = resp.GetMessages()[0].GetMode()
+		}
+		return err
 	})
 }

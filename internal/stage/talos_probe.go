@@ -50,7 +50,8 @@ func (e *Env) probeNode(ctx context.Context, vm inventory.VMPlan, dryRun bool) (
 }
 
 // waitNode waits until vm's Talos API answers in either mode, as the named
-// condition "Talos API of <vm> at <ip>:50000". A dry run asks once.
+// condition "Talos API of <vm> at <ip>:50000". A dry run asks up to three
+// times.
 func (e *Env) waitNode(ctx context.Context, st *run.Step, vm inventory.VMPlan) (nodeMode, error) {
 	var mode nodeMode
 	check := func(ctx context.Context) (bool, string, error) {
@@ -59,7 +60,11 @@ func (e *Env) waitNode(ctx context.Context, st *run.Step, vm inventory.VMPlan) (
 		return err == nil, "", err
 	}
 	if st.DryRun() {
-		_, _, err := check(ctx)
+		// A few quick asks, not a wait: a node that is booting is planned
+		// as such, but one lost answer does not plan a first apply for a
+		// node that runs its config.
+		err := retry.Do(ctx, retry.Policy{Attempts: 3, Initial: e.Timing.Interval(time.Second), Classify: talos.Classify},
+			func(ctx context.Context) error { _, _, err := check(ctx); return err })
 		return mode, err
 	}
 	err := waitQuietly(ctx, "no answer yet", retry.Condition{
