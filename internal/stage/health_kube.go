@@ -71,7 +71,13 @@ func (s *health) kubeClient() (*http.Client, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return s.env.Dialer.HTTPClient(tlsConf, s.env.Timing.Attempt(15*time.Second)), strings.TrimSuffix(k.Server, "/"), nil
+	// The transport cuts each attempt and retries 429s, 5xx and hangs, counted
+	// under "kube"; a check's error is then the API server's lasting state.
+	hc := &http.Client{Transport: &retry.Transport{
+		Base: s.env.Dialer.HTTPClient(tlsConf, 0).Transport, API: "kube", Counter: s.env.Retries, Timing: s.env.Timing,
+		PerAttempt: 15 * time.Second, Attempts: 4,
+	}}
+	return hc, strings.TrimSuffix(k.Server, "/"), nil
 }
 
 func (s *health) readyz(hc *http.Client, server string) retry.Condition {
