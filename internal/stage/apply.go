@@ -75,7 +75,7 @@ func (s *apply) applyMaintenance(ctx context.Context, st *run.Step, vm inventory
 				case nodeConfigured:
 					return nil
 				case nodeSilent:
-					return fmt.Errorf("%s does not answer, so whether its config landed is not known yet: %w", vm.Name, err)
+					return retry.MarkTransient(fmt.Errorf("%s does not answer, so whether its config landed is not known yet: %w", vm.Name, err), 0)
 				}
 			}
 			c, err := s.env.insecureTalos(ctx, vm)
