@@ -25,6 +25,16 @@ type Client struct {
 	IAM     *iam.API                       // SSH keys, shared by both providers' installs
 	// ProjectID is the project every server is ordered in and looked up by.
 	ProjectID string
+
+	scw *scw.Client
+}
+
+// PrimeMetadata reads the API gateway's metadata once. The SDK reads it
+// lazily, unguarded, in list calls (VPC, IAM), so a client shared by
+// concurrent steps must hold it before they start.
+func (c *Client) PrimeMetadata() error {
+	_, err := c.scw.GetAPIMetadata()
+	return err
 }
 
 var (
@@ -67,7 +77,7 @@ func New(p *scw.Profile, httpClient *http.Client, projectID string) (*Client, er
 	return &Client{
 		Dedibox: dedibox.NewAPI(c), RPN: dedibox.NewRpnV2API(c),
 		Metal: baremetal.NewAPI(c), MetalPN: baremetalv3.NewPrivateNetworkAPI(c),
-		VPC: vpc.NewAPI(c), IAM: iam.NewAPI(c), ProjectID: projectID,
+		VPC: vpc.NewAPI(c), IAM: iam.NewAPI(c), ProjectID: projectID, scw: c,
 	}, nil
 }
 

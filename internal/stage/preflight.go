@@ -38,7 +38,7 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
 	c, err := e.scw()
 	if err != nil {
-		return err
+		return authHint(err)
 	}
 	k := &catalog{env: e, c: c, st: st}
 	var problems []error

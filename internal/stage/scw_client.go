@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scaleway/scaleway-sdk-go/scw"
+
 	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/scaleway"
 )
@@ -15,11 +17,22 @@ import (
 // transport whatever the SDK does.
 func (e *Env) scw() (*scaleway.Client, error) {
 	return cached(e, "scaleway", func() (*scaleway.Client, error) {
-		hc := &http.Client{Transport: &retry.Transport{
-			Base: e.Dialer.HTTPClient(nil, 0).Transport, API: "scaleway", Counter: e.Retries, Timing: e.Timing,
-		}}
-		return scaleway.New(e.Scaleway, hc, e.Cluster().Scaleway.ProjectID)
+		return e.newScw(e.Dialer.HTTPClient(nil, 0).Transport)
 	})
+}
+
+// newScw builds a Scaleway client on base, with retries on top, and primes
+// it for concurrent use.
+func (e *Env) newScw(base http.RoundTripper) (*scaleway.Client, error) {
+	hc := &http.Client{Transport: &retry.Transport{Base: base, API: "scaleway", Counter: e.Retries, Timing: e.Timing}}
+	c, err := scaleway.New(e.Scaleway, hc, e.Cluster().Scaleway.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.scwRead(context.Background(), func(context.Context) error { return c.PrimeMetadata() }); err != nil {
+		return nil, scaleway.Wrap(err, "read the Scaleway API's metadata")
+	}
+	return c, nil
 }
 
 // scwShared is what the Scaleway steps of one run coordinate on: which
@@ -35,11 +48,20 @@ type scwShared struct {
 
 	offers sync.Map // "provider/zone/offer" -> offer ID
 	oses   sync.Map // Elastic Metal OS ID -> is Proxmox VE
+	warned sync.Map // warnings given once per run
+
+	// The private networks, found or created by the first host that needs
+	// them (in a dry run: whose plan creates them).
+	netMu      sync.Mutex
+	rpnGroup   uint64                // RPNv2 group ID, once known
+	rpnPlanned bool                  // the group's creation is in the plan
+	pns        map[scw.Region]string // Elastic Metal private network per region
+	pnPlanned  map[scw.Region]bool
 }
 
 func (e *Env) scwShared() *scwShared {
 	s, _ := cached(e, "scaleway-shared", func() (*scwShared, error) {
-		return &scwShared{claimed: map[uint64]string{}}, nil
+		return &scwShared{claimed: map[uint64]string{}, pns: map[scw.Region]string{}, pnPlanned: map[scw.Region]bool{}}, nil
 	})
 	return s
 }
