@@ -30,7 +30,8 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 	if err != nil {
 		return err
 	}
-	m := run.Mutation{API: "scaleway", Verb: "install", Object: "Proxmox VE on " + h.Name, Detail: "hostname " + h.Name + ", generated root password, the cluster's SSH key"}
+	m := run.Mutation{API: "scaleway", Verb: "install", Object: "Proxmox VE on " + h.Name, Detail: "hostname " + h.Name + ", generated root password, the cluster's SSH key",
+		Request: byProvider(h.Provider, reqDediboxInstall, reqMetalInstall)}
 	if st.UpstreamPlanned() {
 		return e.planInstall(ctx, st, c, m) // no server to observe yet
 	}
@@ -86,10 +87,15 @@ func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.
 			m.Verb = "reinstall"
 		}
 		sendErr := st.Mutate(ctx, m, func(ctx context.Context) error { return inst.start(ctx, h.Name, password, keyID) })
-		if sendErr != nil && (scaleway.Answered(sendErr) || !isSDK(sendErr) || ctx.Err() != nil) {
+		if sendErr != nil && !resendable(ctx, sendErr) {
 			return sendErr
 		}
-		// Without an answer the install may have started: observe first.
+		if sendErr != nil {
+			// Without an answer the install may have started: let it show, then observe.
+			if err := sleep(ctx, e.Timing.Interval(sendSettle)); err != nil {
+				return sendErr
+			}
+		}
 		cur, err := e.waitInstall(ctx, st, inst, h, f)
 		if err != nil {
 			return err

@@ -20,10 +20,11 @@ import (
 const actionOrder = "order"
 
 // orderServer places h's order: journaled (fsynced) before it is sent,
-// completed with the service or server ID after. Dedibox orders of the run
-// are placed one at a time under the same lock crash recovery claims
-// orders under, so a recovering host never takes an order placed for
-// another one in this run.
+// completed with the service or server ID after. An order without an answer
+// may have been taken: it is looked for (sendOnce) before it is placed
+// again. Dedibox orders of the run are placed, and looked for, one at a
+// time under the lock crash recovery claims orders under, so a host never
+// takes an order placed for another one in this run.
 func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan) (*found, error) {
 	zone, err := hostZone(h)
 	if err != nil {
@@ -37,28 +38,56 @@ func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Client,
 	if h.Provider == inventory.ElasticMetal {
 		kind = "Elastic Metal order, billed hourly; Proxmox VE is installed by the os stage"
 	}
-	m := run.Mutation{API: "scaleway", Verb: "order", Object: fmt.Sprintf("server %s (%s in %s)", h.Name, h.Offer.Name, h.Placement), Detail: kind}
-	var f found
-	err = st.Mutate(ctx, m, func(ctx context.Context) error {
-		if h.Provider == inventory.ElasticMetal {
-			srv, err := e.orderMetal(ctx, c, h, zone, offerID)
-			f.srv = srv
-			return err
-		}
-		sh := e.scwShared()
-		sh.mu.Lock()
-		defer sh.mu.Unlock()
+	m := run.Mutation{API: "scaleway", Verb: "order", Object: fmt.Sprintf("server %s (%s in %s)", h.Name, h.Offer.Name, h.Placement), Detail: kind,
+		Request: byProvider(h.Provider, reqDediboxOrder, reqMetalOrder)}
+	if h.Provider == inventory.ElasticMetal {
+		return e.orderMetalOnce(ctx, st, c, h, m, zone, offerID)
+	}
+	return e.orderDediboxOnce(ctx, st, c, h, m, zone, offerID)
+}
+
+// orderDediboxOnce sends a Dedibox order, and after one without an answer
+// looks for it among the account's orders (they carry no tags).
+func (e *Env) orderDediboxOnce(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, m run.Mutation, zone scw.Zone, offerID string) (*found, error) {
+	sh := e.scwShared()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	var f *found
+	err := e.sendOnce(ctx, st, m, func(ctx context.Context) error {
 		id, err := e.orderDedibox(ctx, c, h, zone, offerID)
 		if err == nil {
 			sh.claimed[id] = h.Name
+			f = &found{service: id}
 		}
-		f.service = id
 		return err
+	}, func(ctx context.Context) (bool, error) {
+		var err error
+		f, err = e.recoverDediboxOrderLocked(ctx, c, h, e.State.Journal.Unresolved(Servers, h.Name, actionOrder))
+		return f != nil, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &f, nil
+	return f, err
+}
+
+// orderMetalOnce sends an Elastic Metal order, and after one without an
+// answer looks for its server by the tags the order carries.
+func (e *Env) orderMetalOnce(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, m run.Mutation, zone scw.Zone, offerID string) (*found, error) {
+	var srv *remoteServer
+	err := e.sendOnce(ctx, st, m, func(ctx context.Context) error {
+		var err error
+		srv, err = e.orderMetal(ctx, c, h, zone, offerID)
+		return err
+	}, func(ctx context.Context) (bool, error) {
+		var err error
+		if srv, err = e.taggedServer(ctx, c, h); err != nil {
+			return false, err
+		}
+		intents := e.State.Journal.Unresolved(Servers, h.Name, actionOrder)
+		if srv == nil {
+			return false, e.failIntents(intents, "no server carrying the ownership and host tags exists")
+		}
+		return true, e.resolveIntents(intents, map[string]string{"server_id": srv.ID})
+	})
+	return &found{srv: srv}, err
 }
 
 func (e *Env) orderDedibox(ctx context.Context, c *scaleway.Client, h inventory.HostPlan, zone scw.Zone, offerID string) (uint64, error) {

@@ -151,10 +151,19 @@ const orderClockSkew = 15 * time.Minute
 // intent is completed with it; not found, the order never arrived and the
 // intent is marked failed.
 func (e *Env) recoverDediboxOrder(ctx context.Context, c *scaleway.Client, h inventory.HostPlan, intents []state.Record) (*found, error) {
-	zone, _ := hostZone(h)
 	sh := e.scwShared()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	return e.recoverDediboxOrderLocked(ctx, c, h, intents)
+}
+
+// recoverDediboxOrderLocked is recoverDediboxOrder with the order lock held.
+func (e *Env) recoverDediboxOrderLocked(ctx context.Context, c *scaleway.Client, h inventory.HostPlan, intents []state.Record) (*found, error) {
+	if len(intents) == 0 {
+		return nil, nil // no order was sent without an answer
+	}
+	zone, _ := hostZone(h)
+	sh := e.scwShared()
 	var svcs []*dedibox.Service
 	err := e.scwRead(ctx, func(ctx context.Context) error {
 		r, err := c.Dedibox.ListServices(&dedibox.ListServicesRequest{Zone: zone, ProjectID: &c.ProjectID}, scw.WithContext(ctx), scw.WithAllPages())

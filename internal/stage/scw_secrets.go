@@ -134,7 +134,8 @@ func (e *Env) ensureIAMKey(ctx context.Context, st *run.Step, c *scaleway.Client
 		return "", err
 	}
 	name := "tripod-" + e.Cluster().Name
-	m := run.Mutation{API: "scaleway", Verb: "register", Object: "SSH key " + name, Detail: "IAM key of project " + c.ProjectID + ", installed for root on every host"}
+	m := run.Mutation{API: "scaleway", Verb: "register", Object: "SSH key " + name, Detail: "IAM key of project " + c.ProjectID + ", installed for root on every host",
+		Request: reqIAMKeyCreate}
 	if !ok {
 		return "", e.planOnce(ctx, st, m)
 	}
@@ -143,35 +144,55 @@ func (e *Env) ensureIAMKey(ctx context.Context, st *run.Step, c *scaleway.Client
 		return keyID(key), err
 	}
 	if key != nil {
-		m.Verb, m.Detail = "enable", "IAM key "+key.ID+" was disabled"
+		m.Verb, m.Detail, m.Request = "enable", "IAM key "+key.ID+" was disabled", reqIAMKeyUpdate
 	}
 	if st.DryRun() {
 		return "", e.planOnce(ctx, st, m)
 	}
-	err = st.Mutate(ctx, m, func(ctx context.Context) error {
-		if key != nil {
-			no := false
-			key, err = c.IAM.UpdateSSHKey(&iam.UpdateSSHKeyRequest{SSHKeyID: key.ID, Disabled: &no}, scw.WithContext(ctx))
-			return scaleway.Evidence(err)
-		}
-		create := func() (*iam.SSHKey, error) {
-			return c.IAM.CreateSSHKey(&iam.CreateSSHKeyRequest{Name: name, PublicKey: line, ProjectID: c.ProjectID}, scw.WithContext(ctx))
-		}
-		if key, err = create(); err != nil && !scaleway.Answered(err) && ctx.Err() == nil {
-			// No answer: look before sending it again, so the key is not registered twice.
-			if found, ferr := e.findIAMKey(ctx, c, line); ferr == nil && found != nil {
-				key, err = found, nil
-			} else if ferr == nil {
-				key, err = create()
-			}
-		}
-		return scaleway.Evidence(err)
-	})
+	if key != nil {
+		key, err = e.enableIAMKey(ctx, st, c, m, key)
+	} else {
+		key, err = e.createIAMKey(ctx, st, c, m, name, line)
+	}
 	if err != nil {
 		return "", err
 	}
 	sh.sshKey = key.ID
 	return key.ID, nil
+}
+
+// enableIAMKey enables the cluster's disabled key: safe to repeat.
+func (e *Env) enableIAMKey(ctx context.Context, st *run.Step, c *scaleway.Client, m run.Mutation, key *iam.SSHKey) (*iam.SSHKey, error) {
+	out := key
+	err := st.Mutate(ctx, m, func(ctx context.Context) error {
+		no := false
+		return scaleway.Evidence(e.scwRead(ctx, func(ctx context.Context) error {
+			k, err := c.IAM.UpdateSSHKey(&iam.UpdateSSHKeyRequest{SSHKeyID: key.ID, Disabled: &no}, scw.WithContext(ctx))
+			if err == nil {
+				out = k
+			}
+			return err
+		}))
+	})
+	return out, err
+}
+
+// createIAMKey registers the cluster's key; a registration without an
+// answer is looked for by its public key before it is sent again.
+func (e *Env) createIAMKey(ctx context.Context, st *run.Step, c *scaleway.Client, m run.Mutation, name, line string) (*iam.SSHKey, error) {
+	var key *iam.SSHKey
+	err := e.sendOnce(ctx, st, m, func(ctx context.Context) error {
+		k, err := c.IAM.CreateSSHKey(&iam.CreateSSHKeyRequest{Name: name, PublicKey: line, ProjectID: c.ProjectID}, scw.WithContext(ctx))
+		key = k
+		return scaleway.Evidence(err)
+	}, func(ctx context.Context) (bool, error) {
+		k, err := e.findIAMKey(ctx, c, line)
+		if k != nil && !k.Disabled {
+			key = k
+		}
+		return key != nil, err
+	})
+	return key, err
 }
 
 func keyID(k *iam.SSHKey) string {
