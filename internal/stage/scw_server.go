@@ -33,6 +33,20 @@ type remoteServer struct {
 // hostTag names the host a server is for, beside the ownership tag.
 func hostTag(host string) string { return "tripod-host=" + host }
 
+// AdoptedTag marks a server tripod adopted rather than ordered, so that
+// teardown tells the two apart from the server alone, without the
+// inventory: an adopted server is only released on explicit request.
+const AdoptedTag = "tripod-adopted=true"
+
+// wantTags are the tags h's server carries once it is this cluster's.
+func (e *Env) wantTags(h inventory.HostPlan) []string {
+	tags := []string{e.ServerTag(), hostTag(h.Name)}
+	if h.AdoptServerID != "" {
+		tags = append(tags, AdoptedTag)
+	}
+	return tags
+}
+
 const (
 	clusterTagPrefix = "tripod-cluster="
 	hostTagPrefix    = "tripod-host="

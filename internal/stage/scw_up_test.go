@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,6 +82,8 @@ func assertBuilt(t *testing.T, tw *testWorld) {
 			t.Errorf("server %s is named %q, want %q", s.ID, s.Hostname, host)
 		case !strings.EqualFold(s.Offer, h.Offer.Name):
 			t.Errorf("server %s (%s) is a %s, want %s", s.ID, host, s.Offer, h.Offer.Name)
+		case slices.Contains(s.Tags, AdoptedTag) != (h.AdoptServerID != ""):
+			t.Errorf("server %s (%s) has tags %v: %s only and always on adopted servers", s.ID, host, s.Tags, AdoptedTag)
 		}
 		byHost[host] = true
 	}

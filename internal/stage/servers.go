@@ -2,8 +2,10 @@ package stage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
@@ -43,14 +45,18 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 		return err
 	}
 	if f == nil {
-		if f, err = e.orderServer(ctx, st, c, h); err != nil {
+		f, err = e.orderServer(ctx, st, c, h)
+		if errors.Is(err, run.ErrPlanned) {
+			return e.planTags(ctx, st, h)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	srv := f.srv
 	if srv == nil && st.DryRun() {
 		st.Skip("Dedibox order %d of %s is still being delivered", f.service, h.Name)
-		return run.ErrPlanned // a plan does not wait: what follows plans from nothing
+		return e.planTags(ctx, st, h) // a plan does not wait: what follows plans from nothing
 	}
 	if srv == nil {
 		if srv, err = e.followService(ctx, st, c, h, f.service); err != nil {
@@ -123,21 +129,24 @@ func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Client, 
 	return nil, e.failIntents(intents, "no server carrying the ownership and host tags exists")
 }
 
-// ensureTags puts the ownership and host tags on srv, keeping its others.
+// ensureTags puts the ownership and host tags (and, on an adopted server,
+// the adopted tag) on srv, keeping its others.
 func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, srv *remoteServer) error {
 	if why := e.ownedBy(srv, h); why != "" {
 		return fmt.Errorf("server %s cannot be %s's: %s", srv.ID, h.Name, why)
 	}
-	if e.hasOurTags(srv, h) {
-		return nil
-	}
+	want := e.wantTags(h)
 	tags := append([]string(nil), srv.Tags...)
-	for _, t := range []string{e.ServerTag(), hostTag(h.Name)} {
+	for _, t := range want {
 		if !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}
 	}
-	m := run.Mutation{API: "scaleway", Verb: "tag", Object: fmt.Sprintf("server %s (%s)", srv.ID, h.Name), Detail: e.ServerTag() + ", " + hostTag(h.Name)}
+	if len(tags) == len(srv.Tags) {
+		return nil
+	}
+	m := run.Mutation{API: "scaleway", Verb: "tag", Object: fmt.Sprintf("server %s (%s)", srv.ID, h.Name), Detail: strings.Join(want, ", "),
+		Request: byProvider(srv.Provider, reqDediboxTags, reqMetalUpdate)}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		if err := e.setTags(ctx, c, srv, tags); err != nil {
 			return err
@@ -145,6 +154,18 @@ func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Client, 
 		srv.Tags = tags
 		return nil
 	})
+}
+
+// planTags plans the tags of a Dedibox server still to be ordered or
+// delivered (a Dedibox order cannot carry tags; an Elastic Metal one does)
+// and returns run.ErrPlanned: what follows plans from nothing.
+func (e *Env) planTags(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
+	if h.Provider == inventory.ElasticMetal {
+		return run.ErrPlanned
+	}
+	m := run.Mutation{API: "scaleway", Verb: "tag", Object: fmt.Sprintf("the server of %s, once delivered", h.Name),
+		Detail: strings.Join(e.wantTags(h), ", "), Request: reqDediboxTags}
+	return st.Mutate(ctx, m, nil)
 }
 
 // waitDelivered waits until srv is delivered (ordered/delivering -> ready)
