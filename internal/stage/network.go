@@ -2,6 +2,7 @@ package stage
 
 import (
 	"context"
+	"strings"
 
 	"github.com/tripod-dev/tripod/internal/run"
 )
@@ -13,23 +14,29 @@ func (s *network) Name() string { return Network }
 // Run builds the Scaleway private network (network_private.go) or one
 // host's VM bridge on it (network_bridge.go).
 func (s *network) Run(ctx context.Context, st *run.Step) error {
-	if st.Key.Target == privateNetworkTarget {
-		return s.privateNetwork(ctx, st)
+	if host, ok := strings.CutPrefix(st.Key.Target, privateTarget("")); ok {
+		h, _ := s.env.Layout().Host(host)
+		return s.privateNetwork(ctx, st, h)
 	}
 	h, _ := s.env.Layout().Host(st.Key.Target)
 	return s.bridge(ctx, st, h)
 }
 
 // privateNetworkTarget is the Scaleway side: the RPNv2 group and VLAN (or the
-// Elastic Metal private network) joining every server.
+// Elastic Metal private network) joining the servers, one target per host
+// (privateTarget).
 const privateNetworkTarget = "private-network"
 
-// Targets: the private network needs every server delivered; each host's
-// VM bridge needs its host installed and the private network.
+// Targets: a host joins the private network once its own server is
+// delivered (a host whose order failed holds no other host back); its VM
+// bridge needs the host installed and joined.
 func (s *network) Targets() []run.Target {
-	out := []run.Target{{ID: privateNetworkTarget, Needs: []run.Key{run.All(Servers)}}}
+	var out []run.Target
 	for _, h := range s.env.Layout().Hosts {
-		out = append(out, run.Target{ID: h.Name, Needs: []run.Key{run.On(OS, h.Name), run.On(Network, privateNetworkTarget)}})
+		out = append(out, run.Target{ID: privateTarget(h.Name), Needs: []run.Key{run.On(Servers, h.Name)}})
+	}
+	for _, h := range s.env.Layout().Hosts {
+		out = append(out, run.Target{ID: h.Name, Needs: []run.Key{run.On(OS, h.Name), run.On(Network, privateTarget(h.Name))}})
 	}
 	return out
 }

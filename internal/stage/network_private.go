@@ -8,45 +8,38 @@ import (
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
-// privateNetwork joins every server to one private network: a Dedibox RPNv2
-// group with the inventory's VLAN (scw_rpn.go), or an Elastic Metal private
-// network, whose VLAN Scaleway chooses per server (scw_pn.go). A mixed
-// inventory gets both, which Scaleway does not join to each other. Both are
-// named after the cluster, so a later run finds them again; each host's
-// VLAN is published under privateVLANKey for its bridge.
-func (s *network) privateNetwork(ctx context.Context, st *run.Step) error {
+// privateNetwork joins h's server to the cluster's private network: a
+// Dedibox RPNv2 group with the inventory's VLAN (scw_rpn.go), or an Elastic
+// Metal private network, whose VLAN Scaleway chooses per server
+// (scw_pn.go). Both are named after the cluster and created by the first
+// host that needs them, so a later run finds them again. It is one target
+// per host, needing only that host's server: a host whose order failed
+// stops the others nowhere. Each host's VLAN is published under
+// privateVLANKey for its bridge.
+func (s *network) privateNetwork(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	e := s.env
-	var ded, em []inventory.HostPlan
-	for _, h := range e.Layout().Hosts {
-		if h.Provider == inventory.ElasticMetal {
-			em = append(em, h)
-		} else {
-			ded = append(ded, h)
-		}
-	}
-	if len(ded) > 0 && len(em) > 0 {
-		st.Warn("this inventory mixes Dedibox and Elastic Metal: the Dedibox RPNv2 group and the Elastic Metal private network are separate networks that Scaleway does not join; hosts reach across only if you route between them")
-	}
+	e.warnOnce(st, "mixed", e.mixedProviders(), "this inventory mixes Dedibox and Elastic Metal: the Dedibox RPNv2 group and the Elastic Metal private network are separate networks that Scaleway does not join; hosts reach across only if you route between them")
 	c, err := e.scw()
 	if err != nil {
 		return err
 	}
-	var done []string
-	if len(ded) > 0 {
-		if err := e.rpnGroup(ctx, st, c, ded); err != nil {
-			return err
+	var f *HostFact // nil while the server is only planned
+	if !st.UpstreamPlanned() {
+		fact, ok := run.Fact[HostFact](st.Facts(), hostFactKey(h.Name))
+		if !ok {
+			return fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
 		}
-		done = append(done, fmt.Sprintf("RPNv2 group %s on VLAN %d", e.privateNetworkName(), e.Cluster().Network.VLAN))
+		f = &fact
 	}
-	if len(em) > 0 {
-		if err := e.metalPrivateNetworks(ctx, st, c, em); err != nil {
-			return err
-		}
-		done = append(done, "Elastic Metal private network "+e.privateNetworkName())
+	if h.Provider == inventory.ElasticMetal {
+		return e.metalPrivateNetwork(ctx, st, c, h, f)
 	}
-	st.Skip("%s: every server attached", joinAnd(done))
-	return nil
+	return e.rpnMembership(ctx, st, c, h, f)
 }
+
+// privateTarget is the network stage's target that joins host's server to
+// the private network.
+func privateTarget(host string) string { return privateNetworkTarget + "/" + host }
 
 // privateVLANKey is the fact holding the VLAN ID (an int) host's private
 // network traffic is tagged with on its link: the inventory's for Dedibox
@@ -56,25 +49,22 @@ func privateVLANKey(host string) string { return "vlan/" + host }
 // privateNetworkName names the RPNv2 group and the private network.
 func (e *Env) privateNetworkName() string { return "tripod-" + e.Cluster().Name }
 
-func joinAnd(items []string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
+// mixedProviders reports whether the inventory has hosts of both providers.
+func (e *Env) mixedProviders() bool {
+	seen := map[inventory.Provider]bool{}
+	for _, h := range e.Layout().Hosts {
+		seen[h.Provider] = true
 	}
-	return fmt.Sprintf("%s and %s", items[0], items[1])
+	return len(seen) > 1
 }
 
-// serverFacts returns the HostFact of each of hosts.
-func (e *Env) serverFacts(st *run.Step, hosts []inventory.HostPlan) ([]HostFact, error) {
-	out := make([]HostFact, 0, len(hosts))
-	for _, h := range hosts {
-		f, ok := run.Fact[HostFact](st.Facts(), hostFactKey(h.Name))
-		if !ok {
-			return nil, fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
-		}
-		out = append(out, f)
+// warnOnce gives a warning about the whole inventory once per run, from
+// whichever step meets it first.
+func (e *Env) warnOnce(st *run.Step, key string, cond bool, format string, args ...any) {
+	if !cond {
+		return
 	}
-	return out, nil
+	if _, given := e.scwShared().warned.LoadOrStore(key, true); !given {
+		st.Warn(format, args...)
+	}
 }

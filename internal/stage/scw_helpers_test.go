@@ -24,14 +24,18 @@ func (s installOnly) Run(ctx context.Context, st *run.Step) error {
 	return s.install(ctx, st, h)
 }
 
-// privateOnly is the network stage's Scaleway target alone.
+// privateOnly is the network stage's Scaleway targets alone.
 type privateOnly struct{ *network }
 
 func (s privateOnly) Targets() []run.Target {
-	return []run.Target{{ID: privateNetworkTarget, Needs: []run.Key{run.All(Servers)}}}
+	var out []run.Target
+	for _, t := range s.network.Targets() {
+		if strings.HasPrefix(t.ID, privateTarget("")) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
-
-func (s privateOnly) Run(ctx context.Context, st *run.Step) error { return s.privateNetwork(ctx, st) }
 
 // scwStages is the Scaleway part of the run: preflight, servers, the
 // install, the private network.

@@ -1,8 +1,7 @@
 package stage
 
 import (
-	"context"
-	scwsim "github.com/tripod-dev/tripod/internal/sim/scaleway"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/run"
+	scwsim "github.com/tripod-dev/tripod/internal/sim/scaleway"
 )
 
 // TestRPNGroupJoinsEveryDedibox: one RPNv2 group named after the cluster
@@ -39,49 +39,53 @@ func TestRPNGroupJoinsEveryDedibox(t *testing.T) {
 }
 
 // TestRPNGroupRepairsMembersAndVLAN: a group left half-done (a server
-// missing, a member on another VLAN) is completed, not recreated.
+// missing, a member on another VLAN) is completed, not recreated: each host
+// repairs its own membership and nothing else.
 func TestRPNGroupRepairsMembersAndVLAN(t *testing.T) {
 	tw := newTestWorld(t, "../../inventories/lab.yaml")
 	rep, err := tw.runScw(tw.Env, Network, false)
 	requireClean(t, rep, err)
 	c := scwClient(t, tw)
-	g, err := tw.Env.findRPNGroup(context.Background(), c, "tripod-lab")
-	if err != nil || g == nil {
-		t.Fatalf("group: %v", err)
-	}
-	members, err := tw.Env.settledMembers(context.Background(), discard{}, c, g.ID, true)
-	if err != nil {
+	g := tw.World.Scaleway.State().RPNGroups[0]
+	drop, move := g.Members[0], g.Members[1]
+	if err := removeMember(c, g.ID, drop.ID); err != nil {
 		t.Fatal(err)
 	}
-	var drop, move uint64
-	for _, m := range members {
-		if drop == 0 {
-			drop = m.ID
-		} else if move == 0 {
-			move = m.ID
-		}
-	}
-	if err := removeMember(c, g.ID, drop); err != nil {
-		t.Fatal(err)
-	}
-	if err := setVLAN(c, g.ID, move, 7); err != nil {
+	if err := setVLAN(c, g.ID, move.ID, 7); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = tw.runScw(tw.fresh(), Network, false)
 	requireClean(t, rep, err)
-	var verbs []string
+	var got []string
 	for _, m := range rep.Mutations() {
-		verbs = append(verbs, m.Verb+" "+m.Object)
+		got = append(got, m.Verb+" "+m.Object)
 	}
-	if strings.Join(verbs, "; ") != "add 1 server(s) to RPNv2 group tripod-lab; set VLAN 120 on 2 member(s) of RPNv2 group tripod-lab" {
-		t.Errorf("repairs: %q", verbs)
+	hostOf := func(server string) string {
+		for _, s := range tw.World.Scaleway.State().Servers {
+			if s.ID == server {
+				h, _ := tagValue(s.Tags, hostTagPrefix)
+				return h
+			}
+		}
+		return ""
+	}
+	a, b := hostOf(drop.ServerID), hostOf(move.ServerID)
+	want := []string{
+		"add server " + drop.ServerID + " (" + a + ") to RPNv2 group tripod-lab",
+		"set VLAN 120 on " + a + "'s member of RPNv2 group tripod-lab",
+		"set VLAN 120 on " + b + "'s member of RPNv2 group tripod-lab",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("repairs: %q, want %q", got, want)
 	}
 	groups := tw.World.Scaleway.State().RPNGroups
 	if len(groups) != 1 {
 		t.Fatalf("%d groups", len(groups))
 	}
 	for _, m := range groups[0].Members {
-		if m.Vlan != "120" {
+		if m.Vlan != "120" && m.Status != "deleting" {
 			t.Errorf("member %+v", m)
 		}
 	}
@@ -167,8 +171,3 @@ func TestMetalPrivateNetworkIsCreated(t *testing.T) {
 	}
 	assertNoMutations(t, tw, Network)
 }
-
-// discard is a step that reports nowhere, for helpers called from tests.
-type discard struct{}
-
-func (discard) Progress(string, ...any) {}

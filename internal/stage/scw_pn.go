@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sort"
 
 	baremetalv3 "github.com/scaleway/scaleway-sdk-go/api/baremetal/v3"
-	vpc "github.com/scaleway/scaleway-sdk-go/api/vpc/v2"
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
@@ -16,69 +14,34 @@ import (
 	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
-const actionPrivateNetwork = "create-private-network"
-
-// metalPrivateNetworks attaches every Elastic Metal server to the cluster's
-// private network. Private networks are regional (VPC v2): an inventory
-// spread over regions gets one per region, and Scaleway does not join them.
-func (e *Env) metalPrivateNetworks(ctx context.Context, st *run.Step, c *scaleway.Client, hosts []inventory.HostPlan) error {
-	byRegion := map[scw.Region][]inventory.HostPlan{}
-	var regions []string
-	for _, h := range hosts {
-		z, err := scaleway.MetalZone(h.Placement)
+// metalPrivateNetwork attaches h's Elastic Metal server to its region's
+// private network (scw_pn_region.go), and publishes the VLAN Scaleway
+// assigned it. Private networks are regional (VPC v2): an inventory spread
+// over regions gets one per region, and Scaleway does not join them. f is
+// nil while the server is only planned.
+func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, f *HostFact) error {
+	zone, err := scaleway.MetalZone(h.Placement)
+	if err != nil {
+		return err
+	}
+	region := scaleway.RegionOf(zone)
+	regions := e.metalRegions()
+	e.warnOnce(st, "regions", len(regions) > 1, "Elastic Metal private networks are regional: this inventory gets one in each of %v, and Scaleway does not join them; corosync and Ceph traffic between regions needs a route you provide", regions)
+	pn, err := e.regionPrivateNetwork(ctx, st, c, region)
+	planned := errors.Is(err, run.ErrPlanned)
+	if err != nil && !planned {
+		return err
+	}
+	var att *baremetalv3.ServerPrivateNetwork
+	if f != nil && pn != "" {
+		atts, err := e.attachments(ctx, c, *f)
 		if err != nil {
 			return err
 		}
-		r := scaleway.RegionOf(z)
-		if byRegion[r] == nil {
-			regions = append(regions, string(r))
-		}
-		byRegion[r] = append(byRegion[r], h)
+		att = attachedTo(atts, pn)
 	}
-	sort.Strings(regions)
-	if len(regions) > 1 {
-		st.Warn("Elastic Metal private networks are regional: this inventory gets one in each of %v, and Scaleway does not join them; corosync and Ceph traffic between regions needs a route you provide", regions)
-	}
-	for _, r := range regions {
-		if err := e.metalPrivateNetwork(ctx, st, c, scw.Region(r), byRegion[scw.Region(r)]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Client, region scw.Region, hosts []inventory.HostPlan) error {
-	name := e.privateNetworkName()
-	if st.UpstreamPlanned() {
-		return st.Mutate(ctx, run.Mutation{API: "scaleway", Verb: "create", Object: fmt.Sprintf("private network %s in %s", name, region),
-			Detail: "and attach " + hostNames(hosts)}, nil)
-	}
-	facts, err := e.serverFacts(st, hosts)
-	if err != nil {
-		return err
-	}
-	atts := make([][]*baremetalv3.ServerPrivateNetwork, len(facts))
-	for i, f := range facts {
-		if atts[i], err = e.attachments(ctx, c, f); err != nil {
-			return err
-		}
-	}
-	pn, err := e.findPrivateNetwork(ctx, c, region, atts)
-	if err != nil {
-		return err
-	}
-	planned := false
-	if pn == "" {
-		pn, err = e.createPrivateNetwork(ctx, st, c, region)
-		if planned = errors.Is(err, run.ErrPlanned); err != nil && !planned {
-			return err
-		}
-	}
-	for i, f := range facts {
-		if pn != "" && attachedTo(atts[i], pn) != nil {
-			continue
-		}
-		if err := e.attach(ctx, st, c, f, hosts[i], pn); errors.Is(err, run.ErrPlanned) {
+	if att == nil {
+		if err := e.attach(ctx, st, c, f, h, pn); errors.Is(err, run.ErrPlanned) {
 			planned = true
 		} else if err != nil {
 			return err
@@ -87,22 +50,51 @@ func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway
 	if planned {
 		return run.ErrPlanned
 	}
-	for i, f := range facts {
-		vlan, err := e.waitAttached(ctx, st, c, f, hosts[i], pn)
-		if err != nil {
-			return err
-		}
-		st.Facts().Set(privateVLANKey(hosts[i].Name), vlan)
+	vlan, err := e.waitAttached(ctx, st, c, *f, h, pn)
+	if err != nil {
+		return err
 	}
+	st.Facts().Set(privateVLANKey(h.Name), vlan)
+	st.Skip("server %s (%s) is attached to private network %s on VLAN %d", f.ServerID, h.Name, e.privateNetworkName(), vlan)
 	return nil
 }
 
-// attach attaches f's server to pn ("" while pn is only planned).
-func (e *Env) attach(ctx context.Context, st *run.Step, c *scaleway.Client, f HostFact, h inventory.HostPlan, pn string) error {
-	m := run.Mutation{API: "scaleway", Verb: "attach", Object: fmt.Sprintf("server %s (%s) to private network %s", f.ServerID, h.Name, e.privateNetworkName()), Detail: pn}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
+// metalRegions lists the regions of the inventory's Elastic Metal hosts.
+func (e *Env) metalRegions() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, h := range e.Layout().Hosts {
+		z, err := scaleway.MetalZone(h.Placement)
+		if h.Provider != inventory.ElasticMetal || err != nil {
+			continue
+		}
+		if r := string(scaleway.RegionOf(z)); !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// attach attaches f's server to pn (f is nil while the server is planned,
+// pn "" while the network is). An attach without an answer is looked for
+// among the server's attachments before it is sent again.
+func (e *Env) attach(ctx context.Context, st *run.Step, c *scaleway.Client, f *HostFact, h inventory.HostPlan, pn string) error {
+	label := "the server of " + h.Name
+	if f != nil {
+		label = fmt.Sprintf("server %s (%s)", f.ServerID, h.Name)
+	}
+	m := run.Mutation{API: "scaleway", Verb: "attach", Object: fmt.Sprintf("%s to private network %s", label, e.privateNetworkName()), Detail: pn, Request: reqMetalAttachPN}
+	if f == nil || pn == "" {
+		return st.Mutate(ctx, m, nil) // only planned: Mutate does not call fn in a dry run
+	}
+	return e.sendOnce(ctx, st, m, func(ctx context.Context) error {
 		_, err := c.MetalPN.AddServerPrivateNetwork(&baremetalv3.PrivateNetworkAPIAddServerPrivateNetworkRequest{Zone: scw.Zone(f.Zone), ServerID: f.ServerID, PrivateNetworkID: pn}, scw.WithContext(ctx))
 		return scaleway.Evidence(err)
+	}, func(ctx context.Context) (bool, error) {
+		atts, err := e.attachments(ctx, c, *f)
+		return attachedTo(atts, pn) != nil, err
 	})
 }
 
@@ -126,67 +118,6 @@ func attachedTo(atts []*baremetalv3.ServerPrivateNetwork, pn string) *baremetalv
 		}
 	}
 	return nil
-}
-
-// findPrivateNetwork finds the region's private network: the one the
-// journal recorded creating; else the one every attached server of the
-// cluster shares; else the VPC's by name. "" means none exists.
-func (e *Env) findPrivateNetwork(ctx context.Context, c *scaleway.Client, region scw.Region, atts [][]*baremetalv3.ServerPrivateNetwork) (string, error) {
-	if rec, ok := e.State.Journal.LastDone(Network, privateNetworkTarget, actionPrivateNetwork+"/"+string(region)); ok && rec.Data["private_network_id"] != "" {
-		return rec.Data["private_network_id"], nil
-	}
-	shared, attached := map[string]int{}, 0
-	for _, a := range atts {
-		if len(a) > 0 {
-			attached++
-		}
-		for _, x := range a {
-			shared[x.PrivateNetworkID]++
-		}
-	}
-	for id, n := range shared {
-		if attached > 0 && n == attached && len(shared) == 1 {
-			return id, nil
-		}
-	}
-	var out string
-	name := e.privateNetworkName()
-	err := e.scwRead(ctx, func(ctx context.Context) error {
-		r, err := c.VPC.ListPrivateNetworks(&vpc.ListPrivateNetworksRequest{Region: region, Name: &name, ProjectID: &c.ProjectID, Tags: []string{e.ServerTag()}}, scw.WithContext(ctx), scw.WithAllPages())
-		for _, p := range listOrNil(r, err, func(r *vpc.ListPrivateNetworksResponse) []*vpc.PrivateNetwork { return r.PrivateNetworks }) {
-			if p.Name == name && out == "" {
-				out = p.ID
-			}
-		}
-		return err
-	})
-	return out, scaleway.Wrap(err, "list the private networks named %s in %s", name, region)
-}
-
-// createPrivateNetwork creates the region's private network on the
-// inventory's subnet, tagged as the cluster's, journaled.
-func (e *Env) createPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Client, region scw.Region) (string, error) {
-	name, action := e.privateNetworkName(), actionPrivateNetwork+"/"+string(region)
-	subnet := e.Cluster().Network.Subnet
-	var id string
-	m := run.Mutation{API: "scaleway", Verb: "create", Object: fmt.Sprintf("private network %s in %s", name, region), Detail: "subnet " + subnet.String()}
-	err := st.Mutate(ctx, m, func(ctx context.Context) error {
-		if err := e.failIntents(e.State.Journal.Unresolved(Network, privateNetworkTarget, action), "no private network named "+name+" exists"); err != nil {
-			return err
-		}
-		intent, err := e.State.Journal.Intent(Network, privateNetworkTarget, action, map[string]string{"name": name})
-		if err != nil {
-			return err
-		}
-		ipnet := scw.IPNet{IPNet: net.IPNet{IP: subnet.Addr().AsSlice(), Mask: net.CIDRMask(subnet.Bits(), subnet.Addr().BitLen())}}
-		p, err := c.VPC.CreatePrivateNetwork(&vpc.CreatePrivateNetworkRequest{Region: region, Name: name, ProjectID: c.ProjectID, Tags: []string{e.ServerTag()}, Subnets: []scw.IPNet{ipnet}}, scw.WithContext(ctx))
-		if err != nil {
-			return e.orderFailed(intent, err)
-		}
-		id = p.ID
-		return e.State.Journal.Complete(intent, map[string]string{"private_network_id": id})
-	})
-	return id, err
 }
 
 // waitAttached waits until f's server is attached to pn and returns the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
@@ -15,6 +14,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/scaleway"
+	"github.com/tripod-dev/tripod/internal/state"
 )
 
 // Private network changes settle in seconds to minutes (real time, scaled).
@@ -24,158 +24,157 @@ const (
 	actionRPNGroup = "create-rpn-group"
 )
 
-// rpnGroup makes the cluster's RPNv2 group hold every Dedibox server, each
-// member on the inventory's VLAN: find the group by name, create it if
-// absent, add missing servers, set the VLAN where it differs. A dry run
-// plans every one of those changes.
-func (e *Env) rpnGroup(ctx context.Context, st *run.Step, c *scaleway.Client, hosts []inventory.HostPlan) error {
-	name, vlan := e.privateNetworkName(), uint32(e.Cluster().Network.VLAN)
-	if st.UpstreamPlanned() {
-		return st.Mutate(ctx, run.Mutation{API: "scaleway", Verb: "create", Object: "RPNv2 group " + name,
-			Detail: fmt.Sprintf("members %s on VLAN %d", hostNames(hosts), vlan)}, nil)
+// rpnMembership makes h's Dedibox server a member of the cluster's RPNv2
+// group on the inventory's VLAN: the first host creates the group with its
+// server, the others add theirs; then the member is put on the VLAN (a new
+// member has none). f is nil while the server is only planned. A dry run
+// plans each of those requests.
+func (e *Env) rpnMembership(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, f *HostFact) error {
+	var server uint64
+	if f != nil {
+		id, err := strconv.ParseUint(f.ServerID, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s's server %q is not a Dedibox server", h.Name, f.ServerID)
+		}
+		server = id
 	}
-	want, err := e.dediboxServers(st, hosts)
-	if err != nil {
+	group, created, err := e.rpnGroupFor(ctx, st, c, h, server)
+	planned := errors.Is(err, run.ErrPlanned)
+	if err != nil && !planned {
 		return err
 	}
-	planned := false
-	note := func(err error) error {
-		if errors.Is(err, run.ErrPlanned) {
+	var member *dedibox.RpnV2Member
+	if group != 0 && server != 0 {
+		if member, err = e.rpnMemberOf(ctx, st, c, group, server); err != nil {
+			return err
+		}
+	}
+	if member == nil && !created {
+		if err := e.addRPNMember(ctx, st, c, group, server, h); errors.Is(err, run.ErrPlanned) {
 			planned = true
-			return nil
-		}
-		return err
-	}
-	g, err := e.findRPNGroup(ctx, c, name)
-	if err != nil {
-		return err
-	}
-	if g == nil {
-		if g, err = e.createRPNGroup(ctx, st, c, name, want); note(err) != nil {
+		} else if err != nil {
 			return err
 		}
 	}
-	members := map[uint64]*dedibox.RpnV2Member{}
-	if g != nil {
-		if members, err = e.settledMembers(ctx, st, c, g.ID, !st.DryRun()); err != nil {
-			return err
-		}
-	}
-	if missing := notIn(want, members); g != nil && len(missing) > 0 {
-		if err := note(e.addRPNMembers(ctx, st, c, g, missing, want)); err != nil {
-			return err
-		}
-		if !planned {
-			if members, err = e.settledMembers(ctx, st, c, g.ID, true); err != nil {
-				return err
-			}
-		}
-	}
-	off := offVLAN(want, members, vlan)
-	if n := len(off) + len(notIn(want, members)); n > 0 {
-		if err := note(e.setRPNVLAN(ctx, st, c, g, off, n)); err != nil {
-			return err
-		}
-	}
-	warnForeign(st, name, want, members)
 	if planned {
-		return run.ErrPlanned
+		return e.setRPNVLAN(ctx, st, c, group, 0, server, h) // plans it: the member does not exist yet
 	}
-	for _, h := range hosts {
-		st.Facts().Set(privateVLANKey(h.Name), int(vlan))
+	if !st.DryRun() {
+		if member, err = e.rpnMemberSettled(ctx, st, c, group, server, h); err != nil {
+			return err
+		}
 	}
+	vlan := e.Cluster().Network.VLAN
+	if member.Vlan != strconv.Itoa(vlan) {
+		if err := e.setRPNVLAN(ctx, st, c, group, member.ID, server, h); err != nil {
+			return err
+		}
+	}
+	st.Facts().Set(privateVLANKey(h.Name), vlan)
+	st.Skip("server %d (%s) is on VLAN %d of RPNv2 group %s", server, h.Name, vlan, e.privateNetworkName())
 	return nil
 }
 
-// warnForeign says which members are not this inventory's: tripod leaves
-// them, as it leaves everything it does not own.
-func warnForeign(st *run.Step, name string, want map[uint64]string, members map[uint64]*dedibox.RpnV2Member) {
-	for id, m := range members {
-		if _, ok := want[id]; !ok {
-			st.Warn("RPNv2 group %s also holds server %d (member %d), which is not in this inventory; left as it is", name, id, m.ID)
-		}
+// rpnGroupFor returns the cluster's RPNv2 group, found by name or created
+// with server (created is then true). In a dry run where the group does not
+// exist, the first host plans its creation and every host gets
+// run.ErrPlanned.
+func (e *Env) rpnGroupFor(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, server uint64) (id uint64, created bool, err error) {
+	sh := e.scwShared()
+	sh.netMu.Lock()
+	defer sh.netMu.Unlock()
+	if sh.rpnGroup != 0 {
+		return sh.rpnGroup, false, nil
 	}
+	if sh.rpnPlanned {
+		return 0, false, run.ErrPlanned
+	}
+	g, err := e.findRPNGroup(ctx, c, e.privateNetworkName())
+	if err != nil || g != nil {
+		if g != nil {
+			sh.rpnGroup = g.ID
+		}
+		return sh.rpnGroup, false, err
+	}
+	id, err = e.createRPNGroup(ctx, st, c, h, server)
+	if errors.Is(err, run.ErrPlanned) {
+		sh.rpnPlanned = true
+	}
+	sh.rpnGroup = id
+	return id, err == nil || sh.rpnPlanned, err
 }
 
-// dediboxServers maps the hosts' server IDs to their names.
-func (e *Env) dediboxServers(st *run.Step, hosts []inventory.HostPlan) (map[uint64]string, error) {
-	facts, err := e.serverFacts(st, hosts)
-	if err != nil {
-		return nil, err
+// createRPNGroup creates the group with h's server, journaled: a group
+// created without an answer, or by a run that died before recording it, is
+// found by name.
+func (e *Env) createRPNGroup(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, server uint64) (uint64, error) {
+	name := e.privateNetworkName()
+	unresolved := func() []state.Record {
+		return e.State.Journal.Unresolved(Network, privateNetworkTarget, actionRPNGroup)
 	}
-	want := map[uint64]string{}
-	for i, f := range facts {
-		id, err := strconv.ParseUint(f.ServerID, 10, 64)
+	var id uint64
+	m := run.Mutation{API: "scaleway", Verb: "create", Object: "RPNv2 group " + name, Detail: "with " + dediboxLabel(server, h), Request: reqRPNCreate}
+	err := e.sendOnce(ctx, st, m, func(ctx context.Context) error {
+		if err := e.failIntents(unresolved(), "no group named "+name+" exists"); err != nil {
+			return err
+		}
+		intent, err := e.State.Journal.Intent(Network, privateNetworkTarget, actionRPNGroup, map[string]string{"name": name})
 		if err != nil {
-			return nil, fmt.Errorf("%s's server %q is not a Dedibox server", hosts[i].Name, f.ServerID)
+			return err
 		}
-		want[id] = hosts[i].Name
-	}
-	return want, nil
+		g, err := c.RPN.CreateRpnV2Group(&dedibox.RpnV2ApiCreateRpnV2GroupRequest{ProjectID: c.ProjectID, Type: dedibox.RpnV2GroupTypeStandard, Name: name, Servers: []uint64{server}}, scw.WithContext(ctx))
+		if err != nil {
+			return e.orderFailed(intent, err)
+		}
+		id = g.ID
+		return e.State.Journal.Complete(intent, map[string]string{"group_id": strconv.FormatUint(g.ID, 10)})
+	}, func(ctx context.Context) (bool, error) {
+		g, err := e.findRPNGroup(ctx, c, name)
+		if err != nil || g == nil {
+			return false, err
+		}
+		id = g.ID
+		return true, e.resolveIntents(unresolved(), map[string]string{"group_id": strconv.FormatUint(g.ID, 10)})
+	})
+	return id, err
 }
 
-// notIn lists the servers of want that are not members, sorted.
-func notIn(want map[uint64]string, members map[uint64]*dedibox.RpnV2Member) []uint64 {
-	var out []uint64
-	for id := range want {
-		if _, ok := members[id]; !ok {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// offVLAN lists the member IDs of want's servers on another VLAN, sorted.
-func offVLAN(want map[uint64]string, members map[uint64]*dedibox.RpnV2Member, vlan uint32) []uint64 {
-	var out []uint64
-	for id := range want {
-		if m, ok := members[id]; ok && m.Vlan != strconv.FormatUint(uint64(vlan), 10) {
-			out = append(out, m.ID)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func (e *Env) addRPNMembers(ctx context.Context, st *run.Step, c *scaleway.Client, g *dedibox.RpnV2Group, missing []uint64, want map[uint64]string) error {
-	m := run.Mutation{API: "scaleway", Verb: "add", Object: fmt.Sprintf("%d server(s) to RPNv2 group %s", len(missing), g.Name), Detail: idList(missing, want)}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		return scaleway.Evidence(c.RPN.AddRpnV2Members(&dedibox.RpnV2ApiAddRpnV2MembersRequest{GroupID: g.ID, Servers: missing}, scw.WithContext(ctx)))
+// addRPNMember adds h's server to the group; an add without an answer is
+// looked for among the members before it is sent again.
+func (e *Env) addRPNMember(ctx context.Context, st *run.Step, c *scaleway.Client, group, server uint64, h inventory.HostPlan) error {
+	m := run.Mutation{API: "scaleway", Verb: "add", Object: fmt.Sprintf("%s to RPNv2 group %s", dediboxLabel(server, h), e.privateNetworkName()), Request: reqRPNAddMembers}
+	return e.sendOnce(ctx, st, m, func(ctx context.Context) error {
+		return scaleway.Evidence(c.RPN.AddRpnV2Members(&dedibox.RpnV2ApiAddRpnV2MembersRequest{GroupID: group, Servers: []uint64{server}}, scw.WithContext(ctx)))
+	}, func(ctx context.Context) (bool, error) {
+		mb, err := e.rpnMemberOf(ctx, st, c, group, server)
+		return mb != nil, err
 	})
 }
 
-// setRPNVLAN puts members on the inventory's VLAN; n counts the members a
-// dry run would also add.
-func (e *Env) setRPNVLAN(ctx context.Context, st *run.Step, c *scaleway.Client, g *dedibox.RpnV2Group, members []uint64, n int) error {
+// setRPNVLAN puts h's member on the inventory's VLAN and waits until it is
+// active again (member is 0 in a plan where it does not exist yet).
+func (e *Env) setRPNVLAN(ctx context.Context, st *run.Step, c *scaleway.Client, group, member, server uint64, h inventory.HostPlan) error {
 	vlan := uint32(e.Cluster().Network.VLAN)
-	m := run.Mutation{API: "scaleway", Verb: "set", Object: fmt.Sprintf("VLAN %d on %d member(s) of RPNv2 group %s", vlan, n, e.privateNetworkName())}
+	m := run.Mutation{API: "scaleway", Verb: "set", Object: fmt.Sprintf("VLAN %d on %s's member of RPNv2 group %s", vlan, h.Name, e.privateNetworkName()), Request: reqRPNVLAN}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		err := e.scwRead(ctx, func(ctx context.Context) error { // setting a VLAN is safe to repeat
-			return c.RPN.UpdateRpnV2VlanForMembers(&dedibox.RpnV2ApiUpdateRpnV2VlanForMembersRequest{GroupID: g.ID, MemberIDs: members, Vlan: &vlan}, scw.WithContext(ctx))
+			return c.RPN.UpdateRpnV2VlanForMembers(&dedibox.RpnV2ApiUpdateRpnV2VlanForMembersRequest{GroupID: group, MemberIDs: []uint64{member}, Vlan: &vlan}, scw.WithContext(ctx))
 		})
 		if err != nil {
 			return scaleway.Evidence(err)
 		}
-		_, err = e.settledMembers(ctx, st, c, g.ID, true)
+		_, err = e.rpnMemberSettled(ctx, st, c, group, server, h)
 		return err
 	})
 }
 
-func hostNames(hosts []inventory.HostPlan) string {
-	var n []string
-	for _, h := range hosts {
-		n = append(n, h.Name)
+// dediboxLabel names a server in a mutation: "server 42 (lab-pve-1)", or
+// "the server of lab-pve-1" while it is only planned.
+func dediboxLabel(server uint64, h inventory.HostPlan) string {
+	if server == 0 {
+		return "the server of " + h.Name
 	}
-	return strings.Join(n, ", ")
-}
-
-func idList(ids []uint64, host map[uint64]string) string {
-	var out []string
-	for _, id := range ids {
-		out = append(out, fmt.Sprintf("%d (%s)", id, host[id]))
-	}
-	return strings.Join(out, ", ")
+	return fmt.Sprintf("server %d (%s)", server, h.Name)
 }
 
 // findRPNGroup finds the project's group named name that is not being
@@ -194,68 +193,45 @@ func (e *Env) findRPNGroup(ctx context.Context, c *scaleway.Client, name string)
 	return out, scaleway.Wrap(err, "list the RPNv2 groups of project %s", c.ProjectID)
 }
 
-// createRPNGroup creates the group with its servers, journaled: a group
-// created by a run that died before recording it is found by name.
-func (e *Env) createRPNGroup(ctx context.Context, st *run.Step, c *scaleway.Client, name string, want map[uint64]string) (*dedibox.RpnV2Group, error) {
-	var ids []uint64
-	for id := range want {
-		ids = append(ids, id)
-	}
-	var g *dedibox.RpnV2Group
-	m := run.Mutation{API: "scaleway", Verb: "create", Object: "RPNv2 group " + name, Detail: "members " + idList(ids, want)}
-	err := st.Mutate(ctx, m, func(ctx context.Context) error {
-		if err := e.failIntents(e.State.Journal.Unresolved(Network, privateNetworkTarget, actionRPNGroup), "no group named "+name+" exists"); err != nil {
-			return err
-		}
-		intent, err := e.State.Journal.Intent(Network, privateNetworkTarget, actionRPNGroup, map[string]string{"name": name})
-		if err != nil {
-			return err
-		}
-		g, err = c.RPN.CreateRpnV2Group(&dedibox.RpnV2ApiCreateRpnV2GroupRequest{ProjectID: c.ProjectID, Type: dedibox.RpnV2GroupTypeStandard, Name: name, Servers: ids}, scw.WithContext(ctx))
-		if err != nil {
-			return e.orderFailed(intent, err)
-		}
-		return e.State.Journal.Complete(intent, map[string]string{"group_id": strconv.FormatUint(g.ID, 10)})
-	})
-	return g, err
-}
-
-// settledMembers waits until the group is active (no member creating or
-// changing VLAN) and returns its members by server ID.
-func (e *Env) settledMembers(ctx context.Context, st stepProgress, c *scaleway.Client, group uint64, wait bool) (map[uint64]*dedibox.RpnV2Member, error) {
-	if wait {
-		if err := e.rpnSettled(ctx, st, c, group); err != nil {
-			return nil, err
-		}
-	}
-	out := map[uint64]*dedibox.RpnV2Member{}
+// rpnMemberOf returns server's member of the group, or nil. Members whose
+// server is not this cluster's are left alone, as everything tripod does
+// not own, and said so once.
+func (e *Env) rpnMemberOf(ctx context.Context, st *run.Step, c *scaleway.Client, group, server uint64) (*dedibox.RpnV2Member, error) {
+	var out *dedibox.RpnV2Member
+	var foreign []string
 	err := e.scwRead(ctx, func(ctx context.Context) error {
+		out, foreign = nil, nil
 		r, err := c.RPN.ListRpnV2Members(&dedibox.RpnV2ApiListRpnV2MembersRequest{GroupID: group}, scw.WithContext(ctx), scw.WithAllPages())
 		for _, m := range listOrNil(r, err, func(r *dedibox.ListRpnV2MembersResponse) []*dedibox.RpnV2Member { return r.Members }) {
-			if m.Server != nil && m.Status != dedibox.RpnV2MemberStatusDeleting {
-				out[m.Server.ID] = m
+			switch {
+			case m.Server == nil || m.Status == dedibox.RpnV2MemberStatusDeleting:
+			case m.Server.ID == server:
+				out = m
+			case !slices.Contains(m.Server.Tags, e.ServerTag()):
+				foreign = append(foreign, fmt.Sprintf("server %d (member %d)", m.Server.ID, m.ID))
 			}
 		}
 		return err
 	})
+	e.warnOnce(st, "rpn-foreign", len(foreign) > 0, "RPNv2 group %s also holds %s, not this cluster's; left as it is", e.privateNetworkName(), orNone(foreign))
 	return out, scaleway.Wrap(err, "list the members of RPNv2 group %d", group)
 }
 
-// rpnSettled waits until the group is active: no member creating or
-// changing VLAN.
-func (e *Env) rpnSettled(ctx context.Context, st stepProgress, c *scaleway.Client, group uint64) error {
-	name := fmt.Sprintf("RPNv2 group %d active", group)
-	return e.scwWait(ctx, st, name, networkPoll, networkTimeout, func(ctx context.Context) (bool, string, error) {
-		g, err := c.RPN.GetRpnV2Group(&dedibox.RpnV2ApiGetRpnV2GroupRequest{GroupID: group}, scw.WithContext(ctx))
-		if err != nil {
-			return false, "", scaleway.Evidence(err)
+// rpnMemberSettled waits until server's member is active (created, or on
+// its new VLAN) and returns it.
+func (e *Env) rpnMemberSettled(ctx context.Context, st *run.Step, c *scaleway.Client, group, server uint64, h inventory.HostPlan) (*dedibox.RpnV2Member, error) {
+	var out *dedibox.RpnV2Member
+	name := fmt.Sprintf("server %d (%s) active in RPNv2 group %d", server, h.Name, group)
+	err := e.scwWait(ctx, st, name, networkPoll, networkTimeout, func(ctx context.Context) (bool, string, error) {
+		m, err := e.rpnMemberOf(ctx, st, c, group, server)
+		switch {
+		case err != nil:
+			return false, "", err
+		case m == nil:
+			return false, "not listed yet", nil
 		}
-		switch g.Status {
-		case dedibox.RpnV2GroupStatusActive:
-			return true, "", nil
-		case dedibox.RpnV2GroupStatusDeleting:
-			return false, "", fmt.Errorf("RPNv2 group %d is being deleted", group)
-		}
-		return false, string(g.Status), nil
+		out = m
+		return m.Status == dedibox.RpnV2MemberStatusActive, string(m.Status), nil
 	})
+	return out, err
 }
