@@ -1,9 +1,11 @@
 package proxmox
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -153,26 +155,49 @@ func pinnedTLS(ep Endpoint, pin, where string) *tls.Config {
 // it presents, trusting nothing: the first contact after an install, whose
 // answer the caller pins (trust on first use).
 func Probe(ctx context.Context, d Dialer, ep Endpoint) (string, error) {
+	c, err := ProbeCert(ctx, d, ep)
+	if err != nil {
+		return "", err
+	}
+	return Fingerprint(c.Raw), nil
+}
+
+// ProbeCert is Probe's certificate itself, for checks beyond the
+// fingerprint (who issued it). Nothing is sent over the connection.
+func ProbeCert(ctx context.Context, d Dialer, ep Endpoint) (*x509.Certificate, error) {
 	conn, err := d.DialContext(ctx, "tcp", ep.APIAddress())
 	if err != nil {
-		return "", fmt.Errorf("failed to reach the Proxmox API of %s at %s: %w", ep.Node, ep.APIAddress(), err)
+		return nil, fmt.Errorf("failed to reach the Proxmox API of %s at %s: %w", ep.Node, ep.APIAddress(), err)
 	}
 	defer conn.Close()
-	var got string
+	var got *x509.Certificate
 	tc := tls.Client(conn, &tls.Config{
 		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: true, //nolint:gosec // reads the fingerprint to pin; nothing is sent
+		InsecureSkipVerify: true, //nolint:gosec // reads the certificate to pin or check; nothing is sent
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 {
 				return fmt.Errorf("%s presented no certificate", ep.Node)
 			}
-			got = Fingerprint(cs.PeerCertificates[0].Raw)
+			got = cs.PeerCertificates[0]
 			return nil
 		},
 	})
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return "", fmt.Errorf("failed the TLS handshake with %s at %s: %w", ep.Node, ep.APIAddress(), err)
+		return nil, fmt.Errorf("failed the TLS handshake with %s at %s: %w", ep.Node, ep.APIAddress(), err)
 	}
 	_ = tc.Close()
 	return got, nil
+}
+
+// SameIssuer reports whether cert was issued by the CA that issued peer
+// (same issuer name and authority key) and is not self-signed: what a
+// cluster join gives a member, whose certificate the cluster's CA signs
+// like the first host's. The CA itself is not at hand to check the
+// signature; callers also require the cluster's own record of cert, read
+// from a pinned host, to agree.
+func SameIssuer(cert, peer *x509.Certificate) bool {
+	selfSigned := bytes.Equal(cert.RawIssuer, cert.RawSubject) ||
+		cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature) == nil
+	return !selfSigned && len(cert.AuthorityKeyId) > 0 &&
+		bytes.Equal(cert.RawIssuer, peer.RawIssuer) && bytes.Equal(cert.AuthorityKeyId, peer.AuthorityKeyId)
 }

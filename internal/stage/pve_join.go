@@ -135,6 +135,9 @@ func (e *Env) afterJoin(ctx context.Context, st *run.Step, h inventory.HostPlan)
 		if err != nil {
 			return err
 		}
+		if err := e.clusterIssued(ctx, st, h.Name, fp); err != nil {
+			return fmt.Errorf("refusing to re-pin %s to the fingerprint the cluster records for it (%s): %w", h.Name, fp, err)
+		}
 		if err := p.cfg.Pins.SetPin(h.Name, fp); err != nil {
 			return err
 		}
