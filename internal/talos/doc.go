@@ -18,5 +18,7 @@
 // and after each inventory patch, so a failure names the patch that caused
 // it. Clients come in two kinds, insecure for maintenance mode (talosctl
 // --insecure) and mutual TLS from a talosconfig, and every connection goes
-// through the caller's dialer; errors are classified by gRPC status code.
+// through the caller's dialer; every unary call has its own deadline and
+// reads are resent when the node answered Unavailable (Retries), changes
+// never; errors are classified by gRPC status code.
 package talos
