@@ -55,6 +55,13 @@ func wrap(node, method, path string, err error) error {
 	if errors.As(err, &pin) {
 		return pin // says everything itself
 	}
+	var inner *APIError
+	if errors.As(err, &inner) { // one APIError, so StatusOf finds its status
+		if inner.Node == "" {
+			inner.Node = node
+		}
+		return err
+	}
 	e := &APIError{Node: node, Method: method, Path: path, Err: err}
 	var ae *pve.ApiError
 	if errors.As(err, &ae) {

@@ -17,6 +17,18 @@ type Commander interface {
 	Exec(ctx context.Context, host, cmd string) (stdout, stderr string, exit int, err error)
 }
 
+// ErrNotRun marks a command that was never started (the host could not be
+// reached, or refused the session or the terminal): repeating it is as safe
+// as the first try. Any other error leaves open whether the command ran.
+var ErrNotRun = errors.New("the command was not started")
+
+func notRun(err error) error {
+	if err == nil || errors.Is(err, ErrNotRun) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrNotRun, err)
+}
+
 // HostAccess is how Shells reaches one host.
 type HostAccess struct {
 	Endpoint Endpoint
@@ -38,11 +50,12 @@ type Shells struct {
 	ssh map[string]*ssh.Client
 }
 
-// Exec runs cmd on host.
+// Exec runs cmd on host. An error wrapping ErrNotRun means cmd never
+// started.
 func (s *Shells) Exec(ctx context.Context, host, cmd string) (string, string, int, error) {
 	acc, err := s.Access(ctx, host)
 	if err != nil {
-		return "", "", -1, err
+		return "", "", -1, notRun(err)
 	}
 	if acc.SSHKey != nil {
 		c, err := s.sshClient(ctx, acc)
@@ -54,16 +67,16 @@ func (s *Shells) Exec(ctx context.Context, host, cmd string) (string, string, in
 			return out, errOut, exit, err
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) || acc.Root == nil {
-			return "", "", -1, err
+			return "", "", -1, notRun(err)
 		}
 		// sshd is off (a reinstall with SSH disabled): the terminal still works.
 	}
 	if acc.Root == nil {
-		return "", "", -1, fmt.Errorf("no way to run commands on %s: no SSH key and no root@pam login", host)
+		return "", "", -1, notRun(fmt.Errorf("no way to run commands on %s: no SSH key and no root@pam login", host))
 	}
 	c, err := acc.Root(ctx)
 	if err != nil {
-		return "", "", -1, err
+		return "", "", -1, notRun(err)
 	}
 	out, exit, err := c.Terminal(ctx, cmd)
 	return out, "", exit, err

@@ -60,7 +60,7 @@ func dialSSH(ctx context.Context, d Dialer, pins PinStore, ep Endpoint, key ssh.
 func runSSH(ctx context.Context, c *ssh.Client, cmd string) (stdout, stderr string, exit int, err error) {
 	sess, err := c.NewSession()
 	if err != nil {
-		return "", "", -1, err
+		return "", "", -1, notRun(err)
 	}
 	defer sess.Close()
 	var o, e bytes.Buffer

@@ -24,11 +24,11 @@ import (
 // from a marker echoed after the command.
 func (c *Client) Terminal(ctx context.Context, cmd string) (output string, exit int, err error) {
 	if c.ticket == "" {
-		return "", -1, fmt.Errorf("the node terminal of %s needs a root@pam ticket", c.ep.Node)
+		return "", -1, notRun(fmt.Errorf("the node terminal of %s needs a root@pam ticket", c.ep.Node))
 	}
 	ws, closeFn, err := c.openTerminal(ctx)
 	if err != nil {
-		return "", -1, err
+		return "", -1, notRun(err)
 	}
 	defer closeFn()
 	nonce := make([]byte, 6)
@@ -36,7 +36,7 @@ func (c *Client) Terminal(ctx context.Context, cmd string) (output string, exit 
 	mark := "__tripod_" + hex.EncodeToString(nonce)
 	line := fmt.Sprintf("echo %s_begin; %s; echo %s_end=$?\r", mark, cmd, mark)
 	if err := ws.send([]byte("1:400:50:")); err != nil { // wide: the echoed line should not wrap
-		return "", -1, err
+		return "", -1, notRun(err)
 	}
 	if err := ws.send([]byte(fmt.Sprintf("0:%d:%s", len(line), line))); err != nil {
 		return "", -1, fmt.Errorf("failed to send the command to the terminal of %s: %w", c.ep.Node, err)

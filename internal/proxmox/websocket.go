@@ -62,7 +62,9 @@ func wsUpgrade(conn net.Conn, host, path string, header http.Header) (*wsConn, e
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		resp.Body.Close()
-		return nil, &APIError{Method: http.MethodGet, Path: path, Status: resp.StatusCode, Message: wsMessage(resp.Status, msg)}
+		// The query carries the terminal's ticket: never part of an error.
+		bare, _, _ := strings.Cut(path, "?")
+		return nil, &APIError{Method: http.MethodGet, Path: bare, Status: resp.StatusCode, Message: wsMessage(resp.Status, msg)}
 	}
 	sum := sha1.Sum([]byte(k + wsGUID))
 	if resp.Header.Get("Sec-WebSocket-Accept") != base64.StdEncoding.EncodeToString(sum[:]) {

@@ -173,16 +173,32 @@ func (e *Env) pveObserve(ctx context.Context, st *run.Step, host, cmd string) (s
 	return out, err
 }
 
-// pveCommand runs a state-changing host command through the gate, once.
+// pveCommand runs a state-changing host command through the gate. It is
+// tried again only when it never started (SSH or the node terminal could not
+// be opened, as a 5xx on termproxy does): once started, it may have done its
+// work, and only the step's next observation can tell.
 func (e *Env) pveCommand(ctx context.Context, st *run.Step, m run.Mutation, host, cmd string) error {
 	m.API = "ssh"
 	if m.Detail == "" {
 		m.Detail = "`" + cmd + "` on " + host
 	}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		_, err := e.pveExec(ctx, st, host, cmd)
-		return err
+		return retry.Do(ctx, retry.Policy{
+			API: "proxmox", Attempts: 5, Initial: e.Timing.Interval(time.Second), Max: e.Timing.Interval(15 * time.Second),
+			Counter: e.Retries, Classify: notStarted,
+		}, func(ctx context.Context) error {
+			_, err := e.pveExec(ctx, st, host, cmd)
+			return err
+		})
 	})
+}
+
+// notStarted retries a command that never started for a passing reason.
+func notStarted(err error) retry.Decision {
+	if errors.Is(err, proxmox.ErrNotRun) {
+		return proxmox.Classify(err)
+	}
+	return retry.Decision{Class: retry.Fatal}
 }
 
 // pveExec runs cmd on host and turns a non-zero exit into an error.

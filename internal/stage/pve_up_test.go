@@ -180,6 +180,11 @@ func checkNoSecretsInEvents(t *testing.T, w *pveWorld) {
 		if strings.Contains(text, "PRIVATE KEY") {
 			t.Errorf("event %s/%s %s carries the SSH key", e.Stage, e.Target, e.Kind)
 		}
+		for _, ticket := range []string{"PVE:root@pam:", "PVEVNC:", "PVEVNC%3A", "PVEAuthCookie="} {
+			if strings.Contains(text, ticket) {
+				t.Errorf("event %s/%s %s carries a ticket: %s", e.Stage, e.Target, e.Kind, text)
+			}
+		}
 	}
 }
 
