@@ -22,10 +22,6 @@ type DownOptions struct {
 	ReleaseAdopted bool // with ReleaseServers, also the servers it adopted
 }
 
-// adoptedTag marks a server tripod adopted rather than ordered, so teardown
-// can tell them apart even without the inventory that adopted it.
-const adoptedTag = "tripod-adopted=true"
-
 // DownList is the teardown, in order: find the servers carrying this
 // cluster's ownership tag (nothing is ever ordered here), delete the VMs
 // carrying its VM tag on each, then, only if asked, terminate the servers.
@@ -71,7 +67,7 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 		return nil
 	}
 	f := hostFact(srv, h)
-	f.Adopted = f.Adopted || slices.Contains(srv.Tags, adoptedTag)
+	f.Adopted = f.Adopted || slices.Contains(srv.Tags, AdoptedTag)
 	st.Facts().Set(hostFactKey(h.Name), f)
 	st.Facts().Set(downServerKey(h.Name), srv)
 	st.Skip("server %s (%s) carries the cluster's tag", srv.ID, srv.Status)
