@@ -70,7 +70,12 @@ func NewClient(cfg Config, ep Endpoint) (*Client, error) {
 	hc := &http.Client{Transport: &retry.Transport{
 		Base: cfg.Dialer.HTTPClient(tlsConf, 0).Transport, API: "proxmox", Counter: cfg.Retries, Timing: cfg.Timing,
 	}}
-	// Telmate waits for its own tasks (typed calls) this long, in seconds.
+	// Telmate waits for its own tasks (typed calls) this long, in seconds,
+	// polling every 2 s of real time. Each poll is one request through the
+	// transport, cut after its attempt timeout and retried, so a hung status
+	// request cannot stall it. tripod sends its creates, starts and other
+	// task-starting requests itself (RunTask, WaitTask on the scaled clock);
+	// only a VM's drift fixes (config update, resize) still wait this way.
 	taskTimeout := int(cfg.Timing.Deadline(15 * time.Minute).Seconds())
 	api, err := pve.NewClient(ep.URL(), hc, "", nil, "", max(taskTimeout, 30), false)
 	if err != nil {
