@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -115,11 +113,7 @@ func (e *Env) pveForgetHost(st *run.Step, host string) error {
 	for _, key := range []string{host, host + ".ssh"} {
 		errs = append(errs, pins.Unpin(key))
 	}
-	// The secrets store has no delete; a secret is one file named as it is.
-	p := filepath.Join(e.State.Path, "secrets", secretPVEToken(host))
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		errs = append(errs, fmt.Errorf("failed to delete secret %s: %w", secretPVEToken(host), err))
-	}
+	errs = append(errs, e.State.Secrets.Delete(secretPVEToken(host)))
 	e.pve(st).forget(host)
 	return errors.Join(errs...)
 }
