@@ -21,6 +21,7 @@ const (
 	Fault429Bare               // HTTP 429 without Retry-After
 	FaultUnavailable           // gRPC Unavailable
 	FaultHang                  // no answer until the client gives up (or HangFor passes)
+	FaultLost                  // served, but the answer is lost: the client sees a hang
 )
 
 // Fault is one decision of the fault model.
@@ -37,6 +38,7 @@ type Rates struct {
 	HTTP429Bare float64 `json:"429-bare,omitempty"`
 	Unavailable float64 `json:"unavailable,omitempty"`
 	Hang        float64 `json:"hang,omitempty"`
+	Lost        float64 `json:"lost,omitempty"`
 }
 
 // FaultSpec is a parsed --faults value. The grammar, clauses separated by ';':
@@ -46,6 +48,8 @@ type Rates struct {
 //	[API.]429-bare=P      HTTP 429 without Retry-After
 //	[API.]unavailable=P   gRPC Unavailable (talos)
 //	[API.]hang=P          the request gets no answer for hang-for
+//	[API.]lost=P          the request is served, but its answer is lost (a hang):
+//	                      a create that happened although the client never heard
 //	hang-for=DURATION     how long a hang lasts (default 10m: longer than any sane per-attempt timeout)
 //	install-fail=NAME     the next OS install of the server named NAME (hostname or ID) fails, once
 //	vm-start-fail=NAME    the next start of the VM named NAME fails, once
@@ -143,6 +147,8 @@ func (s *FaultSpec) apply(key, val string) error {
 		r.Unavailable = p
 	case "hang":
 		r.Hang = p
+	case "lost":
+		r.Lost = p
 	default:
 		return fmt.Errorf("unknown fault %q", rate)
 	}
@@ -232,13 +238,15 @@ func (f *Faults) Decide(api API, route string, grpc bool) Fault {
 	}
 	var choices []choice
 	if grpc {
-		choices = []choice{{r.Unavailable, Fault{Kind: FaultUnavailable}, "unavailable"}, {r.Hang, Fault{Kind: FaultHang, HangFor: hang}, "hang"}}
+		choices = []choice{{r.Unavailable, Fault{Kind: FaultUnavailable}, "unavailable"}, {r.Hang, Fault{Kind: FaultHang, HangFor: hang}, "hang"},
+			{r.Lost, Fault{Kind: FaultLost, HangFor: hang}, "lost"}}
 	} else {
 		choices = []choice{
 			{r.HTTP5xx, Fault{Kind: Fault5xx}, "5xx"},
 			{r.HTTP429, Fault{Kind: Fault429, RetryAfter: time.Duration(1+n%2) * time.Second}, "429"},
 			{r.HTTP429Bare, Fault{Kind: Fault429Bare}, "429-bare"},
 			{r.Hang, Fault{Kind: FaultHang, HangFor: hang}, "hang"},
+			{r.Lost, Fault{Kind: FaultLost, HangFor: hang}, "lost"},
 		}
 	}
 	acc := 0.0
@@ -259,7 +267,7 @@ func mergeRates(g, a Rates) Rates {
 		}
 		return x
 	}
-	return Rates{pick(g.HTTP5xx, a.HTTP5xx), pick(g.HTTP429, a.HTTP429), pick(g.HTTP429Bare, a.HTTP429Bare), pick(g.Unavailable, a.Unavailable), pick(g.Hang, a.Hang)}
+	return Rates{pick(g.HTTP5xx, a.HTTP5xx), pick(g.HTTP429, a.HTTP429), pick(g.HTTP429Bare, a.HTTP429Bare), pick(g.Unavailable, a.Unavailable), pick(g.Hang, a.Hang), pick(g.Lost, a.Lost)}
 }
 
 // TakeOneShot consumes the one-shot fault kind ("install-fail",

@@ -20,12 +20,16 @@ type Mutating func(fullMethod string, req any) bool
 func (e *Env) UnaryInterceptor(api API, mutating Mutating) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		mut := mutating(info.FullMethod, req)
-		if err := e.grpcFault(ctx, api, info.FullMethod); err != nil {
-			e.Log.Record(api, info.FullMethod, mut, status.Code(err).String())
+		lost, err := e.grpcFault(ctx, api, info.FullMethod)
+		if err != nil {
+			e.Log.Record(api, info.FullMethod, false, status.Code(err).String()) // stopped before it changed anything
 			return nil, err
 		}
 		resp, err := handler(ctx, req)
 		e.Log.Record(api, info.FullMethod, mut, status.Code(err).String())
+		if lost != nil {
+			return nil, lost() // served, but the answer never arrives
+		}
 		return resp, err
 	}
 }
@@ -34,8 +38,8 @@ func (e *Env) UnaryInterceptor(api API, mutating Mutating) grpc.UnaryServerInter
 func (e *Env) StreamInterceptor(api API, mutating Mutating) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		mut := mutating(info.FullMethod, nil)
-		if err := e.grpcFault(ss.Context(), api, info.FullMethod); err != nil {
-			e.Log.Record(api, info.FullMethod, mut, status.Code(err).String())
+		if _, err := e.grpcFault(ss.Context(), api, info.FullMethod); err != nil {
+			e.Log.Record(api, info.FullMethod, false, status.Code(err).String())
 			return err
 		}
 		err := handler(srv, ss)
@@ -44,15 +48,16 @@ func (e *Env) StreamInterceptor(api API, mutating Mutating) grpc.StreamServerInt
 	}
 }
 
-func (e *Env) grpcFault(ctx context.Context, api API, method string) error {
+// grpcFault applies the fault model to one call. An error stops the call
+// before its handler; a non-nil lost func means the handler runs and then
+// its answer is lost (lost waits like a hang and returns the client's
+// error).
+func (e *Env) grpcFault(ctx context.Context, api API, method string) (lost func() error, err error) {
 	if d := e.Delay(OpAPIRoundTrip, method); d > 0 {
 		time.Sleep(d)
 	}
-	switch f := e.Faults.Decide(api, method, true); f.Kind {
-	case FaultUnavailable:
-		return status.Error(codes.Unavailable, "connection error: simulated fault")
-	case FaultHang:
-		t := time.NewTimer(f.HangFor)
+	hang := func(d time.Duration) error {
+		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-ctx.Done():
@@ -61,5 +66,13 @@ func (e *Env) grpcFault(ctx context.Context, api API, method string) error {
 			return status.Error(codes.DeadlineExceeded, "simulated hang")
 		}
 	}
-	return nil
+	switch f := e.Faults.Decide(api, method, true); f.Kind {
+	case FaultUnavailable:
+		return nil, status.Error(codes.Unavailable, "connection error: simulated fault")
+	case FaultHang:
+		return nil, hang(f.HangFor)
+	case FaultLost:
+		return func() error { return hang(f.HangFor) }, nil
+	}
+	return nil, nil
 }

@@ -54,16 +54,22 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	mut := rt.mutating[pattern]
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-	defer func() { rt.Env.Log.RecordStatus(rt.API, pattern, mut, rec.code) }()
+	// A request a fault stops before the handler changed nothing, whatever
+	// its route: it is logged as not mutating.
+	logged := mut
+	defer func() { rt.Env.Log.RecordStatus(rt.API, pattern, logged, rec.code) }()
 
 	if d := rt.Env.Delay(OpAPIRoundTrip, pattern); d > 0 {
 		time.Sleep(d)
 	}
-	switch f := rt.Env.Faults.Decide(rt.API, pattern, false); f.Kind {
+	f := rt.Env.Faults.Decide(rt.API, pattern, false)
+	switch f.Kind {
 	case Fault5xx:
+		logged = false
 		rt.WriteErr(rec, r, http.StatusServiceUnavailable, "service temporarily unavailable (simulated fault)")
 		return
 	case Fault429:
+		logged = false
 		// Retry-After is whole seconds on the wire. The simulator's clock is
 		// scaled, so a real gateway's "1" becomes what one simulated second
 		// is here (usually "0": retry at once).
@@ -72,18 +78,34 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.WriteErr(rec, r, http.StatusTooManyRequests, "too many requests (simulated fault)")
 		return
 	case Fault429Bare:
+		logged = false
 		rt.WriteErr(rec, r, http.StatusTooManyRequests, "too many requests (simulated fault)")
 		return
 	case FaultHang:
-		rec.code = 0 // never answered
+		logged, rec.code = false, 0 // never answered
 		Hang(r, f.HangFor)
 		return
 	}
 	if rt.Before != nil && !rt.Before(rec, r) {
 		return
 	}
+	if f.Kind == FaultLost {
+		// Served for real, then the answer is lost on the way back.
+		lost := &statusRecorder{ResponseWriter: discard{h: http.Header{}}, code: http.StatusOK}
+		rt.mux.ServeHTTP(lost, r)
+		rec.code = 0
+		Hang(r, f.HangFor)
+		return
+	}
 	rt.mux.ServeHTTP(rec, r)
 }
+
+// discard is a ResponseWriter whose answer goes nowhere.
+type discard struct{ h http.Header }
+
+func (d discard) Header() http.Header         { return d.h }
+func (d discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d discard) WriteHeader(int)             {}
 
 // Hang blocks until the client gives up or d passes.
 func Hang(r *http.Request, d time.Duration) {

@@ -172,3 +172,37 @@ func TestListenIsLoopbackAndDarkHangs(t *testing.T) {
 	}
 	c.Close()
 }
+
+// TestLostAnswersAreServedAndFaultsAreNotMutations: a "lost" request runs
+// (and counts as mutating) though the client hears nothing; a request
+// stopped by a fault changed nothing and is not counted as mutating.
+func TestLostAnswersAreServedAndFaultsAreNotMutations(t *testing.T) {
+	for _, tc := range []struct {
+		spec       string
+		served     bool
+		mutating   int
+		clientSees int
+	}{{"5xx=1", false, 0, 503}, {"lost=1;hang-for=50ms", true, 1, 0}} {
+		e := NewEnv(Instant, 1, 1)
+		s, _ := ParseFaults(tc.spec)
+		e.Faults.Set(s)
+		served := false
+		rt := NewRouter(e, APIProxmox, func(w http.ResponseWriter, r *http.Request, status int, msg string) { w.WriteHeader(status) })
+		rt.Handle("POST /create", true, func(w http.ResponseWriter, r *http.Request) { served = true })
+		srv := httptest.NewServer(rt)
+		client := &http.Client{Timeout: 20 * time.Millisecond}
+		resp, err := client.Post(srv.URL+"/create", "text/plain", nil)
+		code := 0
+		if err == nil {
+			code = resp.StatusCode
+			resp.Body.Close()
+		}
+		srv.Close()
+		if served != tc.served || code != tc.clientSees {
+			t.Errorf("%s: served %v, client saw %d", tc.spec, served, code)
+		}
+		if m := e.Log.Snapshot().Mutating; m != tc.mutating {
+			t.Errorf("%s: %d mutating requests logged, want %d", tc.spec, m, tc.mutating)
+		}
+	}
+}
