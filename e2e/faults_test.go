@@ -11,11 +11,12 @@ import (
 // TestUpCompletesUnderFaults runs lab against a simulator that fails 5% of
 // HTTP requests with a 5xx, throttles 2% (half with Retry-After, half
 // without), answers 5% of gRPC calls Unavailable and hangs a few requests
-// of every API for longer than any attempt may take. up must still converge,
+// of every API for longer than any attempt may take, and loses 1% of answers
+// after serving them (a create that happened though the client never heard). up must still converge,
 // order nothing twice, and report its retries per API in its summary.
 func TestUpCompletesUnderFaults(t *testing.T) {
 	sim := startSim(t, "--profile", "realistic", "--time-scale", "0.0005", "--seed", "3",
-		"--faults", "5xx=0.05;429=0.01;429-bare=0.01;unavailable=0.05;hang=0.003;hang-for=10m")
+		"--faults", "5xx=0.05;429=0.01;429-bare=0.01;unavailable=0.05;hang=0.003;lost=0.01;hang-for=10m")
 	dir := t.TempDir()
 	inv := "../inventories/lab.yaml"
 	r := tripod(t, sim, "up", "-i", inv, "--state-dir", dir, "-o", "json")
