@@ -72,6 +72,9 @@ func (c *Client) openTerminal(ctx context.Context) (*wsConn, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The upgrade and the ticket exchange get an attempt's time: an answer
+	// that never comes (a hang, a lost answer) must not hold the command.
+	_ = conn.SetDeadline(time.Now().Add(c.cfg.Timing.Attempt(30 * time.Second)))
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	closeFn := func() { stop(); _ = conn.Close() }
 	q := url.Values{"port": {port}, "vncticket": {vnc}}
@@ -88,7 +91,14 @@ func (c *Client) openTerminal(ctx context.Context) (*wsConn, func(), error) {
 	first, err := ws.recv()
 	if err != nil || !bytes.HasPrefix(first, []byte("OK")) {
 		closeFn()
-		return nil, nil, fmt.Errorf("the terminal of %s refused its ticket (%v)", c.ep.Node, err)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the terminal of %s did not answer its ticket: %w", c.ep.Node, err)
+		}
+		return nil, nil, fmt.Errorf("the terminal of %s refused its ticket", c.ep.Node)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	if ctx.Err() != nil { // the AfterFunc may have run just before
+		_ = conn.SetDeadline(time.Now())
 	}
 	return ws, closeFn, nil
 }

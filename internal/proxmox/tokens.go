@@ -2,6 +2,7 @@ package proxmox
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	pve "github.com/Telmate/proxmox-api-go/proxmox"
@@ -24,18 +25,27 @@ func (c *Client) Tokens(ctx context.Context) ([]string, error) {
 
 // CreateToken creates root@pam's token name without privilege separation
 // (it acts with root@pam's privileges) and returns its secret, which PVE
-// shows only this once.
+// shows only this once. It is one POST: Telmate's typed create sends it
+// again after a transport error, which for a create that landed is "Token
+// already exists" and a secret lost.
 func (c *Client) CreateToken(ctx context.Context, name, comment string) (string, error) {
-	no := false
-	secret, err := c.api.New().ApiToken.Create(ctx, rootPAM, pve.ApiTokenConfig{Name: pve.ApiTokenName(name), Comment: &comment, PrivilegeSeparation: &no})
+	path := "/access/users/root@pam/token/" + name
+	data, err := c.Post(ctx, path, map[string]any{"privsep": 0, "comment": comment})
 	if err != nil {
-		return "", wrap(c.ep.Node, http.MethodPost, "/access/users/root@pam/token/"+name, err)
+		return "", err
 	}
-	return secret.String(), nil
+	m, _ := data.(map[string]any)
+	secret, _ := m["value"].(string)
+	if secret == "" {
+		return "", &APIError{Node: c.ep.Node, Method: http.MethodPost, Path: path, Message: "the answer carries no token secret"}
+	}
+	return secret, nil
 }
 
-// DeleteToken deletes root@pam's token name.
+// DeleteToken deletes root@pam's token name, with one DELETE.
 func (c *Client) DeleteToken(ctx context.Context, name string) error {
-	_, err := c.api.New().ApiToken.Delete(ctx, pve.ApiTokenID{User: rootPAM, TokenName: pve.ApiTokenName(name)})
-	return wrap(c.ep.Node, http.MethodDelete, "/access/users/root@pam/token/"+name, err)
+	if err := c.Delete(ctx, "/access/users/root@pam/token/"+name); err != nil {
+		return fmt.Errorf("failed to delete token %s: %w", name, err)
+	}
+	return nil
 }

@@ -66,7 +66,7 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 	}
 	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + host + "/storage/" + storage + "/download-url", params: map[string]any{
 		"url": iso.url, "filename": iso.file, "content": "iso", "checksum": sum.sha256, "checksum-algorithm": "sha256",
-	}, landed: there, wait: 30 * time.Minute})
+	}, task: &pveTaskRef{node: host, typ: "download"}, landed: there, wait: 30 * time.Minute})
 }
 
 // reqDownloadURL is the request template of a node's download.

@@ -112,43 +112,33 @@ const (
 	reqTokenDelete = "DELETE /api2/json/access/users/{userid}/token/{tokenid}"
 )
 
+// errSecretLost is a token created by a request whose answer, which alone
+// carries the secret, was lost.
+var errSecretLost = errors.New("the token was created, but its secret was lost with the answer")
+
 // createToken (re)creates the token on host and stores its secret. A token
-// of that name whose secret was lost is deleted first, each its own
-// mutation. On a cluster member the token is the cluster's, so the first
-// host's secret is updated too.
+// of that name whose secret was lost (also by a lost answer just now) is
+// deleted first, each request its own mutation. On a cluster member the
+// token is the cluster's, so the first host's secret is updated too.
 func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *proxmox.Client, m run.Mutation) error {
-	exists, err := e.tokenExists(ctx, root)
-	if err != nil {
-		return err
-	}
 	clustered, err := e.inCluster(ctx, root)
 	if err != nil {
 		return err
 	}
-	if exists {
-		del := run.Mutation{API: "proxmox", Verb: "delete", Object: m.Object, Detail: "its stored secret no longer authenticates (or was lost)", Request: reqTokenDelete}
-		err := st.Mutate(ctx, del, func(ctx context.Context) error {
-			return e.pveRead(ctx, func(ctx context.Context) error { return root.DeleteToken(ctx, "tripod") }) // DELETE: safe to repeat
-		})
-		if !sentOrPlanned(err) {
+	for attempt := 1; ; attempt++ {
+		exists, err := e.tokenExists(ctx, root)
+		if err != nil {
 			return err
 		}
-	}
-	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		var secret string
-		_, err := e.pveSendOnce(ctx, st, pveReq{c: root, method: "POST", path: "/access/users/root@pam/token/tripod",
-			call: func(ctx context.Context) (any, error) {
-				s, err := root.CreateToken(ctx, "tripod", "tripod cluster "+e.Cluster().Name)
-				secret = s
-				return nil, err
-			},
-			landed: func(ctx context.Context) (bool, error) {
-				// Made, but its secret went with the lost answer.
-				if ok, err := e.tokenExists(ctx, root); ok || err != nil {
-					return false, fmt.Errorf("token %s was created on %s, but its secret was lost with the answer; run again to replace it", pveTokenID, host)
-				}
-				return false, nil
-			}})
+		if exists {
+			if err := e.deleteToken(ctx, st, root, m.Object); !sentOrPlanned(err) {
+				return err
+			}
+		}
+		secret, err := e.sendToken(ctx, st, root, m)
+		if errors.Is(err, errSecretLost) && attempt < 3 {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -160,6 +150,44 @@ func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *
 			return e.State.Secrets.Put(secretPVEToken(first), []byte(secret))
 		}
 		return nil
+	}
+}
+
+// sendToken is the token's creation through the gate: the one request
+// whose answer carries its secret.
+func (e *Env) sendToken(ctx context.Context, st *run.Step, root *proxmox.Client, m run.Mutation) (string, error) {
+	var secret string
+	err := st.Mutate(ctx, m, func(ctx context.Context) error {
+		_, err := e.pveSendOnce(ctx, st, pveReq{c: root, method: "POST", path: "/access/users/root@pam/token/tripod",
+			call: func(ctx context.Context) (any, error) {
+				s, err := root.CreateToken(ctx, "tripod", "tripod cluster "+e.Cluster().Name)
+				secret = s
+				return nil, err
+			},
+			landed: func(ctx context.Context) (bool, error) {
+				made, err := e.tokenExists(ctx, root)
+				if err == nil && made {
+					err = errSecretLost // made, but useless: replaced by the caller
+				}
+				return false, err
+			}})
+		return err
+	})
+	return secret, err
+}
+
+// deleteToken deletes tripod's token; one already gone (a repeat of a
+// DELETE whose answer was lost) is what was wanted.
+func (e *Env) deleteToken(ctx context.Context, st *run.Step, root *proxmox.Client, object string) error {
+	m := run.Mutation{API: "proxmox", Verb: "delete", Object: object, Detail: "its secret is not in the state directory, or no longer authenticates", Request: reqTokenDelete}
+	return st.Mutate(ctx, m, func(ctx context.Context) error {
+		err := root.DeleteToken(ctx, "tripod")
+		if err != nil {
+			if exists, lerr := e.tokenExists(ctx, root); lerr == nil && !exists {
+				return nil
+			}
+		}
+		return err
 	})
 }
 

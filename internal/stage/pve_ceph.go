@@ -113,7 +113,8 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 	}
 	if !haveMon {
 		err := e.pveSend(ctx, st, mon, pveReq{c: c, method: "POST", path: monPath + "/" + host,
-			params: map[string]any{"mon-address": h.PrivateAddress.String()}, landed: has(monPath), wait: 10 * time.Minute})
+			params: map[string]any{"mon-address": h.PrivateAddress.String()},
+			task:   &pveTaskRef{node: host, typ: "cephcreatemon"}, landed: has(monPath), wait: 10 * time.Minute})
 		if errors.Is(err, run.ErrPlanned) && !firstMon {
 			return planOnly(ctx, st, mgr) // the first monitor brings its manager
 		}
@@ -128,7 +129,8 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 		}
 		return err
 	}
-	return e.pveSend(ctx, st, mgr, pveReq{c: c, method: "POST", path: mgrPath + "/" + host, landed: has(mgrPath), wait: 10 * time.Minute})
+	return e.pveSend(ctx, st, mgr, pveReq{c: c, method: "POST", path: mgrPath + "/" + host,
+		task: &pveTaskRef{node: host, typ: "cephcreatemgr"}, landed: has(mgrPath), wait: 10 * time.Minute})
 }
 
 // cephNames lists the names of a Ceph daemon list (mons, mgrs).

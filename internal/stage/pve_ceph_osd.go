@@ -98,7 +98,7 @@ func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []
 			}
 			defer release()
 			return e.pveSendWait(ctx, st, pveReq{c: root, method: "POST", path: "/nodes/" + host + "/ceph/osd",
-				params: map[string]any{"dev": dev}, landed: taken, wait: 20 * time.Minute})
+				params: map[string]any{"dev": dev}, task: &pveTaskRef{node: host, typ: "cephcreateosd"}, landed: taken, wait: 20 * time.Minute})
 		})
 		if err != nil {
 			return err

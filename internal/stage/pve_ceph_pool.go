@@ -55,7 +55,7 @@ func (e *Env) cephPool(ctx context.Context, st *run.Step, name string) error {
 	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + host + "/ceph/pool", params: map[string]any{
 		"name": name, "size": p.Size, "min_size": p.MinSize, "pg_num": p.PGNum, "crush_rule": rule,
 		"application": "rbd", "add_storages": 1,
-	}, landed: exists, wait: 10 * time.Minute})
+	}, task: &pveTaskRef{node: host, typ: "cephcreatepool"}, landed: exists, wait: 10 * time.Minute})
 }
 
 // Request templates of pools and their storage.

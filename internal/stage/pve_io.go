@@ -65,11 +65,37 @@ type pveReq struct {
 	params map[string]any
 	// call, if set, sends the request through a typed Telmate call instead.
 	call func(ctx context.Context) (any, error)
+	// task names the task the request starts, so that after a lost answer
+	// that task is found on its node and waited for, not started again.
+	task *pveTaskRef
 	// landed observes whether the request took effect after it failed
-	// without an answer that says so. nil: it may simply be sent again
-	// (the idempotent PUTs and DELETEs).
+	// without an answer that says so (and no task of it was found). With
+	// neither task nor landed, it may simply be sent again (idempotent PUTs).
 	landed func(ctx context.Context) (bool, error)
 	wait   time.Duration // the limit of the task it starts, if it answers with one
+}
+
+// pveTaskRef is a task type on a node ("qmcreate"), and for guest tasks the
+// guest's ID.
+type pveTaskRef struct {
+	node, typ string
+	vmid      int
+}
+
+// pveTasks lists the UPIDs of ref's tasks on its node, running or not.
+func (e *Env) pveTasks(ctx context.Context, c *proxmox.Client, ref pveTaskRef) (map[string]bool, error) {
+	path := fmt.Sprintf("/nodes/%s/tasks?source=all&limit=500&typefilter=%s", ref.node, ref.typ)
+	if ref.vmid != 0 {
+		path += fmt.Sprintf("&vmid=%d", ref.vmid)
+	}
+	list, err := e.pveList(ctx, c, path)
+	out := map[string]bool{}
+	for _, t := range list {
+		if u := str(t["upid"]); u != "" && str(t["type"]) == ref.typ {
+			out[u] = true
+		}
+	}
+	return out, err
 }
 
 func (r pveReq) send(ctx context.Context) (any, error) {
@@ -111,6 +137,13 @@ func (e *Env) pveSendWait(ctx context.Context, st *run.Step, req pveReq) error {
 // pveSendOnce is pveSend's request with its observe-before-repeat retries; it
 // returns the task's UPID, "" when there is none to wait for.
 func (e *Env) pveSendOnce(ctx context.Context, st *run.Step, req pveReq) (string, error) {
+	var before map[string]bool // the tasks that are not this request's
+	if req.task != nil {
+		var err error
+		if before, err = e.pveTasks(ctx, req.c, *req.task); err != nil {
+			return "", err
+		}
+	}
 	var upid string
 	err := retry.Do(ctx, retry.Policy{
 		API: "proxmox", Attempts: 6, Initial: e.Timing.Interval(time.Second), Max: e.Timing.Interval(15 * time.Second),
@@ -124,20 +157,46 @@ func (e *Env) pveSendOnce(ctx context.Context, st *run.Step, req pveReq) (string
 			upid, _ = data.(string)
 			return nil
 		}
-		if req.landed == nil || proxmox.Classify(err).Class == retry.Fatal {
+		if (req.landed == nil && req.task == nil) || proxmox.Classify(err).Class == retry.Fatal {
 			return err
 		}
-		ok, lerr := req.landed(ctx)
+		found, ok, lerr := e.pveLanded(ctx, req, before)
 		if lerr != nil { // never repeat a create blind
-			return retry.MarkFatal(fmt.Errorf("%w (and looking whether it took effect anyway: %v)", err, lerr))
+			return retry.MarkFatal(fmt.Errorf("%w (and looking whether it took effect anyway: %w)", err, lerr))
 		}
 		if !ok {
 			return err
 		}
 		st.Progress("%s %s took effect although its answer was lost (%v)", req.method, req.path, err)
+		upid = found
 		return nil
 	})
 	return upid, err
+}
+
+// pveLanded looks for what a request whose answer was lost did: a task of
+// it that was not there before (its UPID, to wait for), else the state
+// req.landed observes. A task list that cannot be read (a joining host
+// restarts its API) leaves it to landed.
+func (e *Env) pveLanded(ctx context.Context, req pveReq, before map[string]bool) (string, bool, error) {
+	var listErr error
+	if req.task != nil {
+		now, err := e.pveTasks(ctx, req.c, *req.task)
+		for u := range now {
+			if !before[u] {
+				return u, true, nil
+			}
+		}
+		listErr = err
+	}
+	if req.landed == nil {
+		return "", false, listErr
+	}
+	ok, err := req.landed(ctx)
+	if err == nil && !ok {
+		err = listErr // no trace, but the tasks were not all seen
+	}
+	return "", ok, err
 }
 
 // sentOrPlanned reports whether err is nil or a dry run's run.ErrPlanned: after a

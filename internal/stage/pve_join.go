@@ -78,7 +78,8 @@ func (e *Env) postJoin(ctx context.Context, st *run.Step, h, first inventory.Hos
 		return err
 	}
 	listed := func(ctx context.Context) (bool, error) { return e.isMember(ctx, st, first.Name, h.Name) }
-	upid, err := e.pveSendOnce(ctx, st, pveReq{c: root, method: "POST", path: "/cluster/config/join", params: params, landed: listed})
+	upid, err := e.pveSendOnce(ctx, st, pveReq{c: root, method: "POST", path: "/cluster/config/join", params: params,
+		task: &pveTaskRef{node: h.Name, typ: "clusterjoin"}, landed: listed})
 	if err != nil {
 		return err
 	}

@@ -46,17 +46,23 @@ type pveHost struct {
 // run pins in memory only.
 func (e *Env) pve(st *run.Step) *pveHosts {
 	p, _ := cached(e, "proxmox", func() (*pveHosts, error) {
-		var pins proxmox.PinStore = proxmox.FilePins{Dir: filepath.Join(e.State.Path, "pins")}
-		if st.DryRun() {
-			pins = &proxmox.DryPins{Base: pins}
-		}
-		p := &pveHosts{cfg: proxmox.Config{Dialer: e.Dialer, Timing: e.Timing, Retries: e.Retries, Pins: pins},
-			facts: st.Facts(), hosts: map[string]*pveHost{}}
-		p.shells = &proxmox.Shells{Config: p.cfg, Access: func(ctx context.Context, host string) (proxmox.HostAccess, error) {
-			return e.pveAccess(p, host)
-		}}
-		return p, nil
+		return e.newPVEHosts(e.Dialer, st.DryRun(), st.Facts()), nil
 	})
+	return p
+}
+
+// newPVEHosts builds the registry on dialer (tests wrap the one dialer to
+// lose answers).
+func (e *Env) newPVEHosts(dialer proxmox.Dialer, dryRun bool, facts *run.Facts) *pveHosts {
+	var pins proxmox.PinStore = proxmox.FilePins{Dir: filepath.Join(e.State.Path, "pins")}
+	if dryRun {
+		pins = &proxmox.DryPins{Base: pins}
+	}
+	p := &pveHosts{cfg: proxmox.Config{Dialer: dialer, Timing: e.Timing, Retries: e.Retries, Pins: pins},
+		facts: facts, hosts: map[string]*pveHost{}}
+	p.shells = &proxmox.Shells{Config: p.cfg, Access: func(ctx context.Context, host string) (proxmox.HostAccess, error) {
+		return e.pveAccess(p, host)
+	}}
 	return p
 }
 

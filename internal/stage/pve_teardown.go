@@ -72,7 +72,8 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 	}
 	if g.Status != "stopped" {
 		m := run.Mutation{Verb: "stop", Object: fmt.Sprintf("VM %d %s on %s", g.VMID, g.Name, g.Node), Request: reqVMStop}
-		err := e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: vmPath + "/status/stop", landed: stopped, wait: 5 * time.Minute})
+		err := e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: vmPath + "/status/stop",
+			task: &pveTaskRef{node: g.Node, typ: "qmstop", vmid: g.VMID}, landed: stopped, wait: 5 * time.Minute})
 		if !sentOrPlanned(err) {
 			return err
 		}

@@ -140,7 +140,8 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 		return v.Name != "", err
 	}
 	err = e.pveSend(ctx, st, m, pveReq{c: root, method: "POST", path: "/cluster/config",
-		params: map[string]any{"clustername": name, "link0": h.PrivateAddress.String()}, landed: created, wait: 5 * time.Minute})
+		params: map[string]any{"clustername": name, "link0": h.PrivateAddress.String()},
+		task:   &pveTaskRef{node: h.Name, typ: "clustercreate"}, landed: created, wait: 5 * time.Minute})
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,8 @@ func (e *Env) createVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm 
 			seen, err := e.findVM(ctx, c, vm)
 			return seen != nil, err
 		}
-		return e.pveSendWait(ctx, st, pveReq{c: c, method: "POST", path: "/nodes/" + vm.Host + "/qemu", params: params, landed: exists, wait: 10 * time.Minute})
+		return e.pveSendWait(ctx, st, pveReq{c: c, method: "POST", path: "/nodes/" + vm.Host + "/qemu", params: params,
+			task: &pveTaskRef{node: vm.Host, typ: "qmcreate", vmid: vm.VMID}, landed: exists, wait: 10 * time.Minute})
 	})
 }
 
@@ -144,7 +145,8 @@ func (e *Env) startVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm i
 			if ok, err := running(ctx); err != nil || ok {
 				return err
 			}
-			return e.pveSendWait(ctx, st, pveReq{c: c, method: "POST", path: path + "/start", landed: running, wait: 5 * time.Minute})
+			return e.pveSendWait(ctx, st, pveReq{c: c, method: "POST", path: path + "/start",
+				task: &pveTaskRef{node: node, typ: "qmstart", vmid: vm.VMID}, landed: running, wait: 5 * time.Minute})
 		})
 	})
 }
