@@ -235,4 +235,14 @@ func TestLostAnswersAreFoundNotRepeated(t *testing.T) {
 		}
 	}
 	checkConverged(t, w)
+
+	// Teardown too: the stop's and the delete's answers are lost.
+	vm := w.Env.vmPlan("lab-w-1")
+	_, err = w.withStep(w.Env, false, func(ctx context.Context, st *run.Step) error {
+		return w.Env.pveDestroyVM(ctx, st, vmSeen{VMID: vm.VMID, Name: vm.Name, Node: vm.Host, Status: "running", Tags: []string{w.Env.VMTag()}})
+	})
+	requirePVEClean(t, nil, err)
+	if slices.ContainsFunc(w.World.Proxmox.State().VMs, func(v simVM) bool { return v.VMID == vm.VMID }) {
+		t.Errorf("VM %d is still there", vm.VMID)
+	}
 }

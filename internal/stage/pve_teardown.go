@@ -81,9 +81,18 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 	m := run.Mutation{Verb: "delete", Object: fmt.Sprintf("VM %d %s on %s", g.VMID, g.Name, g.Node),
 		Detail: "with its disks", Request: reqVMDestroy}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		_, err := e.pveSendOnce(ctx, st, pveReq{c: c, method: "DELETE", path: vmPath + "?purge=1&destroy-unreferenced-disks=1"})
-		if err != nil && !e.pveVMGone(ctx, c, g) {
+		ref := pveTaskRef{node: g.Node, typ: "qmdestroy", vmid: g.VMID}
+		before, err := e.pveTasks(ctx, c, ref)
+		if err != nil {
 			return err
+		}
+		// The transport repeats a DELETE whose answer was lost; the repeat
+		// may meet the first one's work (gone, or being destroyed).
+		_, err = e.pveSendOnce(ctx, st, pveReq{c: c, method: "DELETE", path: vmPath + "?purge=1&destroy-unreferenced-disks=1"})
+		if err != nil && !e.pveVMGone(ctx, c, g) {
+			if upid, ok, _ := e.pveLanded(ctx, pveReq{c: c, task: &ref}, before); !ok || upid == "" {
+				return err
+			}
 		}
 		// The DELETE's answer (a UPID) is not handed back by Telmate's
 		// Delete, so the removal is waited for as what it changes.
