@@ -8,6 +8,10 @@
 // retry decisions from status codes and task exit statuses (never from their
 // text), and runs host commands the API lacks through one Commander: SSH
 // where the host offers it, the API's own node terminal (termproxy over a
-// small RFC 6455 websocket client) where it does not. It holds no tripod
-// logic: what to create, and when, is the stages' business.
+// small RFC 6455 websocket client) where it does not, marking a command
+// that never started (ErrNotRun) apart from one that may have run. Every
+// change is one request tripod sends itself: Telmate renders a VM's create
+// offline (QemuCreateParams) because its typed calls may repeat a POST or
+// flatten its error. It holds no tripod logic: what to create, and when,
+// is the stages' business.
 package proxmox
