@@ -23,7 +23,7 @@ import (
 // stages run in against it. Tests assert on the world's state and request
 // log, never on log text.
 type testWorld struct {
-	t     *testing.T
+	t     testing.TB
 	World *sim.World
 	Env   *Env
 }
@@ -39,7 +39,7 @@ func withProfile(p simcore.Profile, scale float64) simOption {
 
 // newTestWorld loads inventoryPath, starts a simulator (instant profile by
 // default) and an Env whose state directory is a temporary one.
-func newTestWorld(t *testing.T, inventoryPath string, opts ...simOption) *testWorld {
+func newTestWorld(t testing.TB, inventoryPath string, opts ...simOption) *testWorld {
 	t.Helper()
 	inv, err := inventory.Load(inventoryPath)
 	if err != nil {
