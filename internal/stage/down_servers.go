@@ -2,10 +2,6 @@ package stage
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
@@ -61,7 +57,7 @@ func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
 	if err := st.Mutate(ctx, m, func(ctx context.Context) error { return terminate(ctx, c, srv) }); err != nil {
 		return err
 	}
-	return e.forgetHost(h.Name)
+	return e.forgetHost(st, h.Name)
 }
 
 func terminate(ctx context.Context, c *scaleway.Client, srv *remoteServer) error {
@@ -78,18 +74,14 @@ func terminate(ctx context.Context, c *scaleway.Client, srv *remoteServer) error
 }
 
 // forgetHost drops what the state directory knew about a released host's
-// server: its pins and secrets would only make a future server at that
-// name look like an impostor.
-func (e *Env) forgetHost(host string) error {
-	for _, p := range []string{filepath.Join(e.State.Path, "pins", host), filepath.Join(e.State.Path, "pins", host+".ssh")} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
+// server: its pins, token and root password would only make a future
+// server at that name look like an impostor.
+func (e *Env) forgetHost(st *run.Step, host string) error {
+	if err := e.pveForgetHost(st, host); err != nil {
+		return err
 	}
-	for _, name := range []string{secretPVEToken(host), secretRootPassword(host)} {
-		if err := e.State.Secrets.Delete(name); err != nil {
-			return err
-		}
+	if st.DryRun() {
+		return nil
 	}
-	return nil
+	return e.State.Secrets.Delete(secretRootPassword(host))
 }

@@ -78,7 +78,7 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 			return err
 		}
 	}
-	m := run.Mutation{Verb: "delete", Object: fmt.Sprintf("VM %d %s on %s", g.VMID, g.Name, g.Node),
+	m := run.Mutation{API: "proxmox", Verb: "delete", Object: fmt.Sprintf("VM %d %s on %s", g.VMID, g.Name, g.Node),
 		Detail: "with its disks", Request: reqVMDestroy}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		ref := pveTaskRef{node: g.Node, typ: "qmdestroy", vmid: g.VMID}
