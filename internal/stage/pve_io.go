@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/crypto/ssh"
 	"strings"
 	"time"
 
@@ -227,15 +228,24 @@ func (e *Env) pveObserve(ctx context.Context, st *run.Step, host, cmd string) (s
 	err := e.pveRead(ctx, func(ctx context.Context) error {
 		var err error
 		out, err = e.pveExec(ctx, st, host, cmd)
+		var hce *HostCommandError
+		if err != nil && !errors.As(err, &hce) {
+			// The command only reads: whatever happened to the session
+			// (refused, dropped, cut by the attempt's timeout), asking again
+			// is safe.
+			return retry.MarkTransient(err, 0)
+		}
 		return err
 	})
 	return out, err
 }
 
-// pveCommand runs a state-changing host command through the gate. It is
-// tried again only when it never started (SSH or the node terminal could not
-// be opened, as a 5xx on termproxy does): once started, it may have done its
-// work, and only the step's next observation can tell.
+// pveCommand runs a state-changing host command through the gate. Only
+// idempotent commands may go through it (pveceph install, ceph osd crush
+// add-bucket/move/rule create-replicated, ceph osd pool set: each answers
+// success when what it would do is already done), because a command whose
+// session dropped or hung may or may not have run, and is run again. A
+// command that ran and failed (a non-zero exit) is not repeated.
 func (e *Env) pveCommand(ctx context.Context, st *run.Step, m run.Mutation, host, cmd string) error {
 	m.API = "ssh"
 	if m.Detail == "" {
@@ -243,8 +253,9 @@ func (e *Env) pveCommand(ctx context.Context, st *run.Step, m run.Mutation, host
 	}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		return retry.Do(ctx, retry.Policy{
-			API: "proxmox", Attempts: 5, Initial: e.Timing.Interval(time.Second), Max: e.Timing.Interval(15 * time.Second),
-			Counter: e.Retries, Classify: notStarted,
+			API: "proxmox", Attempts: 5, PerAttempt: e.Timing.Attempt(30 * time.Minute),
+			Initial: e.Timing.Interval(time.Second), Max: e.Timing.Interval(15 * time.Second),
+			Counter: e.Retries, Classify: idempotentCommand,
 		}, func(ctx context.Context) error {
 			_, err := e.pveExec(ctx, st, host, cmd)
 			return err
@@ -252,12 +263,19 @@ func (e *Env) pveCommand(ctx context.Context, st *run.Step, m run.Mutation, host
 	})
 }
 
-// notStarted retries a command that never started for a passing reason.
-func notStarted(err error) retry.Decision {
-	if errors.Is(err, proxmox.ErrNotRun) {
-		return proxmox.Classify(err)
+// idempotentCommand retries an idempotent host command whenever it did not
+// run to a non-zero exit: it never started, its session dropped, or it hung
+// and was cut.
+func idempotentCommand(err error) retry.Decision {
+	var hce *HostCommandError
+	if errors.As(err, &hce) {
+		return retry.Decision{Class: retry.Fatal}
 	}
-	return retry.Decision{Class: retry.Fatal}
+	var refused *ssh.OpenChannelError
+	if errors.As(err, &refused) || !errors.Is(err, proxmox.ErrNotRun) {
+		return retry.Decision{Class: retry.Transient}
+	}
+	return proxmox.Classify(err)
 }
 
 // pveExec runs cmd on host and turns a non-zero exit into an error.

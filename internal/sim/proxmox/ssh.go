@@ -5,9 +5,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"net"
+	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
 
 // startSSH opens the host's sshd: its own host key, root only, public keys
@@ -80,6 +85,14 @@ func (c *Cluster) serveSSH(host string, cfg *ssh.ServerConfig, conn net.Conn) {
 // and ignored, a shell is refused, an exec runs through the interpreter and
 // reports its exit status.
 func (c *Cluster) sshSession(ctx context.Context, host string, nc ssh.NewChannel) {
+	switch c.env.Faults.Decide(simcore.APISSH, "session", false).Kind {
+	case simcore.Fault5xx, simcore.Fault429, simcore.Fault429Bare:
+		// sshd too busy to open a session (MaxSessions, MaxStartups): the
+		// client knows its command never started.
+		c.env.Log.Record(simcore.APISSH, "REFUSED session", false, "-")
+		_ = nc.Reject(ssh.ResourceShortage, "too many sessions (simulated fault)")
+		return
+	}
 	ch, reqs, err := nc.Accept()
 	if err != nil {
 		return
@@ -94,13 +107,48 @@ func (c *Cluster) sshSession(ctx context.Context, host string, nc ssh.NewChannel
 				continue
 			}
 			_ = req.Reply(true, nil)
-			status := c.newShell(host).run(ctx, payload.Command, ch, ch.Stderr())
-			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
+			c.sshExec(ctx, host, payload.Command, ch)
 			return
 		case "env", "pty-req", "window-change":
 			_ = req.Reply(true, nil)
 		default:
 			_ = req.Reply(false, nil)
 		}
+	}
+}
+
+// sshExec runs one command through the fault model: one that hangs, or one
+// whose command ran and whose answer was lost (the client sees no exit
+// status either way, and cannot tell which).
+func (c *Cluster) sshExec(ctx context.Context, host, cmd string, ch ssh.Channel) {
+	route := cmd
+	if f := strings.Fields(cmd); len(f) > 0 {
+		route = f[0]
+	}
+	switch f := c.env.Faults.Decide(simcore.APISSH, route, false); f.Kind {
+	case simcore.FaultHang:
+		c.env.Log.Record(simcore.APISSH, "DROPPED", false, "-")
+		sshHang(ctx, f.HangFor, ch)
+		return
+	case simcore.FaultLost:
+		c.newShell(host).run(ctx, cmd, io.Discard, io.Discard)
+		sshHang(ctx, f.HangFor, ch)
+		return
+	}
+	status := c.newShell(host).run(ctx, cmd, ch, ch.Stderr())
+	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
+}
+
+// sshHang says nothing until d passes, the server stops, or the client
+// gives up and closes the channel.
+func sshHang(ctx context.Context, d time.Duration, ch ssh.Channel) {
+	gone := make(chan struct{})
+	go func() { io.Copy(io.Discard, ch); close(gone) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-gone:
 	}
 }
