@@ -90,4 +90,19 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if !hasBridge("lab-pve-2") || !hasBridge("lab-pve-3") {
 		t.Error("unrelated hosts did not go on when lab-pve-1's secret was refused")
 	}
+
+	// A secret whose content is broken stops what needs it, with its name
+	// (in a world of its own: the one above already has lab's servers).
+	sim = startSim(t, "--profile", "realistic", "--time-scale", "0.0005")
+	brokenKey := t.TempDir()
+	if r := tripod(t, sim, "up", "-i", inv, "--state-dir", brokenKey, "--until", "os"); r.code != 0 {
+		t.Fatalf("up --until os: exit %d\n%s", r.code, r.stderr)
+	}
+	os.WriteFile(filepath.Join(brokenKey, "secrets", "ssh-key"), []byte("not a key\n"), 0o600)
+	created := func() int { return sim.requests().APIs["proxmox"].Routes["POST /api2/json/cluster/config"].Mutating }
+	before := created()
+	expect("up with a broken SSH key", tripod(t, sim, "up", "-i", inv, "--state-dir", brokenKey, "--until", "pvecluster"), "secret ssh-key is not an SSH private key")
+	if created() != before {
+		t.Error("a Proxmox cluster was created with a broken SSH key in the state directory")
+	}
 }

@@ -225,16 +225,17 @@ func (e *HostCommandError) Error() string {
 // it when it could not be run; a non-zero exit is a HostCommandError.
 func (e *Env) pveObserve(ctx context.Context, st *run.Step, host, cmd string) (string, error) {
 	var out string
-	err := e.pveRead(ctx, func(ctx context.Context) error {
+	// The command only reads, so it is asked again whatever happened to its
+	// session (refused, dropped, cut by the attempt's timeout), as an
+	// idempotent command would be; what cannot work twice (a broken key, a
+	// command that failed) is not.
+	err := retry.Do(ctx, retry.Policy{
+		API: "proxmox", Attempts: 5, PerAttempt: e.Timing.Attempt(60 * time.Second),
+		Initial: e.Timing.Interval(time.Second), Max: e.Timing.Interval(15 * time.Second),
+		Classify: idempotentCommand, Counter: e.Retries,
+	}, func(ctx context.Context) error {
 		var err error
 		out, err = e.pveExec(ctx, st, host, cmd)
-		var hce *HostCommandError
-		if err != nil && !errors.As(err, &hce) {
-			// The command only reads: whatever happened to the session
-			// (refused, dropped, cut by the attempt's timeout), asking again
-			// is safe.
-			return retry.MarkTransient(err, 0)
-		}
 		return err
 	})
 	return out, err
