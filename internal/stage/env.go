@@ -1,10 +1,12 @@
 package stage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
@@ -60,4 +62,27 @@ var errNotImplemented = errors.New("not implemented yet")
 
 func notImplemented(stage string) error {
 	return fmt.Errorf("stage %s: %w", stage, errNotImplemented)
+}
+
+// stepProgress is the part of run.Step a wait reports to.
+type stepProgress interface {
+	Progress(format string, args ...any)
+}
+
+// waitFor polls check as the named condition every interval for at most
+// timeout, each check cut at attempt (all three real time, scaled here),
+// reporting each new status as the step's progress; classify decides which
+// failed checks end the wait.
+func (e *Env) waitFor(ctx context.Context, st stepProgress, name string, interval, timeout, attempt time.Duration,
+	classify retry.Classifier, check func(ctx context.Context) (bool, string, error)) error {
+	return retry.Wait(ctx, retry.Condition{
+		Name: name, Interval: e.Timing.Interval(interval), Timeout: e.Timing.Deadline(timeout),
+		Check: func(ctx context.Context) (bool, string, error) {
+			actx, cancel := context.WithTimeout(ctx, e.Timing.Attempt(attempt))
+			defer cancel()
+			return check(actx)
+		},
+		Classify: classify,
+		Progress: func(status string) { st.Progress("%s: %s", name, status) },
+	})
 }

@@ -46,16 +46,7 @@ func (e *Env) pveMap(ctx context.Context, c *proxmox.Client, path string) (map[s
 // pveWait polls check as the named condition every interval for at most
 // timeout (both real time, scaled here), reporting progress.
 func (e *Env) pveWait(ctx context.Context, st stepProgress, name string, interval, timeout time.Duration, check func(ctx context.Context) (bool, string, error)) error {
-	return retry.Wait(ctx, retry.Condition{
-		Name: name, Interval: e.Timing.Interval(interval), Timeout: e.Timing.Deadline(timeout),
-		Check: func(ctx context.Context) (bool, string, error) {
-			actx, cancel := context.WithTimeout(ctx, e.Timing.Attempt(60*time.Second))
-			defer cancel()
-			return check(actx)
-		},
-		Classify: proxmox.Classify,
-		Progress: func(status string) { st.Progress("%s: %s", name, status) },
-	})
+	return e.waitFor(ctx, st, name, interval, timeout, 60*time.Second, proxmox.Classify, check)
 }
 
 // pveReq is one request that changes something through a host's API.

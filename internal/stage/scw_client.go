@@ -82,19 +82,5 @@ func (e *Env) scwRead(ctx context.Context, fn func(ctx context.Context) error) e
 // scaled here) for at most timeout (real time, scaled here), reporting each
 // new status as the step's progress.
 func (e *Env) scwWait(ctx context.Context, st stepProgress, name string, interval, timeout time.Duration, check func(ctx context.Context) (bool, string, error)) error {
-	return retry.Wait(ctx, retry.Condition{
-		Name: name, Interval: e.Timing.Interval(interval), Timeout: e.Timing.Deadline(timeout),
-		Check: func(ctx context.Context) (bool, string, error) {
-			actx, cancel := context.WithTimeout(ctx, e.Timing.Attempt(45*time.Second))
-			defer cancel()
-			return check(actx)
-		},
-		Classify: scaleway.Classify,
-		Progress: func(status string) { st.Progress("%s: %s", name, status) },
-	})
-}
-
-// stepProgress is the part of run.Step a wait reports to.
-type stepProgress interface {
-	Progress(format string, args ...any)
+	return e.waitFor(ctx, st, name, interval, timeout, 45*time.Second, scaleway.Classify, check)
 }
