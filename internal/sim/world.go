@@ -114,6 +114,7 @@ func (w *World) wire() {
 			w.Talos.PowerOff(ipCIDR)
 		}
 	}
+	w.Talos.OnPowerOff = w.Proxmox.GuestPoweredOff
 }
 
 func (w *World) serve() error {

@@ -262,3 +262,23 @@ func (c *Cluster) vmResize(q *call) (any, error) {
 	v.Conf[key] = vol + stripSize(strings.TrimPrefix(v.Conf[key], vol)) + ",size=" + formatSize(want)
 	return c.newTask(q.node, "qmresize", strconv.Itoa(v.VMID), q.who, simcore.OpPVETask).UPID, nil
 }
+
+// GuestPoweredOff marks the running VM whose cloud-init address is ip (with
+// or without its prefix) as stopped: the guest turned itself off, as QEMU
+// exiting does for a real VM when a Talos node is reset without a reboot.
+// OnVMStopped is not called: the guest's side is where it came from.
+func (c *Cluster) GuestPoweredOff(ip string) {
+	unlock := c.lockSettled()
+	defer unlock()
+	ip, _, _ = strings.Cut(ip, "/")
+	for _, n := range c.nodes {
+		for _, v := range n.db.VMs {
+			if v.Status != "running" || v.Node != n.Info.Hostname {
+				continue
+			}
+			if addr, _, _ := strings.Cut(c.vmInfo(v).IPCIDR, "/"); addr == ip {
+				v.Status = "stopped"
+			}
+		}
+	}
+}

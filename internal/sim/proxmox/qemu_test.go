@@ -106,6 +106,21 @@ func TestCreateStartVMWithTelmate(t *testing.T) {
 	if _, err := b.DeleteVm(ctx, vmr); err == nil || !strings.Contains(err.Error(), "is running - destroy failed") {
 		t.Fatalf("delete while running = %v", err)
 	}
+	// The guest turns itself off (a Talos reset without reboot): the VM is
+	// stopped, and nobody is told it was stopped from here.
+	w.sim.GuestPoweredOff("10.20.0.102/24")
+	if cur := getMap(t, b, "/nodes/pve2/qemu/100/status/current"); cur["status"] != "stopped" {
+		t.Fatalf("after the guest powered off: status/current = %v", cur)
+	}
+	hooks.mu.Lock()
+	stoppedHooks := len(hooks.stopped)
+	hooks.mu.Unlock()
+	if stoppedHooks != 0 {
+		t.Fatalf("OnVMStopped fired for a guest that powered itself off")
+	}
+	if _, err := b.StartVm(ctx, vmr); err != nil {
+		t.Fatalf("restart after the guest powered off: %v", err)
+	}
 
 	id := pxapi.GuestID(100)
 	taken := vmProfile("pve2", "dup", "10.20.0.103", 1024)
