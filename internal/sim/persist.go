@@ -22,6 +22,7 @@ type savedWorld struct {
 	TimeScale float64         `json:"time_scale"`
 	Seed      int64           `json:"seed"`
 	Faults    string          `json:"faults"`
+	Quota     int             `json:"quota,omitempty"` // a setting, not part of the Scaleway world's state
 	Scaleway  json.RawMessage `json:"scaleway"`
 	Proxmox   json.RawMessage `json:"proxmox"`
 	Talos     json.RawMessage `json:"talos"`
@@ -31,7 +32,8 @@ type savedWorld struct {
 // Save writes the world to DataDir/world.json (etcd data is already in
 // DataDir), so a later Resume continues it.
 func (w *World) Save() error {
-	s := savedWorld{Format: worldFormat, Profile: w.opts.Profile.Name, TimeScale: w.opts.TimeScale, Seed: w.opts.Seed, Faults: w.Env.Faults.Spec().Source}
+	s := savedWorld{Format: worldFormat, Profile: w.opts.Profile.Name, TimeScale: w.opts.TimeScale, Seed: w.opts.Seed,
+		Faults: w.Env.Faults.Spec().Source, Quota: w.Scaleway.ServerQuotaNow()}
 	var err error
 	for _, part := range []struct {
 		dst  *json.RawMessage
@@ -88,5 +90,6 @@ func Resume(opts Options) (w *World, resumed bool, err error) {
 			return nil, false, fmt.Errorf("failed to restore the simulated %s: %w", part.name, err)
 		}
 	}
+	w.Scaleway.SetServerQuota(s.Quota)
 	return w, true, nil
 }

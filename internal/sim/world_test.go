@@ -87,6 +87,8 @@ func TestPreloadAndResume(t *testing.T) {
   - {provider: dedibox, id: "104201", offer: CORE-10-M, datacenter: DC2, hostname: old-1, tags: [team=db]}
 stock:
   - {offer: STORE-9-M, placement: DC3, stock: empty}
+quota:
+  servers: 4
 `), 0o600)
 	pre, err := LoadPreload(p)
 	if err != nil {
@@ -107,8 +109,8 @@ stock:
 		t.Fatalf("resume: %v %v", resumed, err)
 	}
 	defer w2.Close()
-	if n := len(w2.Scaleway.State().Servers); n != 1 || w2.opts.Seed != 3 {
-		t.Fatalf("resumed world: %d servers, seed %d", n, w2.opts.Seed)
+	if n := len(w2.Scaleway.State().Servers); n != 1 || w2.opts.Seed != 3 || w2.Scaleway.ServerQuotaNow() != 4 {
+		t.Fatalf("resumed world: %d servers, seed %d, quota %d", n, w2.opts.Seed, w2.Scaleway.ServerQuotaNow())
 	}
 	if _, err := LoadPreload(filepath.Join(dir, "nope.yaml")); err == nil {
 		t.Error("missing preload accepted")

@@ -93,6 +93,13 @@ func (s *Sim) SetServerQuota(n int) {
 	s.ServerQuota = max(n, 0)
 }
 
+// ServerQuotaNow returns the quota SetServerQuota set (0: no cap).
+func (s *Sim) ServerQuotaNow() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ServerQuota
+}
+
 func (s *Sim) checkQuota(resource string, current int) error {
 	if s.ServerQuota > 0 && current >= s.ServerQuota {
 		return quotaExceeded(resource, s.ServerQuota, current)
