@@ -13,6 +13,8 @@ import (
 	pxapi "github.com/Telmate/proxmox-api-go/proxmox"
 )
 
+// fixtures are the recorded Proxmox captures (../shared/fixtures/proxmox,
+// shared/fixtures/SOURCES.md). CI has them: a missing file is a failure.
 const fixtures = "../../../../shared/fixtures/proxmox/"
 
 type apiEntry struct {
@@ -24,7 +26,7 @@ func loadSchema(t *testing.T, file string) map[string]map[string]any {
 	t.Helper()
 	raw, err := os.ReadFile(fixtures + file)
 	if err != nil {
-		t.Skipf("fixtures not available: %v", err)
+		t.Fatalf("the recorded fixtures are missing (CI has them beside the repository, see shared/fixtures/SOURCES.md): %v", err)
 	}
 	var entries []apiEntry
 	if err := json.Unmarshal(raw, &entries); err != nil {
