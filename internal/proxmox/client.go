@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,7 @@ func NewClient(cfg Config, ep Endpoint) (*Client, error) {
 	tlsConf := pinnedTLS(ep, pin, cfg.Pins.Where(ep.Node))
 	hc := &http.Client{Transport: &retry.Transport{
 		Base: cfg.Dialer.HTTPClient(tlsConf, 0).Transport, API: "proxmox", Counter: cfg.Retries, Timing: cfg.Timing,
+		Replayable: isLogin,
 	}}
 	// Telmate waits for its own tasks (typed calls) this long, in seconds,
 	// polling every 2 s of real time. Each poll is one request through the
@@ -82,6 +84,13 @@ func NewClient(cfg Config, ep Endpoint) (*Client, error) {
 		return nil, fmt.Errorf("failed to build the Proxmox client for %s: %w", ep.Node, err)
 	}
 	return &Client{ep: ep, cfg: cfg, tls: tlsConf, api: api}, nil
+}
+
+// isLogin recognises a ticket login: a POST that only issues a ticket, so
+// resending it after a dropped connection (pveproxy restarts after a join
+// and cuts its connections) is harmless.
+func isLogin(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/access/ticket")
 }
 
 // Endpoint is the host this client talks to.

@@ -72,6 +72,8 @@ func Default(err error) Decision {
 		return Decision{Class: Transient}
 	case errors.As(err, &ne) && ne.Timeout():
 		return Decision{Class: Transient}
+	case serverClosedIdle(err):
+		return Decision{Class: Transient}
 	case errors.Is(err, context.DeadlineExceeded):
 		// An attempt's own deadline (the caller's is checked before this).
 		return Decision{Class: Transient}
@@ -80,3 +82,16 @@ func Default(err error) Decision {
 }
 
 var errAttemptTimeout = errors.New("attempt timed out")
+
+// serverClosedIdle reports net/http's "server closed idle connection": the
+// server hung up on a kept-alive connection (a restart, a keep-alive
+// timeout) as the request went out. net/http keeps the error unexported, so
+// its text is the only handle.
+func serverClosedIdle(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e.Error() == "http: server closed idle connection" {
+			return true
+		}
+	}
+	return false
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,8 +16,10 @@ import (
 // Transport retries HTTP requests where that is safe whatever the method:
 // a 429 (the server did not process it; Retry-After is honoured), and, for
 // idempotent methods only, 502/503/504, connection failures and attempts
-// cut by their own timeout. Non-idempotent requests that fail otherwise are
-// returned to the caller, who must observe before repeating them. The SDKs
+// cut by their own timeout. A connection that could not be opened is retried
+// for every method (nothing was sent). Non-idempotent requests that fail
+// otherwise are returned to the caller, who must observe before repeating
+// them, unless Replayable says repeating them is harmless. The SDKs
 // (scaleway-sdk-go, Telmate) run on top of it unmodified.
 type Transport struct {
 	Base       http.RoundTripper
@@ -25,6 +28,9 @@ type Transport struct {
 	Timing     Timing
 	PerAttempt time.Duration // unscaled; default 30s
 	Attempts   int           // default 6
+	// Replayable marks requests whose method is not idempotent but whose
+	// repetition changes nothing (a login that only issues a ticket).
+	Replayable func(*http.Request) bool
 }
 
 var idempotent = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.MethodOptions: true, http.MethodPut: true, http.MethodDelete: true}
@@ -90,6 +96,10 @@ func (t *Transport) attempt(req *http.Request, body []byte, timeout time.Duratio
 	if body != nil {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
+		// With a way to rewind the body, net/http resends a request on a
+		// fresh connection when a reused one died before any byte of it
+		// was written, whatever the method.
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
 	resp, err := t.Base.RoundTrip(r)
 	if err != nil {
@@ -115,8 +125,9 @@ func (c *cancelOnClose) Close() error {
 }
 
 func (t *Transport) decide(req *http.Request, resp *http.Response, err error) (time.Duration, bool) {
+	safe := idempotent[req.Method] || (t.Replayable != nil && t.Replayable(req))
 	if err != nil {
-		return 0, idempotent[req.Method] && Default(err).Class == Transient
+		return 0, Default(err).Class == Transient && (safe || notSent(err))
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests:
@@ -125,7 +136,14 @@ func (t *Transport) decide(req *http.Request, resp *http.Response, err error) (t
 		}
 		return 0, true
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return 0, idempotent[req.Method]
+		return 0, safe
 	}
 	return 0, false
+}
+
+// notSent reports whether err happened before the request could leave: the
+// connection was never opened.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
