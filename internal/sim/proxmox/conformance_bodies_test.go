@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,10 +13,7 @@ import (
 // The key sets of real captured bodies (go-proxmox's pve8x mocks) appear in
 // the simulator's answers.
 func TestConformanceWithRealBodies(t *testing.T) {
-	raw, err := os.ReadFile(fixtures + "go-proxmox-pve8x-selected-mocks.json")
-	if err != nil {
-		t.Fatalf("the recorded fixtures are missing (CI has them beside the repository, see shared/fixtures/SOURCES.md): %v", err)
-	}
+	raw := readFixture(t, "go-proxmox-pve8x-selected-mocks.json")
 	var mocks []struct {
 		Method string            `json:"method"`
 		Path   string            `json:"path_regex"`
@@ -132,10 +128,7 @@ func missingKeys(t *testing.T, what string, want, got map[string]any) {
 // /cluster/ceph/status has the real `ceph status` structure: the same
 // top-level keys with the same JSON kinds, and the sections' keys.
 func TestConformanceCephStatus(t *testing.T) {
-	raw, err := os.ReadFile(fixtures + "go-proxmox-pve8x-cluster-ceph-status.json")
-	if err != nil {
-		t.Fatalf("the recorded fixtures are missing (CI has them beside the repository, see shared/fixtures/SOURCES.md): %v", err)
-	}
+	raw := readFixture(t, "go-proxmox-pve8x-cluster-ceph-status.json")
 	var real struct{ Data map[string]any }
 	if err := json.Unmarshal(raw, &real); err != nil {
 		t.Fatal(err)

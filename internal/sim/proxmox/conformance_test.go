@@ -17,6 +17,16 @@ import (
 // shared/fixtures/SOURCES.md). CI has them: a missing file is a failure.
 const fixtures = "../../../../shared/fixtures/proxmox/"
 
+// readFixture reads one recorded capture; a missing one fails the test.
+func readFixture(t *testing.T, file string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(fixtures + file)
+	if err != nil {
+		t.Fatalf("the recorded fixtures are missing (CI has them beside the repository, see shared/fixtures/SOURCES.md): %v", err)
+	}
+	return raw
+}
+
 type apiEntry struct {
 	Path string                    `json:"path"`
 	Info map[string]map[string]any `json:"info"`
@@ -24,10 +34,7 @@ type apiEntry struct {
 
 func loadSchema(t *testing.T, file string) map[string]map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(fixtures + file)
-	if err != nil {
-		t.Fatalf("the recorded fixtures are missing (CI has them beside the repository, see shared/fixtures/SOURCES.md): %v", err)
-	}
+	raw := readFixture(t, file)
 	var entries []apiEntry
 	if err := json.Unmarshal(raw, &entries); err != nil {
 		t.Fatal(err)

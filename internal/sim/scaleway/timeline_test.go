@@ -14,13 +14,13 @@ import (
 )
 
 // timeline drives a fixed scenario through the real SDK on a controlled
-// clock stepped 5 ms at a time (two Dedibox orders and installs, one Elastic Metal order with its
-// inline install) and records, for every status change it sees, the
-// simulated offset since the scenario began. Nothing in it reads the wall
-// clock, so the record is the world's timeline for that seed.
+// clock stepped 5 ms at a time (two Dedibox orders and installs, one Elastic
+// Metal order with its inline install) and records, for every status change
+// it sees, the simulated offset since the scenario began. Nothing in it
+// reads the wall clock, so the record is the world's timeline for that seed.
 func timeline(t *testing.T, seed int64) []string {
 	f := newFixture(t, simcore.Realistic, 0.001, withFakeClock())
-	f.env.Seed = seed
+	f.env.Seed = seed // before any request: durations are drawn from it
 	start := f.clock.Now()
 	var out []string
 	seen := map[string]string{}
