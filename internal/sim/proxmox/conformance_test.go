@@ -13,16 +13,17 @@ import (
 	pxapi "github.com/Telmate/proxmox-api-go/proxmox"
 )
 
-// fixtures are the recorded Proxmox captures (../shared/fixtures/proxmox,
-// shared/fixtures/SOURCES.md). CI has them: a missing file is a failure.
-const fixtures = "../../../../shared/fixtures/proxmox/"
+// fixtures are the recorded Proxmox captures kept with the tests
+// (testdata/captures/SOURCES.md says where each was recorded). A missing
+// file is a failure, never a skip.
+const fixtures = "testdata/captures/"
 
 // readFixture reads one recorded capture; a missing one fails the test.
 func readFixture(t *testing.T, file string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(fixtures + file)
 	if err != nil {
-		t.Fatalf("the recorded fixtures are missing (CI has them beside the repository, see shared/fixtures/SOURCES.md): %v", err)
+		t.Fatalf("a recorded capture is missing from testdata/captures (see its SOURCES.md): %v", err)
 	}
 	return raw
 }

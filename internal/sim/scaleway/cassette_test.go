@@ -12,9 +12,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fixtureDir holds the recorded cassettes, outside the repository (see
-// shared/fixtures/SOURCES.md). CI has them: a missing file is a failure.
-const fixtureDir = "../../../../shared/fixtures/scaleway"
+// fixtureDir holds the recorded cassettes kept with the tests
+// (testdata/cassettes/SOURCES.md says where each was recorded). A missing
+// file is a failure, never a skip.
+const fixtureDir = "testdata/cassettes"
 
 // cassette is the part of a go-vcr cassette (format 1 or 2) the replay uses.
 type cassette struct {
@@ -36,7 +37,7 @@ func loadCassette(t *testing.T, name string) cassette {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(fixtureDir, name))
 	if err != nil {
-		t.Fatalf("recorded cassette missing (the fixtures live beside the repository): %v", err)
+		t.Fatalf("a recorded cassette is missing from testdata/cassettes (see its SOURCES.md): %v", err)
 	}
 	var c cassette
 	if err := yaml.Unmarshal(raw, &c); err != nil {
