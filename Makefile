@@ -5,8 +5,17 @@ FUZZTIME ?= 10s
 
 .PHONY: build test fmt-check vet unit fuzz crash bench generate clean
 
+# The commit and build date stamped into `tripod version`; outside a git
+# checkout the commit is left empty and the toolchain's own stamp is used.
+COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS    := -X github.com/tripod-dev/tripod/internal/cli.Version=$(VERSION) \
+              -X github.com/tripod-dev/tripod/internal/cli.Commit=$(COMMIT) \
+              -X github.com/tripod-dev/tripod/internal/cli.BuildDate=$(BUILD_DATE)
+
 build:
-	$(GO) build -o bin/tripod ./cmd/tripod
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tripod ./cmd/tripod
 
 test: fmt-check vet unit fuzz
 

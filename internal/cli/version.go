@@ -11,10 +11,6 @@ import (
 	"github.com/tripod-dev/tripod/internal/inventory"
 )
 
-// Version is tripod's version, set at build time with
-// -ldflags "-X github.com/tripod-dev/tripod/internal/cli.Version=v0.1.0".
-var Version = "dev"
-
 type versionFlags struct{ output string }
 
 func newVersionCommand(s Streams) *cobra.Command {
@@ -24,8 +20,11 @@ func newVersionCommand(s Streams) *cobra.Command {
 		Short: "Print tripod's version and the versions it deploys by default",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			b := currentBuild()
 			v := map[string]string{
-				"tripod":              Version,
+				"tripod":              b.Version,
+				"commit":              b.Commit,
+				"buildDate":           b.Date,
 				"go":                  runtime.Version(),
 				"talos":               inventory.DefaultTalosVersion,
 				"kubernetes":          constants.DefaultKubernetesVersion,
@@ -34,8 +33,8 @@ func newVersionCommand(s Streams) *cobra.Command {
 			if f.output == "json" {
 				return json.NewEncoder(s.Out).Encode(v)
 			}
-			fmt.Fprintf(s.Out, "tripod %s (%s)\ninventory %s; deploys Talos %s with Kubernetes %s by default\n",
-				v["tripod"], v["go"], v["inventoryAPIVersion"], v["talos"], v["kubernetes"])
+			fmt.Fprintf(s.Out, "tripod %s, %s\ninventory %s; deploys Talos %s with Kubernetes %s by default\n",
+				b, v["go"], v["inventoryAPIVersion"], v["talos"], v["kubernetes"])
 			return nil
 		},
 	}
