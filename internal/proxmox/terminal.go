@@ -74,16 +74,20 @@ func (c *Client) openTerminal(ctx context.Context) (*wsConn, func(), error) {
 	}
 	// The upgrade and the ticket exchange get an attempt's time: an answer
 	// that never comes (a hang, a lost answer) must not hold the command.
-	_ = conn.SetDeadline(time.Now().Add(c.cfg.Timing.Attempt(30 * time.Second)))
+	attempt := c.cfg.Timing.Attempt(30 * time.Second)
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	closeFn := func() { stop(); _ = conn.Close() }
 	q := url.Values{"port": {port}, "vncticket": {vnc}}
 	wsPath := "/api2/json/nodes/" + c.ep.Node + "/vncwebsocket?" + q.Encode()
-	ws, err := wsUpgrade(conn, c.ep.APIAddress(), wsPath, http.Header{"Cookie": {"PVEAuthCookie=" + url.QueryEscape(c.ticket)}})
+	upCtx, cancel := context.WithTimeout(ctx, attempt)
+	ws, err := wsUpgrade(upCtx, conn, c.ep.APIAddress(), wsPath, http.Header{"Cookie": {"PVEAuthCookie=" + url.QueryEscape(c.ticket)}})
+	cancel()
 	if err != nil {
 		closeFn()
 		return nil, nil, wrap(c.ep.Node, http.MethodGet, "/nodes/"+c.ep.Node+"/vncwebsocket", err)
 	}
+	// The library clears the connection's deadline after its handshake.
+	_ = conn.SetDeadline(time.Now().Add(attempt))
 	if err := ws.send([]byte(user + ":" + vnc + "\n")); err != nil {
 		closeFn()
 		return nil, nil, err
@@ -122,9 +126,12 @@ func (c *Client) dialTLS(ctx context.Context) (net.Conn, error) {
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-B]`)
 
+// messages is where readMarked reads the terminal's output from.
+type messages interface{ recv() ([]byte, error) }
+
 // readMarked collects terminal output until the end marker's line, and
 // returns what came between the begin and end markers' lines.
-func readMarked(ws *wsConn, mark string) (string, int, error) {
+func readMarked(ws messages, mark string) (string, int, error) {
 	endRe := regexp.MustCompile("^" + mark + `_end=(\d+)$`)
 	var pending string
 	var out strings.Builder

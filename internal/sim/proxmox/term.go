@@ -1,14 +1,12 @@
 package proxmox
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
@@ -122,30 +120,25 @@ func (c *Cluster) vncwebsocket(q *call) (any, error) {
 	s.Connected = true
 	host := n.Info.Hostname
 	return streamer(func(w http.ResponseWriter, r *http.Request) {
-		pw := writerFrom(r)
-		conn, brw, err := pw.hijack()
+		ws, err := writerFrom(r).upgrade(r, proto)
 		if err != nil {
 			return
 		}
-		defer conn.Close()
-		fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: %s\r\n\r\n",
-			wsAccept(r.Header.Get("Sec-WebSocket-Key")), proto)
-		_ = brw.Flush()
-		c.runTerm(host, s, conn, brw)
+		defer ws.Close()
+		ws.SetReadLimit(wsMaxLen)
+		c.runTerm(host, s, ws)
 	}), nil
 }
 
 // runTerm is termproxy: the "user:ticket\n" line first, "OK", then the
 // framed input ("0:LEN:DATA", "1:COLS:ROWS:", "2") to the command, whose
 // output goes back raw.
-func (c *Cluster) runTerm(host string, s *termSession, conn io.Closer, brw *bufio.ReadWriter) {
+func (c *Cluster) runTerm(host string, s *termSession, ws *websocket.Conn) {
 	defer c.endTerm(host, s)
-	if nc, ok := conn.(net.Conn); ok {
-		_ = nc.SetReadDeadline(time.Now().Add(termWait))
-	}
+	_ = ws.SetReadDeadline(time.Now().Add(termWait))
 	var buf []byte
 	for !strings.Contains(string(buf), "\n") {
-		data, ok := wsNext(brw)
+		data, ok := wsNext(ws)
 		if !ok {
 			return
 		}
@@ -156,10 +149,8 @@ func (c *Cluster) runTerm(host string, s *termSession, conn io.Closer, brw *bufi
 	if user != s.User || ticket != s.Ticket {
 		return
 	}
-	if nc, ok := conn.(net.Conn); ok {
-		_ = nc.SetReadDeadline(time.Time{})
-	}
-	t := &terminal{sh: c.newShell(host), send: func(b []byte) error { return wsWrite(brw, wsBinary, b) }}
+	_ = ws.SetReadDeadline(time.Time{})
+	t := &terminal{sh: c.newShell(host), send: func(b []byte) error { return ws.WriteMessage(websocket.BinaryMessage, b) }}
 	if t.send([]byte("OK")) != nil {
 		return
 	}
@@ -172,32 +163,18 @@ func (c *Cluster) runTerm(host string, s *termSession, conn io.Closer, brw *bufi
 		return
 	}
 	for {
-		data, ok := wsNext(brw)
+		data, ok := wsNext(ws)
 		if !ok || !t.feed(data) {
 			return
 		}
 	}
 }
 
-// wsNext returns the next data frame's payload, answering pings.
-func wsNext(brw *bufio.ReadWriter) ([]byte, bool) {
-	for {
-		op, payload, err := wsRead(brw.Reader)
-		if err != nil {
-			return nil, false
-		}
-		switch op {
-		case wsText, wsBinary:
-			return payload, true
-		case wsPing:
-			if wsWrite(brw, wsPong, payload) != nil {
-				return nil, false
-			}
-		case wsClose:
-			_ = wsWrite(brw, wsClose, payload)
-			return nil, false
-		}
-	}
+// wsNext returns the next data message's payload (the library answers
+// pings and closes).
+func wsNext(ws *websocket.Conn) ([]byte, bool) {
+	_, payload, err := ws.ReadMessage()
+	return payload, err == nil
 }
 
 func (c *Cluster) endTerm(host string, s *termSession) {

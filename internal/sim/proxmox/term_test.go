@@ -1,74 +1,36 @@
 package proxmox_test
 
 import (
-	"bufio"
-	"crypto/rand"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
-// wsConn is a minimal RFC 6455 client for the termproxy websocket.
-type wsConn struct {
-	conn net.Conn
-	r    *bufio.Reader
-}
+// wsConn is the test's websocket client of the termproxy session.
+type wsConn struct{ c *websocket.Conn }
 
 func (c *wsConn) send(payload string) error {
-	var mask [4]byte
-	_, _ = rand.Read(mask[:])
-	hdr := []byte{0x82}
-	switch n := len(payload); {
-	case n <= 125:
-		hdr = append(hdr, 0x80|byte(n))
-	default:
-		hdr = append(hdr, 0x80|126, byte(n>>8), byte(n))
-	}
-	hdr = append(hdr, mask[:]...)
-	b := []byte(payload)
-	for i := range b {
-		b[i] ^= mask[i%4]
-	}
-	_, err := c.conn.Write(append(hdr, b...))
-	return err
+	return c.c.WriteMessage(websocket.BinaryMessage, []byte(payload))
 }
 
 func (c *wsConn) recv() (string, error) {
-	var hdr [2]byte
-	if _, err := io.ReadFull(c.r, hdr[:]); err != nil {
-		return "", err
-	}
-	n := int(hdr[1] & 0x7f)
-	if n == 126 {
-		var b [2]byte
-		io.ReadFull(c.r, b[:])
-		n = int(binary.BigEndian.Uint16(b[:]))
-	} else if n == 127 {
-		var b [8]byte
-		io.ReadFull(c.r, b[:])
-		n = int(binary.BigEndian.Uint64(b[:]))
-	}
-	b := make([]byte, n)
-	_, err := io.ReadFull(c.r, b)
-	if hdr[0]&0x0f == 8 {
-		return "", io.EOF
-	}
+	_, b, err := c.c.ReadMessage()
 	return string(b), err
 }
 
 // readUntil collects output until it contains want.
 func (c *wsConn) readUntil(t *testing.T, want string) string {
 	t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var out strings.Builder
 	for !strings.Contains(out.String(), want) {
 		s, err := c.recv()
@@ -131,18 +93,17 @@ func openTerm(t *testing.T, w *world, node string, params map[string]any) *wsCon
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	key := make([]byte, 16)
-	_, _ = rand.Read(key)
 	q := url.Values{"port": {fmt.Sprint(term.Data.Port)}, "vncticket": {term.Data.Ticket}}
-	fmt.Fprintf(conn, "GET /api2/json/nodes/%s/vncwebsocket?%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\nCookie: PVEAuthCookie=%s\r\n\r\n",
-		node, q.Encode(), addr, base64.StdEncoding.EncodeToString(key), url.QueryEscape(login.Data.Ticket))
-	r := bufio.NewReader(conn)
-	resp, err = http.ReadResponse(r, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Protocol") != "binary" {
+	d := websocket.Dialer{
+		NetDialContext: func(context.Context, string, string) (net.Conn, error) { return conn, nil },
+		Subprotocols:   []string{"binary"},
+	}
+	c, resp, err := d.Dial("ws://"+addr+"/api2/json/nodes/"+node+"/vncwebsocket?"+q.Encode(),
+		http.Header{"Cookie": {"PVEAuthCookie=" + url.QueryEscape(login.Data.Ticket)}})
+	if err != nil || c.Subprotocol() != "binary" {
 		t.Fatalf("websocket upgrade = %v, %v", resp, err)
 	}
-	ws := &wsConn{conn: conn, r: r}
+	ws := &wsConn{c: c}
 	if err := ws.send(term.Data.User + ":" + term.Data.Ticket + "\n"); err != nil {
 		t.Fatal(err)
 	}

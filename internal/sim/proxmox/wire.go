@@ -1,7 +1,6 @@
 package proxmox
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -163,15 +162,6 @@ func (p *pveWriter) finish() {
 	_, _ = brw.WriteString("\r\n")
 	_, _ = brw.Write(p.buf.Bytes())
 	_ = brw.Flush()
-}
-
-// hijack gives the websocket handler the raw connection.
-func (p *pveWriter) hijack() (io.ReadWriteCloser, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(p.rw).Hijack()
-	if err == nil {
-		p.hijacked = true
-	}
-	return conn, brw, err
 }
 
 // readParams merges the body (form-encoded unless JSON, as pveproxy's
