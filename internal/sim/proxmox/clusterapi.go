@@ -8,6 +8,7 @@ import (
 
 func (c *Cluster) clusterRoutes() []route {
 	return []route{
+		{"GET /{$}", false, permAll, spec(), apiIndex},
 		{"GET /nodes", false, permAll, spec(), c.listNodes},
 		{"GET /nodes/{node}/status", false, privCheck("/nodes/{node}", "Sys.Audit"), spec(), c.nodeStatus},
 		{"GET /cluster/status", false, privCheck("/", "Sys.Audit"), spec(), c.clusterStatus},
@@ -16,6 +17,15 @@ func (c *Cluster) clusterRoutes() []route {
 		{"GET /cluster/ha/resources/{sid}", false, privCheck("/", "Sys.Audit"), spec(), c.haResource},
 		{"DELETE /cluster/ha/resources/{sid}", true, privCheck("/", "Sys.Console"), spec("purge"), c.haResource},
 	}
+}
+
+// apiIndex is GET /api2/json/: the API's top-level directories.
+func apiIndex(*call) (any, error) {
+	var out []map[string]any
+	for _, d := range []string{"version", "cluster", "nodes", "storage", "access", "pools"} {
+		out = append(out, map[string]any{"subdir": d})
+	}
+	return out, nil
 }
 
 // members lists the nodes the answering node knows: itself when standalone,

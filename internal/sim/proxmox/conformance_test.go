@@ -55,6 +55,7 @@ var wireExceptions = map[string]string{
 	"GET /cluster/nextid|":                    "a string on the wire (pve-manager Cluster.pm nextid; Telmate asserts string)",
 	"GET /nodes/{node}/ceph/mon|[].host":      "the hostname on the wire (pve-manager PVE/Ceph/Services.pm get_services_info)",
 	"GET /nodes/{node}/ceph/mon|[].direxists": "1 on the wire (Services.pm get_local_services)",
+	"GET /nodes/{node}/network|[].vlan-id":    "a string on the wire, as read from /etc/network/interfaces (pve-common INotify.pm); go-proxmox types it string",
 }
 
 // validate checks v against a PVE JSON schema: types (booleans are 0/1 on

@@ -58,7 +58,8 @@ func ifaceJSON(s *netState, i *iface) map[string]any {
 		}
 	}
 	if i.Type == "vlan" {
-		e["vlan-id"], e["vlan-raw-device"] = i.VLANID, i.VLANRawDevice
+		// pveproxy serialises /etc/network/interfaces as read: strings.
+		e["vlan-id"], e["vlan-raw-device"] = strconv.Itoa(i.VLANID), i.VLANRawDevice
 	}
 	if i.Type == "bond" {
 		e["slaves"], e["bond_mode"] = i.Slaves, i.BondMode

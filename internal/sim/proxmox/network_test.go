@@ -99,7 +99,7 @@ func TestNetworkPendingThenApplied(t *testing.T) {
 		t.Fatalf("apply = %q, %v", st, err)
 	}
 	l = networks(t, c, "pve1")
-	if v := iface(l, "vmbr1.4000"); v == nil || v["active"] != 1.0 || v["cidr"] != "10.20.0.11/24" || v["vlan-id"] != 4000.0 || l.Changes != "" {
+	if v := iface(l, "vmbr1.4000"); v == nil || v["active"] != 1.0 || v["cidr"] != "10.20.0.11/24" || v["vlan-id"] != "4000" || l.Changes != "" {
 		t.Fatalf("applied network = %+v", l)
 	}
 }

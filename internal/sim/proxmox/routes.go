@@ -127,7 +127,7 @@ func (c *Cluster) newRouter(n *node) *simcore.Router {
 	var all []route
 	for _, group := range [][]route{
 		c.accessRoutes(), c.clusterRoutes(), c.joinRoutes(), c.taskRoutes(), c.networkRoutes(),
-		c.storageRoutes(), c.qemuRoutes(), c.cephRoutes(), c.termRoutes(),
+		c.storageRoutes(), c.qemuRoutes(), c.guestRoutes(), c.cephRoutes(), c.termRoutes(),
 	} {
 		all = append(all, group...)
 	}
@@ -142,6 +142,7 @@ func (c *Cluster) taskRoutes() []route {
 	return []route{
 		{"GET /nodes/{node}/tasks/{upid}/status", false, permAll, spec(), c.getTaskStatus},
 		{"GET /nodes/{node}/tasks/{upid}/log", false, permAll, spec("start", "limit", "download"), c.getTaskLog},
+		{"GET /cluster/tasks", false, permAll, spec(), c.clusterTasks},
 		{"GET /nodes/{node}/tasks", false, permAll, spec("errors", "limit", "since", "source", "start", "statusfilter", "typefilter", "until", "userfilter", "vmid"), c.listTasks},
 	}
 }
@@ -152,7 +153,9 @@ func (c *Cluster) taskRoutes() []route {
 func (c *Cluster) wrap(local *node, rt route) http.HandlerFunc {
 	var pathParams []string
 	for _, m := range braces.FindAllStringSubmatch(rt.pattern, -1) {
-		pathParams = append(pathParams, m[1])
+		if m[1] != "$" { // {$} anchors a pattern; it names no parameter
+			pathParams = append(pathParams, m[1])
+		}
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		params, perr := readParams(r)

@@ -204,15 +204,7 @@ func (c *Cluster) listTasks(q *call) (any, error) {
 		if v := q.str("vmid"); v != "" && v != t.ID {
 			continue
 		}
-		e := c.taskJSON(t)
-		delete(e, "exitstatus")
-		if c.taskDone(t) {
-			e["status"] = t.exitStatus()
-			e["endtime"] = c.taskEnd(t).Unix()
-		} else {
-			delete(e, "status")
-		}
-		out = append(out, e)
+		out = append(out, c.taskListEntry(t))
 	}
 	start, limit := q.intOr("start", 0), q.intOr("limit", 50)
 	if start > len(out) {
@@ -221,6 +213,37 @@ func (c *Cluster) listTasks(q *call) (any, error) {
 	out = out[start:]
 	if len(out) > limit {
 		out = out[:limit]
+	}
+	return out, nil
+}
+
+// taskListEntry is a task as the task lists show it: the exit status in
+// "status" and an end time once it has ended, no status while it runs.
+func (c *Cluster) taskListEntry(t *task) map[string]any {
+	e := c.taskJSON(t)
+	delete(e, "exitstatus")
+	if c.taskDone(t) {
+		e["status"] = t.exitStatus()
+		e["endtime"] = c.taskEnd(t).Unix()
+	} else {
+		delete(e, "status")
+	}
+	return e
+}
+
+// clusterTasks is GET /cluster/tasks: the recent tasks of every member the
+// answering node knows (pmxcfs's task list), newest first.
+func (c *Cluster) clusterTasks(q *call) (any, error) {
+	var all []*task
+	for _, name := range c.members(q.node) {
+		if n := c.nodes[name]; n != nil {
+			all = append(all, n.Tasks...)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Start.After(all[j].Start) })
+	out := []map[string]any{}
+	for _, t := range all {
+		out = append(out, c.taskListEntry(t))
 	}
 	return out, nil
 }
