@@ -83,6 +83,7 @@ Ceph across the AZs, from one declarative inventory file.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.AddCommand(
+		newInitCommand(s),
 		newValidateCommand(s),
 		newSchemaCommand(s),
 		newVersionCommand(s),
