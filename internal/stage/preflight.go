@@ -14,14 +14,16 @@ import (
 
 // preflight checks the account before anything is ordered: credentials,
 // every offer in stock where the inventory orders it, Proxmox VE installable
-// on it, adopted servers being what the inventory says. It reports every
-// problem at once, one sentence each, and changes nothing.
+// on it, adopted servers being what the inventory says; and, in targets of
+// their own (preflight_configs.go), what needs no API: every node's machine
+// config and the secrets store's identity. It reports every problem at
+// once, one sentence each, and changes nothing.
 type preflight struct{ env *Env }
 
 func (s *preflight) Name() string { return Preflight }
 
 func (s *preflight) Targets() []run.Target {
-	return []run.Target{{ID: "account"}}
+	return append([]run.Target{{ID: "account"}}, localTargets()...)
 }
 
 // offerGroup is the hosts that use one offer in one place.
@@ -36,6 +38,9 @@ type offerGroup struct {
 
 func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
+	if local, err := e.runLocal(ctx, st); local {
+		return err
+	}
 	c, err := e.scw()
 	if err != nil {
 		return authHint(err)
