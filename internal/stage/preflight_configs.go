@@ -2,9 +2,13 @@ package stage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
+
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/state"
 	"github.com/tripod-dev/tripod/internal/talos"
 )
 
@@ -87,4 +91,22 @@ func (e *Env) checkSecretsIdentity(st *run.Step) error {
 	}
 	st.Skip("the age identity opens the encrypted secrets store")
 	return nil
+}
+
+// StoredTalosBundle reads the Talos secrets bundle from the secrets store in
+// dir (an existing state directory's secrets/), for `tripod validate`: nil
+// when the store has none. No secret is written.
+func StoredTalosBundle(dir string) (*secrets.Bundle, error) {
+	sec, err := state.NewSecrets(dir, "")
+	if err != nil {
+		return nil, err
+	}
+	data, err := sec.Get(secretTalosBundle)
+	if errors.Is(err, state.ErrNoSecret) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return talos.LoadBundle(data)
 }
