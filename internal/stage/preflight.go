@@ -46,6 +46,9 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 		return authHint(err)
 	}
 	k := &catalog{env: e, c: c, st: st}
+	if err := k.checkProject(ctx); err != nil {
+		return err
+	}
 	var problems []error
 	for _, g := range e.offerGroups() {
 		p, err := k.checkOffer(ctx, g)
