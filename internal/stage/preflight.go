@@ -15,7 +15,7 @@ import (
 // preflight checks the account before anything is ordered: credentials,
 // every offer in stock where the inventory orders it, Proxmox VE installable
 // on it, adopted servers being what the inventory says; and, in targets of
-// their own (preflight_configs.go), what needs no API: every node's machine
+// their own (preflight_local.go), what needs no API: every node's machine
 // config and the secrets store's identity. It reports every problem at
 // once, one sentence each, and changes nothing.
 type preflight struct{ env *Env }
