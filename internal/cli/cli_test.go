@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -64,5 +66,38 @@ func TestDownRefusesWrongConfirm(t *testing.T) {
 	code, _, errs = runCLI(t, "down", "-i", "../../inventories/lab.yaml", "--state-dir", dir, "--confirm", "prod")
 	if code != 1 || !strings.Contains(errs, `--confirm "prod" does not match the cluster name "lab"`) {
 		t.Fatalf("down: %d %q", code, errs)
+	}
+}
+
+// TestValidateRendersMachineConfigs: an inventory that loads but whose
+// patch makes every node's machine config invalid exits 1, one line per
+// node naming the patch and the machinery's message, text and JSON; nothing
+// is written beside it.
+func TestValidateRendersMachineConfigs(t *testing.T) {
+	const inv = "../../e2e/testdata/invalid-machineconfig.yaml"
+	code, out, errs := runCLI(t, "validate", "-i", inv)
+	const patch = "talos.patches[1]: machine config of %s (../../internal/talos/testdata/machine-type-bogus.yaml): invalid machine config: "
+	if code != 1 || out != "" {
+		t.Fatalf("code %d out %q err %q", code, out, errs)
+	}
+	for _, node := range []string{"lab-cp-1", "lab-cp-2", "lab-cp-3", "lab-w-1", "lab-w-2", "lab-w-3"} {
+		want := inv + ": " + fmt.Sprintf(patch, node)
+		if !strings.Contains(errs, want) || !strings.Contains(errs, `unknown machine type "bogus"`) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if n := strings.Count(strings.TrimSpace(errs), "\n") + 1; n != 6 || strings.Contains(errs, "Error:") {
+		t.Errorf("want one line per node, got %d:\n%s", n, errs)
+	}
+	code, out, _ = runCLI(t, "validate", "-o", "json", "-i", inv)
+	var v struct {
+		Valid  bool
+		Errors []struct{ Path, Message string }
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &v) != nil || v.Valid || len(v.Errors) != 6 || v.Errors[0].Path != "talos.patches[1]" {
+		t.Fatalf("json: code %d out %q", code, out)
+	}
+	if _, err := os.Stat("../../e2e/testdata/.tripod"); !os.IsNotExist(err) {
+		t.Errorf("validate created a state directory: %v", err)
 	}
 }

@@ -95,13 +95,14 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		fmt.Fprintf(s.Err, "note: no run log: %v\n", err)
 	}
 	ss.env = &stage.Env{
-		Inv:      inv,
-		State:    dir,
-		Timing:   rem.timing,
-		Retries:  &retry.Counter{},
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Dialer:   rem.dialer,
-		Scaleway: rem.profile,
+		Inv:            inv,
+		State:          dir,
+		Timing:         rem.timing,
+		Retries:        &retry.Counter{},
+		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Dialer:         rem.dialer,
+		Scaleway:       rem.profile,
+		ScalewaySource: rem.source,
 	}
 	return ss, nil
 }

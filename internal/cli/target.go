@@ -23,6 +23,7 @@ import (
 type remote struct {
 	dialer  *netx.Dialer
 	profile *scw.Profile
+	source  string // where profile's credentials came from, for messages
 	timing  retry.Timing
 	world   *sim.World // in-process only
 	label   string
@@ -66,7 +67,7 @@ func connect(ctx context.Context, useSim bool, sf *simFlags, stateDir string) (*
 			vars[kv[0]] = kv[1]
 		}
 		scale, _ := strconv.ParseFloat(vars["TRIPOD_SIM_TIME_SCALE"], 64)
-		return &remote{dialer: d, profile: profileFrom(vars), timing: retry.Scaled(scale), world: w, label: "in-process simulator"}, nil
+		return &remote{dialer: d, profile: profileFrom(vars), source: "the in-process simulator", timing: retry.Scaled(scale), world: w, label: "in-process simulator"}, nil
 	}
 	if admin := os.Getenv("TRIPOD_SIM"); admin != "" {
 		d, err := netx.Simulated(admin)
@@ -77,17 +78,17 @@ func connect(ctx context.Context, useSim bool, sf *simFlags, stateDir string) (*
 		if err != nil {
 			return nil, err
 		}
-		p, err := scalewayProfile()
+		p, src, err := scalewayProfile()
 		if err != nil {
 			return nil, err
 		}
-		return &remote{dialer: d, profile: p, timing: retry.Scaled(scale), label: "simulator " + admin}, nil
+		return &remote{dialer: d, profile: p, source: src, timing: retry.Scaled(scale), label: "simulator " + admin}, nil
 	}
-	p, err := scalewayProfile()
+	p, src, err := scalewayProfile()
 	if err != nil {
 		return nil, err
 	}
-	return &remote{dialer: netx.Direct(), profile: p, timing: retry.RealTime, label: "Scaleway"}, nil
+	return &remote{dialer: netx.Direct(), profile: p, source: src, timing: retry.RealTime, label: "Scaleway"}, nil
 }
 
 func profileFrom(vars map[string]string) *scw.Profile {
@@ -100,21 +101,27 @@ func profileFrom(vars map[string]string) *scw.Profile {
 }
 
 // scalewayProfile is the active profile of the Scaleway config file (if
-// any) overridden by SCW_* variables: what the scw CLI would use.
-func scalewayProfile() (*scw.Profile, error) {
+// any) overridden by SCW_* variables: what the scw CLI would use. source
+// names where the secret key came from, for messages.
+func scalewayProfile() (p *scw.Profile, source string, err error) {
 	var base *scw.Profile
 	cfg, err := scw.LoadConfig()
 	switch {
 	case err == nil:
 		if base, err = cfg.GetActiveProfile(); err != nil {
-			return nil, fmt.Errorf("Scaleway config: %w", err)
+			return nil, "", fmt.Errorf("Scaleway config: %w", err)
 		}
+		source = fmt.Sprintf("the scw config's active profile (%s)", scw.GetConfigPath())
 	case isConfigNotFound(err):
 		base = &scw.Profile{}
 	default:
-		return nil, fmt.Errorf("failed to read the Scaleway config file: %w", err)
+		return nil, "", fmt.Errorf("failed to read the Scaleway config file: %w", err)
 	}
-	return scw.MergeProfiles(base, scw.LoadEnvProfile()), nil
+	env := scw.LoadEnvProfile()
+	if env.SecretKey != nil && *env.SecretKey != "" {
+		source = "the SCW_ACCESS_KEY and SCW_SECRET_KEY variables"
+	}
+	return scw.MergeProfiles(base, env), source, nil
 }
 
 func isConfigNotFound(err error) bool {

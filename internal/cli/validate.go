@@ -11,8 +11,9 @@ import (
 )
 
 type validateFlags struct {
-	file   string
-	output string
+	file     string
+	output   string
+	stateDir string
 }
 
 func newValidateCommand(s Streams) *cobra.Command {
@@ -20,15 +21,31 @@ func newValidateCommand(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate -i FILE",
 		Short: "Check an inventory: every problem at once, with file, line and YAML path",
-		Long: `Load the inventory strictly, apply defaults and validate it. Every error is printed on
+		Long: `Load the inventory strictly, apply defaults and validate it, then render every node's
+Talos machine config and validate it as the node will (with the state directory's secrets
+bundle if it has one, else a throwaway one kept in memory). Every error is printed on
 stderr as FILE:LINE:COL: PATH: MESSAGE and the exit code is 1; warnings are printed but
-do not fail. Nothing remote is contacted.`,
+do not fail. Nothing remote is contacted and nothing is written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(f.output); err != nil {
 				return err
 			}
 			l, err := loadInventory(f.file)
+			configs := 0
+			if err == nil {
+				var notes []string
+				var probs []inventory.Problem
+				if configs, notes, probs, err = checkConfigs(l, f.stateDir); err != nil {
+					return err
+				}
+				for _, n := range notes {
+					fmt.Fprintf(s.Err, "note: %s\n", n)
+				}
+				if len(probs) > 0 {
+					err = inventory.Problems(probs)
+				}
+			}
 			if f.output == "json" {
 				return validateJSON(s, l, err)
 			}
@@ -36,13 +53,14 @@ do not fail. Nothing remote is contacted.`,
 				return reportLoadError(s, err)
 			}
 			printWarnings(s, l.Warnings)
-			fmt.Fprintf(s.Out, "%s is valid: %d hosts, %d control planes, %d workers\n",
-				f.file, len(l.Layout.Hosts), len(l.Layout.ControlPlanes()), len(l.Layout.Workers()))
+			fmt.Fprintf(s.Out, "%s is valid: %d hosts, %d control planes, %d workers; %d machine configs validate\n",
+				f.file, len(l.Layout.Hosts), len(l.Layout.ControlPlanes()), len(l.Layout.Workers()), configs)
 			return nil
 		},
 	}
 	addInventoryFlag(cmd, &f.file)
 	addOutputFlag(cmd, &f.output)
+	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory whose secrets bundle the machine configs are checked with, if it has one (default .tripod/<cluster>/ beside the inventory)")
 	return cmd
 }
 

@@ -196,3 +196,13 @@ func IsDeniedAuthentication(err error) bool {
 	var da *scw.DeniedAuthenticationError
 	return errors.As(err, &da)
 }
+
+// IsAccessDenied reports whether the API refused the call for lack of
+// permission (403: the typed permissions_denied, or a bare 403), as IAM does
+// for a project the key's application has no rights in. A quota refusal,
+// also a 403, is not one.
+func IsAccessDenied(err error) bool {
+	var pd *scw.PermissionsDeniedError
+	var re *scw.ResponseError
+	return errors.As(err, &pd) || (errors.As(err, &re) && re.StatusCode == http.StatusForbidden && !IsQuotaExceeded(err))
+}

@@ -28,6 +28,9 @@ type Env struct {
 	// Scaleway is the credentials profile (the active scw profile merged
 	// with SCW_* variables, or the simulator's).
 	Scaleway *scw.Profile
+	// ScalewaySource says where those credentials came from, for messages
+	// ("the SCW_ACCESS_KEY and SCW_SECRET_KEY variables"); "" if unknown.
+	ScalewaySource string
 
 	clients sync.Map // name -> *cachedClient
 }

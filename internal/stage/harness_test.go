@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/scaleway/scaleway-sdk-go/scw"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/netx"
@@ -17,6 +19,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/sim"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
 	"github.com/tripod-dev/tripod/internal/state"
+	"github.com/tripod-dev/tripod/internal/talos"
 )
 
 // testWorld is a stage test's simulated world and the environment the
@@ -78,7 +81,29 @@ func newTestWorld(t testing.TB, inventoryPath string, opts ...simOption) *testWo
 			DefaultProjectID: str("SCW_DEFAULT_PROJECT_ID"), DefaultOrganizationID: str("SCW_DEFAULT_ORGANIZATION_ID"),
 			DefaultZone: str("SCW_DEFAULT_ZONE"), DefaultRegion: str("SCW_DEFAULT_REGION")},
 	}
+	seedThrowaway(t, env)
 	return &testWorld{t: t, World: w, Env: env}
+}
+
+// throwaways holds one throwaway Talos bundle per version for every test
+// world: making one takes about a second (several under -race), and
+// preflight's config check makes one in every run without a stored bundle.
+var throwaways sync.Map
+
+// seedThrowaway gives env the shared throwaway bundle, as if preflight had
+// made it.
+func seedThrowaway(t testing.TB, env *Env) {
+	t.Helper()
+	v := env.Cluster().Talos.Version
+	b, ok := throwaways.Load(v)
+	if !ok {
+		nb, err := talos.ThrowawayBundle(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = throwaways.LoadOrStore(v, nb)
+	}
+	seedCached(env, "talos/bundle/planned", b.(*secrets.Bundle))
 }
 
 // up runs the stages until the named one (inclusive) and returns the report.
@@ -99,7 +124,9 @@ func (tw *testWorld) plan(until string) (*run.Report, error) {
 // second tripod process would have (no cached clients, no facts).
 func (tw *testWorld) fresh() *Env {
 	e := tw.Env
-	return &Env{Inv: e.Inv, State: e.State, Timing: e.Timing, Retries: &retry.Counter{}, Log: e.Log, Dialer: e.Dialer, Scaleway: e.Scaleway}
+	env := &Env{Inv: e.Inv, State: e.State, Timing: e.Timing, Retries: &retry.Counter{}, Log: e.Log, Dialer: e.Dialer, Scaleway: e.Scaleway}
+	seedThrowaway(tw.t, env)
+	return env
 }
 
 // mutations is how many mutating requests the simulator has served so far.

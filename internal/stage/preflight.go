@@ -14,14 +14,16 @@ import (
 
 // preflight checks the account before anything is ordered: credentials,
 // every offer in stock where the inventory orders it, Proxmox VE installable
-// on it, adopted servers being what the inventory says. It reports every
-// problem at once, one sentence each, and changes nothing.
+// on it, adopted servers being what the inventory says; and, in targets of
+// their own (preflight_local.go), what needs no API: every node's machine
+// config and the secrets store's identity. It reports every problem at
+// once, one sentence each, and changes nothing.
 type preflight struct{ env *Env }
 
 func (s *preflight) Name() string { return Preflight }
 
 func (s *preflight) Targets() []run.Target {
-	return []run.Target{{ID: "account"}}
+	return append([]run.Target{{ID: "account"}}, localTargets()...)
 }
 
 // offerGroup is the hosts that use one offer in one place.
@@ -36,11 +38,17 @@ type offerGroup struct {
 
 func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
+	if local, err := e.runLocal(ctx, st); local {
+		return err
+	}
 	c, err := e.scw()
 	if err != nil {
 		return authHint(err)
 	}
 	k := &catalog{env: e, c: c, st: st}
+	if err := k.checkProject(ctx); err != nil {
+		return err
+	}
 	var problems []error
 	for _, g := range e.offerGroups() {
 		p, err := k.checkOffer(ctx, g)

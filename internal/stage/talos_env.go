@@ -18,10 +18,11 @@ import (
 )
 
 // talosBundle is the cluster's Talos secrets bundle from the store. In a
-// dry run before one was ever generated it is a throwaway bundle made for
-// that plan only and never stored, so plan still renders and validates
-// every config; planned says so, and keys every cache that derives from it
-// apart from the real one.
+// dry run before one was ever generated (and for preflight's check of the
+// configs, dryRun or not) it is a throwaway bundle made once per command and
+// never stored, so every config is rendered and validated before anything
+// exists; planned says so, and keys every cache that derives from it apart
+// from the real one.
 func (e *Env) talosBundle(dryRun bool) (b *secrets.Bundle, planned bool, err error) {
 	data, err := e.State.Secrets.Get(secretTalosBundle)
 	switch {
@@ -30,11 +31,7 @@ func (e *Env) talosBundle(dryRun bool) (b *secrets.Bundle, planned bool, err err
 		return b, false, err
 	case errors.Is(err, state.ErrNoSecret) && dryRun:
 		b, err = cached(e, "talos/bundle/planned", func() (*secrets.Bundle, error) {
-			data, err := talos.NewBundle(secrets.NewClock(), e.Cluster().Talos.Version)
-			if err != nil {
-				return nil, err
-			}
-			return talos.LoadBundle(data)
+			return talos.ThrowawayBundle(e.Cluster().Talos.Version)
 		})
 		return b, true, err
 	case errors.Is(err, state.ErrNoSecret):

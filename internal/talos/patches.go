@@ -92,6 +92,7 @@ func encodeDocs(docs []any) ([]byte, error) {
 // userPatch is one of the inventory's talos.patches, loaded.
 type userPatch struct {
 	Source string // "talos.patches[1] (../templates/controlplane.yaml)"
+	Path   string // "talos.patches[1]", its inventory path
 	Target inventory.PatchTarget
 	Patch  configpatcher.Patch
 }
@@ -104,10 +105,11 @@ func (p userPatch) appliesTo(t inventory.MachineType) bool {
 func loadUserPatches(patches []inventory.Patch, dir string) ([]userPatch, error) {
 	var out []userPatch
 	for i, p := range patches {
-		src := fmt.Sprintf("talos.patches[%d] (inline)", i)
+		path := fmt.Sprintf("talos.patches[%d]", i)
+		src := path + " (inline)"
 		data := []byte(p.Inline.Text)
 		if p.File != "" {
-			src = fmt.Sprintf("talos.patches[%d] (%s)", i, p.File)
+			src = fmt.Sprintf("%s (%s)", path, p.File)
 			b, err := os.ReadFile(filepath.Join(dir, p.File))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", src, err)
@@ -118,7 +120,7 @@ func loadUserPatches(patches []inventory.Patch, dir string) ([]userPatch, error)
 		if err != nil {
 			return nil, fmt.Errorf("%s: not a talosctl patch (strategic merge or JSON6902): %w", src, err)
 		}
-		out = append(out, userPatch{Source: src, Target: p.Target, Patch: lp})
+		out = append(out, userPatch{Source: src, Path: path, Target: p.Target, Patch: lp})
 	}
 	return out, nil
 }

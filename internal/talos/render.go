@@ -121,7 +121,7 @@ func (r *Renderer) Render(vm inventory.VMPlan) (*Rendered, error) {
 			_, err = validate(cfg)
 		}
 		if err != nil {
-			return nil, &PatchError{Node: vm.Name, Patch: p.Source, Err: err}
+			return nil, &PatchError{Node: vm.Name, Patch: p.Source, Path: p.Path, Err: err}
 		}
 	}
 	return finish(vm.Name, cfg)

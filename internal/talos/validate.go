@@ -64,6 +64,7 @@ func problems(err error) []string {
 type PatchError struct {
 	Node  string
 	Patch string // "talos.patches[2] (inline)", "tripod's node settings"; "" when no patch is to blame
+	Path  string // the patch's inventory path, "talos.patches[2]"; "" for tripod's own
 	Err   error
 }
 

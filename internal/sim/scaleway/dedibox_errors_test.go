@@ -121,6 +121,13 @@ func TestDediboxQuotaAndProject(t *testing.T) {
 	if !errors.As(err, &pd) {
 		t.Fatalf("order in another project: %v, want a PermissionsDeniedError", err)
 	}
+	other := "11111111-1111-4111-8111-111111111111"
+	if _, err := api.ListServers(&dedibox.ListServersRequest{Zone: scw.ZoneFrPar1, ProjectID: &other}); !errors.As(err, &pd) {
+		t.Fatalf("list in another project: %v, want a PermissionsDeniedError", err)
+	}
+	if _, err := api.ListServers(&dedibox.ListServersRequest{Zone: scw.ZoneFrPar1, ProjectID: &f.creds.ProjectID}); err != nil {
+		t.Fatalf("list in the key's project: %v", err)
+	}
 }
 
 func TestAuthenticationFailureIsTyped(t *testing.T) {

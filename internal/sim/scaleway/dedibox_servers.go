@@ -123,6 +123,9 @@ func (s *Sim) listDServers(r *http.Request, now time.Time) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
+	if err := s.listProject(q, "dedibox_server"); err != nil {
+		return nil, err
+	}
 	search := strings.ToLower(q.Get("search"))
 	var all []dServerSummaryW
 	for _, d := range s.w.Dedibox {

@@ -2,6 +2,7 @@ package scaleway
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -84,6 +85,17 @@ func (s *Sim) requestProject(project, org *string, resource string) (string, err
 	return s.creds.ProjectID, nil
 }
 
+// listProject refuses a list filtered by a project the key has no access
+// to, as Scaleway's IAM does: permissions are granted per project, so a
+// filter naming another project is answered 403 permissions_denied, not with
+// an empty page.
+func (s *Sim) listProject(q url.Values, resource string) error {
+	if p := q.Get("project_id"); p != "" && p != s.creds.ProjectID {
+		return permissionDenied(resource, "list")
+	}
+	return nil
+}
+
 // SetServerQuota caps the live servers per provider and project at n (0,
 // or less, means no cap), like setting ServerQuota but safe while the
 // simulator serves: the field is read under the simulator's lock.
@@ -152,6 +164,9 @@ func (s *Sim) listEMServers(r *http.Request, now time.Time) (any, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
+	if err := s.listProject(q, "baremetal_server"); err != nil {
+		return nil, err
+	}
 	var all []emServerW
 	for _, e := range s.w.EM {
 		w := s.emServerWire(e, now, false)

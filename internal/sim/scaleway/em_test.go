@@ -156,6 +156,11 @@ func TestEMListFiltersAndTags(t *testing.T) {
 	if n := count(&baremetal.ListServersRequest{Zone: scw.ZoneNlAms1}); n != 0 {
 		t.Fatalf("another zone: %d", n)
 	}
+	other := "11111111-1111-4111-8111-111111111111"
+	var pd *scw.PermissionsDeniedError
+	if _, err := api.ListServers(&baremetal.ListServersRequest{ProjectID: &other}); !errors.As(err, &pd) {
+		t.Fatalf("list in another project: %v, want a PermissionsDeniedError", err)
+	}
 }
 
 func TestEMOrderAndInstallRefusals(t *testing.T) {

@@ -1,0 +1,74 @@
+package stage
+
+import (
+	"path/filepath"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/tripod-dev/tripod/internal/state"
+)
+
+// TestUnreadableSecretsStoreStopsBeforeAnyOrder: an encrypted secrets store
+// without an identity, or with one that is not a recipient, is refused
+// before anything is ordered: the run could store the hosts' root passwords
+// but never read them back.
+func TestUnreadableSecretsStoreStopsBeforeAnyOrder(t *testing.T) {
+	owner, _ := age.GenerateX25519Identity()
+	stranger, _ := age.GenerateX25519Identity()
+	for _, tc := range []struct {
+		name, identity string
+		want           []string
+	}{
+		{"no identity", "", []string{"encrypted with age; set " + state.EnvAgeIdentity}},
+		{"not a recipient", stranger.String(), []string{"the age identity in " + state.EnvAgeIdentity + " is not one of the secrets store's recipients", ".age-recipients"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(state.EnvAgeIdentity, tc.identity)
+			t.Setenv(state.EnvAgeIdentityFile, "")
+			tw := newTestWorld(t, "../../inventories/lab.yaml")
+			sd, err := state.Open(filepath.Join(t.TempDir(), "state"), state.Options{Command: "test", EncryptTo: owner.Recipient().String()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sd.Close() })
+			tw.Env.State = sd
+			rep, err := runUp(tw.Env)
+			checkStoppedInPreflight(t, tw, rep, err, identityTarget, tc.want...)
+		})
+	}
+}
+
+// TestStoredSecretTheIdentityCannotOpen: the identity opens what the store
+// seals now, but a secret already stored was sealed to another recipient:
+// refused before any order, naming the secret.
+func TestStoredSecretTheIdentityCannotOpen(t *testing.T) {
+	old, _ := age.GenerateX25519Identity()
+	current, _ := age.GenerateX25519Identity()
+	dir := filepath.Join(t.TempDir(), "state")
+	t.Setenv(state.EnvAgeIdentityFile, "")
+	t.Setenv(state.EnvAgeIdentity, old.String())
+	sd, err := state.Open(dir, state.Options{Command: "test", EncryptTo: old.Recipient().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sd.Secrets.Put("pve-root.lab-pve-1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	sd.Close()
+	// The recipients file now names another key: the old secret stays
+	// sealed to the old one.
+	if err := state.WriteFileAtomic(filepath.Join(dir, "secrets", ".age-recipients"), []byte(current.Recipient().String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(state.EnvAgeIdentity, current.String())
+	sd, err = state.Open(dir, state.Options{Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sd.Close() })
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	tw.Env.State = sd
+	rep, err := runUp(tw.Env)
+	checkStoppedInPreflight(t, tw, rep, err, identityTarget, "does not open the stored secrets", "failed to decrypt secret pve-root.lab-pve-1")
+}
