@@ -19,7 +19,7 @@ import (
 // directories. Each match is resolved against the directory of the file that
 // holds it (where Go tests, Markdown links, inventories and the Makefile
 // all resolve it) and must stay inside the repository.
-var climbing = regexp.MustCompile(`(?:^|[\s"'(\x60=:,\[])((?:\.\./)+)[A-Za-z0-9_.-]*`)
+var climbing = regexp.MustCompile(`(?:^|[\s"'(\x60=:,\[])((?:\.\./)+)([A-Za-z0-9_.-]*)`)
 
 // foreignRoots are absolute places that exist on a developer's machine but
 // not in a clone (a workspace, a home directory): naming one is referring
@@ -56,8 +56,8 @@ func TestNoTrackedFileRefersOutsideTheRepository(t *testing.T) {
 func escapes(root, rel, line string) []string {
 	var out []string
 	for _, m := range climbing.FindAllStringSubmatch(line, -1) {
-		if target := filepath.Join(root, filepath.Dir(rel), m[1]); !inside(root, target) {
-			out = append(out, fmt.Sprintf("%q climbs out of the repository (to %s)", strings.TrimSpace(m[0]), target))
+		if target := filepath.Join(root, filepath.Dir(rel), m[1]); !inside(root, target) && !namesRepositoryContent(root, rel, m[2]) {
+			out = append(out, fmt.Sprintf("%q climbs out of the repository (to %s) to something it does not hold", strings.TrimSpace(m[0]), target))
 		}
 	}
 	for _, m := range foreignRoots.FindAllStringSubmatch(line, -1) {
@@ -86,6 +86,34 @@ func TestEscapesSeesTheShapesThatBrokeClones(t *testing.T) {
 	} {
 		if got := len(escapes("/r", c.rel, c.line)) > 0; got != c.escapes {
 			t.Errorf("%s: %q: escape found %v, want %v", c.rel, c.line, got, c.escapes)
+		}
+	}
+	// Against this repository: a path relative to a deeper base (an
+	// inventory under e2e/testdata naming a patch) lands in it; a climb to
+	// a name the repository does not hold does not.
+	root, _ := filepath.Abs(".")
+	if e := escapes(root, "e2e/preflight_test.go", `"(`+up+up+`internal/talos/testdata/x.yaml)"`); len(e) != 0 {
+		t.Errorf("a patch path relative to e2e/testdata was refused: %v", e)
+	}
+	if e := escapes(root, "e2e/preflight_test.go", `"`+up+up+`shared/fixtures/x"`); len(e) == 0 {
+		t.Error("a climb to shared/, which the repository does not hold, was accepted")
+	}
+}
+
+// namesRepositoryContent reports whether first, the first name after the
+// climb, exists in a directory between the file's and the repository's root:
+// a path relative to another base (an inventory's patch file, resolved from
+// the inventory's own directory) that still lands in the repository.
+func namesRepositoryContent(root, rel, first string) bool {
+	if first == "" || first == "." || first == ".." {
+		return false
+	}
+	for dir := filepath.Dir(rel); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(root, dir, first)); err == nil {
+			return true
+		}
+		if dir == "." || dir == "/" {
+			return false
 		}
 	}
 }
