@@ -96,5 +96,6 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newKubeconfigCommand(s),
 		newTalosconfigCommand(s),
 	)
+	registerCompletions(root)
 	return root
 }
