@@ -1,0 +1,294 @@
+package inventory
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// The safe procedures the refusals name.
+const (
+	rebuild        = "rebuild the cluster (tripod down, then up)"
+	rebuildPlan    = "to change the address plan, " + rebuild
+	replaceWorker  = "to re-address or move a worker, replace it: scale it in (remove it from the inventory and run up), then add a new one"
+	rebuildControl = "a control plane's name, address and AZ are its etcd member's identity; to change them, " + rebuild
+	rebuildHost    = "a host's private address carries corosync, Ceph and its VMs' bridge; to re-address a host, " + rebuild
+)
+
+// CheckBuilt compares the cluster as built with inventory c and its layout l
+// and returns one error per change a live cluster cannot take in place, each
+// one sentence naming the field, the old and the new value and the safe
+// procedure. An address a node would get from the allocator because another
+// field changed is named under that field, with every node it would move.
+// Workers added or removed (scale out, scale in) are not refused; a worker
+// that stays and changes address, VM ID or AZ is. It is pure: no I/O.
+func CheckBuilt(built *Identity, c *Cluster, l *Layout) []Problem {
+	if built == nil {
+		return nil
+	}
+	k := &builtCheck{b: built, c: c, l: l}
+	if built.Cluster != "" && built.Cluster != c.Name {
+		k.refuse("name", built.Cluster, c.Name, "it names every VM, the ownership tags and the private network; "+rebuild)
+		return k.out
+	}
+	k.scalars()
+	k.moves = append(k.hostMoves(), k.vmMoves()...)
+	k.addressPlan()
+	k.vmIdentities()
+	return k.out
+}
+
+// CheckBuilt is CheckBuilt for this inventory, each problem naming its
+// file; nil when nothing built conflicts with it.
+func (l *Loaded) CheckBuilt(built *Identity) Problems {
+	probs := CheckBuilt(built, l.Cluster, l.Layout)
+	for i := range probs {
+		probs[i].File = l.File
+	}
+	if len(probs) == 0 {
+		return nil
+	}
+	return Problems(probs)
+}
+
+type builtCheck struct {
+	b     *Identity
+	c     *Cluster
+	l     *Layout
+	moves []move
+	out   []Problem
+}
+
+// move is a built node whose address the inventory changes.
+type move struct {
+	node     string
+	vm       bool   // a VM, not a host
+	path     string // where the node is declared
+	explicit string // the explicit address's path, when the inventory sets it
+	from, to netip.Addr
+}
+
+func (m move) String() string {
+	return fmt.Sprintf("%s from %s to %s", m.node, m.from, addrOrNone(m.to))
+}
+
+func (k *builtCheck) add(path, format string, args ...any) {
+	k.out = append(k.out, Problem{Path: path, Message: fmt.Sprintf(format, args...), Severity: SeverityError})
+}
+
+// refuse adds "path: cannot change from old to new on a live cluster: tail".
+func (k *builtCheck) refuse(path string, old, new any, tail string) {
+	k.add(path, "cannot change from %v to %v on a live cluster: %s", old, new, tail)
+}
+
+// scalars checks the fields that are not addresses.
+func (k *builtCheck) scalars() {
+	b, c := k.b, k.c
+	if b.Network != nil && b.Network.VLAN != c.Network.VLAN {
+		k.refuse("network.vlan", b.Network.VLAN, c.Network.VLAN, fmt.Sprintf("every host's private network membership and VM bridge are on VLAN %d, and moving them one by one cuts corosync, Ceph and etcd apart; set it back to %d, or %s", b.Network.VLAN, b.Network.VLAN, rebuild))
+	}
+	if b.ProxmoxCluster != "" && b.ProxmoxCluster != c.Proxmox.ClusterName {
+		k.refuse("proxmox.clusterName", b.ProxmoxCluster, c.Proxmox.ClusterName, fmt.Sprintf("corosync cannot rename a cluster in place; set it back to %s, or %s", b.ProxmoxCluster, rebuild))
+	}
+	for i, p := range c.Ceph.Pools {
+		if d, ok := b.Pools[p.Name]; ok && d != p.FailureDomain {
+			k.refuse(fmt.Sprintf("ceph.pools[%d].failureDomain", i), d, p.FailureDomain, fmt.Sprintf("changing pool %s's CRUSH rule would move every placement group at once; set it back to %s, or add a new pool with failureDomain %s and move the VM disks to it", p.Name, d, p.FailureDomain))
+		}
+	}
+	if b.Endpoint != nil && b.Endpoint.Endpoint != c.Talos.Endpoint && (b.Network == nil || b.Network.VIP == c.Talos.VIP) {
+		k.refuse("talos.endpoint", b.Endpoint.Endpoint, c.Talos.Endpoint, "the control planes' certificates and every node's configuration carry it; "+rebuild)
+	}
+}
+
+// input is one field the allocators read: changing it can move nodes.
+type input struct {
+	path      string
+	old, new  string
+	forbidden string // why it cannot change at all ("" when it can, if nothing moves)
+	hosts     bool   // moves hosts
+	vms       bool   // moves VMs
+}
+
+func (k *builtCheck) inputs() []input {
+	var out []input
+	if n := k.b.Network; n != nil {
+		cn := k.c.Network
+		out = append(out,
+			input{"network.subnet", n.Subnet.String(), cn.Subnet.String(), "every host's bridge, corosync and Ceph use it", true, true},
+			input{"network.gateway", n.Gateway.String(), cn.Gateway.String(), "every VM's network configuration uses it", true, true},
+			input{"talos.vip", addrOrNone(n.VIP), addrOrNone(k.c.Talos.VIP), "the control planes hold it and every node reaches the API through it", true, true},
+			input{"network.hostRange", n.HostRange, cn.HostRange.String(), "", true, false},
+			input{"network.nodeRange", n.NodeRange, cn.NodeRange.String(), "", false, true})
+	}
+	if n := k.b.ControlPlaneCount; n != 0 {
+		out = append(out, input{"controlPlane.count", fmt.Sprint(n), fmt.Sprint(k.c.ControlPlane.Count),
+			"etcd has one member per control plane and tripod cannot add or remove members in place", false, true})
+	}
+	return out
+}
+
+// addressPlan refuses each changed allocator input, naming the nodes it
+// would move, then each move no changed input explains.
+func (k *builtCheck) addressPlan() {
+	explained := make([]bool, len(k.moves))
+	for _, in := range k.inputs() {
+		if in.old == in.new {
+			continue
+		}
+		var moved []string
+		for i, m := range k.moves {
+			if m.explicit == "" && ((m.vm && in.vms) || (!m.vm && in.hosts)) {
+				moved = append(moved, m.String())
+				explained[i] = true
+			}
+		}
+		switch {
+		case len(moved) > 0 && in.forbidden != "":
+			k.refuse(in.path, in.old, in.new, in.forbidden+", and it would move "+joinAnd(moved)+"; "+rebuildPlan)
+		case len(moved) > 0:
+			k.refuse(in.path, in.old, in.new, "it would move "+joinAnd(moved)+"; "+rebuildPlan)
+		case in.forbidden != "":
+			k.refuse(in.path, in.old, in.new, in.forbidden+"; "+rebuildPlan)
+		}
+	}
+	var edited []string
+	for _, m := range k.moves {
+		if m.explicit != "" {
+			edited = append(edited, m.explicit)
+		}
+	}
+	for i, m := range k.moves {
+		if explained[i] {
+			continue
+		}
+		path, why := m.path, "the allocator now hands out addresses in another order (an explicit address or a node added before it)"
+		switch {
+		case m.explicit != "":
+			path, why = m.explicit, "the inventory sets it"
+		case len(edited) > 0:
+			why = "the allocator hands out addresses in order, and " + joinAnd(edited) + " changed"
+		}
+		k.add(path, "%s cannot change address from %s to %s on a live cluster: %s; %s", m.node, m.from, addrOrNone(m.to), why, k.procedure(m.node))
+	}
+}
+
+// procedure is the safe way to change a built node.
+func (k *builtCheck) procedure(node string) string {
+	if vm, ok := k.b.VMs[node]; ok {
+		if vm.Type == WorkerNode {
+			return replaceWorker
+		}
+		return rebuildControl
+	}
+	return rebuildHost
+}
+
+// hostMoves are the built hosts whose private address changes.
+func (k *builtCheck) hostMoves() []move {
+	var out []move
+	for i, az := range k.c.AZs {
+		for j, h := range az.Hosts {
+			from, ok := k.b.Hosts[h.Name]
+			hp, _ := k.l.Host(h.Name)
+			if !ok || from == hp.PrivateAddress {
+				continue
+			}
+			m := move{node: h.Name, path: fmt.Sprintf("azs[%d].hosts[%d]", i, j), from: from, to: hp.PrivateAddress}
+			if h.PrivateAddress.IsValid() {
+				m.explicit = m.path + ".privateAddress"
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// vmMoves are the built VMs whose address changes. Explicit addresses are
+// found by position: control plane n takes controlPlane.addresses[n-1], an
+// AZ's k-th worker its workers.addresses[k].
+func (k *builtCheck) vmMoves() []move {
+	var out []move
+	cp, perAZ := 0, map[string]int{}
+	for _, vm := range k.l.VMs {
+		var path, explicit string
+		azi := k.azIndex(vm.AZ)
+		if vm.Type == ControlPlaneNode {
+			cp++
+			path = fmt.Sprintf("azs[%d].controlPlanes", azi)
+			if cp <= len(k.c.ControlPlane.Addresses) {
+				explicit = fmt.Sprintf("controlPlane.addresses[%d]", cp-1)
+			}
+		} else {
+			n := perAZ[vm.AZ]
+			perAZ[vm.AZ]++
+			path = fmt.Sprintf("azs[%d].workers", azi)
+			if azi >= 0 && n < len(k.c.AZs[azi].Workers.Addresses) {
+				explicit = fmt.Sprintf("azs[%d].workers.addresses[%d]", azi, n)
+			}
+		}
+		b, ok := k.b.VMs[vm.Name]
+		if !ok || b.Address == vm.Address {
+			continue
+		}
+		out = append(out, move{node: vm.Name, vm: true, path: path, explicit: explicit, from: b.Address, to: vm.Address})
+	}
+	return out
+}
+
+// vmIdentities refuses built VMs that change AZ or VM ID, and built control
+// planes the inventory no longer has.
+func (k *builtCheck) vmIdentities() {
+	inLayout := map[string]VMPlan{}
+	for _, vm := range k.l.VMs {
+		inLayout[vm.Name] = vm
+		b, ok := k.b.VMs[vm.Name]
+		if !ok {
+			continue
+		}
+		path := fmt.Sprintf("azs[%d]", k.azIndex(vm.AZ))
+		if b.AZ != vm.AZ {
+			k.add(path, "%s cannot move from AZ %s to AZ %s on a live cluster: a VM cannot change AZ in place; %s", vm.Name, b.AZ, vm.AZ, k.procedure(vm.Name))
+		}
+		if b.VMID != vm.VMID {
+			why := "its disks and its Proxmox configuration are named by it"
+			if k.b.VMIDBase != 0 && k.b.VMIDBase != k.c.Proxmox.VMIDBase {
+				path, why = "proxmox.vmidBase", fmt.Sprintf("proxmox.vmidBase changed from %d to %d, and Proxmox names its disks and configuration by its ID", k.b.VMIDBase, k.c.Proxmox.VMIDBase)
+			}
+			k.add(path, "%s cannot change VM ID from %d to %d on a live cluster (%s); %s", vm.Name, b.VMID, vm.VMID, why, k.procedure(vm.Name))
+		}
+	}
+	if k.b.ControlPlaneCount != 0 && k.b.ControlPlaneCount != k.c.ControlPlane.Count {
+		return // the count's own refusal covers the control planes it drops
+	}
+	for _, name := range slices.Sorted(maps.Keys(k.b.VMs)) {
+		if _, ok := inLayout[name]; !ok && k.b.VMs[name].Type == ControlPlaneNode {
+			k.add("controlPlane", "control plane %s (%s) was built but the inventory no longer has it: etcd still counts it as a member; %s", name, k.b.VMs[name].Address, rebuild)
+		}
+	}
+}
+
+func (k *builtCheck) azIndex(name string) int {
+	for i, az := range k.c.AZs {
+		if az.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func addrOrNone(a netip.Addr) string {
+	if !a.IsValid() {
+		return "none"
+	}
+	return a.String()
+}
+
+// joinAnd renders "a", "a and b", "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
