@@ -27,29 +27,33 @@ type Identity struct {
 	ProxmoxCluster string `json:"proxmoxCluster,omitempty"`
 	// Pools maps a Ceph pool's name to its failure domain, once it exists.
 	Pools map[string]FailureDomain `json:"pools,omitempty"`
-	// ControlPlaneCount is controlPlane.count, once a control plane VM
-	// exists (etcd's membership follows from it).
-	ControlPlaneCount int `json:"controlPlaneCount,omitempty"`
-	// VMIDBase is proxmox.vmidBase, once a VM exists; it only explains
-	// which edit renumbered a VM.
-	VMIDBase int `json:"vmidBase,omitempty"`
+	// Nodes is what every VM carries, set with the first VM; tripod down
+	// (which deletes the VMs) forgets it with them.
+	Nodes *BuiltNodes `json:"nodes,omitempty"`
 	// VMs maps each built VM's name to what identifies it.
 	VMs map[string]BuiltVM `json:"vms,omitempty"`
-	// Endpoint is set once a control plane carries its configuration.
-	Endpoint *BuiltEndpoint `json:"endpoint,omitempty"`
 }
 
-// BuiltNetwork is the address plan and VLAN the private network was built
-// with. The ranges are kept only to name the edit that moved a node.
+// BuiltNetwork is the private network as the hosts were put on it. The host
+// range is kept only to name the edit that moved a host.
 type BuiltNetwork struct {
-	Subnet  netip.Prefix `json:"subnet"`
-	Gateway netip.Addr   `json:"gateway"`
-	// VIP is reserved in the address plan from the start, so it belongs to
-	// it even before a control plane holds it.
-	VIP       netip.Addr `json:"vip,omitzero"`
-	VLAN      int        `json:"vlan"`
-	HostRange string     `json:"hostRange,omitempty"`
-	NodeRange string     `json:"nodeRange,omitempty"`
+	Subnet    netip.Prefix `json:"subnet"`
+	VLAN      int          `json:"vlan"`
+	HostRange string       `json:"hostRange,omitempty"`
+}
+
+// BuiltNodes is the part of the address plan and of the Talos layer every
+// VM carries: its gateway (cloud-init), the VIP the control planes hold and
+// the allocator skips, the API endpoint, how many control planes etcd has.
+// The node range and VM ID base are kept only to name the edit that moved
+// or renumbered a VM.
+type BuiltNodes struct {
+	Gateway       netip.Addr `json:"gateway"`
+	VIP           netip.Addr `json:"vip,omitzero"`
+	Endpoint      string     `json:"endpoint"`
+	ControlPlanes int        `json:"controlPlanes"`
+	NodeRange     string     `json:"nodeRange,omitempty"`
+	VMIDBase      int        `json:"vmidBase"`
 }
 
 // BuiltVM is what identifies one built VM.
@@ -58,12 +62,6 @@ type BuiltVM struct {
 	VMID    int         `json:"vmid"`
 	Address netip.Addr  `json:"address"`
 	AZ      string      `json:"az"`
-}
-
-// BuiltEndpoint is the Kubernetes API endpoint the control planes'
-// certificates and every node's configuration carry.
-type BuiltEndpoint struct {
-	Endpoint string `json:"endpoint"`
 }
 
 // NewIdentity is an empty identity of cluster c: nothing built yet.
@@ -76,11 +74,9 @@ func NewIdentity(c *Cluster) *Identity {
 // the inventory's values: a stage that succeeded made the live cluster
 // match them.
 
-// RecordNetwork records the address plan (subnet, gateway, VIP, ranges)
-// and the VLAN.
+// RecordNetwork records the private network: subnet and VLAN.
 func (id *Identity) RecordNetwork(c *Cluster) bool {
-	n := &BuiltNetwork{Subnet: c.Network.Subnet, Gateway: c.Network.Gateway, VIP: c.Talos.VIP, VLAN: c.Network.VLAN,
-		HostRange: c.Network.HostRange.String(), NodeRange: c.Network.NodeRange.String()}
+	n := &BuiltNetwork{Subnet: c.Network.Subnet, VLAN: c.Network.VLAN, HostRange: c.Network.HostRange.String()}
 	if id.Network != nil && *id.Network == *n {
 		return false
 	}
@@ -121,15 +117,15 @@ func (id *Identity) RecordPool(p Pool) bool {
 	return true
 }
 
-// RecordVM records a VM, and with the first control plane the control-plane
-// count.
+// RecordVM records a VM, and with the first one what every VM carries.
 func (id *Identity) RecordVM(c *Cluster, vm VMPlan) bool {
-	b := BuiltVM{Type: vm.Type, VMID: vm.VMID, Address: vm.Address, AZ: vm.AZ}
-	changed := id.VMIDBase != c.Proxmox.VMIDBase
-	id.VMIDBase = c.Proxmox.VMIDBase
-	if vm.Type == ControlPlaneNode && id.ControlPlaneCount != c.ControlPlane.Count {
-		id.ControlPlaneCount, changed = c.ControlPlane.Count, true
+	changed := false
+	if id.Nodes == nil {
+		id.Nodes = &BuiltNodes{Gateway: c.Network.Gateway, VIP: c.Talos.VIP, Endpoint: c.Talos.Endpoint,
+			ControlPlanes: c.ControlPlane.Count, NodeRange: c.Network.NodeRange.String(), VMIDBase: c.Proxmox.VMIDBase}
+		changed = true
 	}
+	b := BuiltVM{Type: vm.Type, VMID: vm.VMID, Address: vm.Address, AZ: vm.AZ}
 	if old, ok := id.VMs[vm.Name]; ok && old == b {
 		return changed
 	}
@@ -140,14 +136,13 @@ func (id *Identity) RecordVM(c *Cluster, vm VMPlan) bool {
 	return true
 }
 
-// RecordEndpoint records the API endpoint.
-func (id *Identity) RecordEndpoint(c *Cluster) bool {
-	e := &BuiltEndpoint{Endpoint: c.Talos.Endpoint}
-	if id.Endpoint != nil && *id.Endpoint == *e {
-		return false
-	}
-	id.Endpoint = e
-	return true
+// ForgetVMs forgets the VMs and what they carry, once tripod down has
+// deleted them: the next up builds them afresh, from the inventory as it is
+// then.
+func (id *Identity) ForgetVMs() bool {
+	changed := id.Nodes != nil || len(id.VMs) > 0
+	id.Nodes, id.VMs = nil, nil
+	return changed
 }
 
 // ForgetRemovedWorkers drops the workers the layout no longer has: scaling
@@ -167,5 +162,5 @@ func (id *Identity) ForgetRemovedWorkers(l *Layout) bool {
 // Empty reports whether nothing has been recorded as built.
 func (id *Identity) Empty() bool {
 	return id.Network == nil && len(id.Hosts) == 0 && id.ProxmoxCluster == "" && len(id.Pools) == 0 &&
-		len(id.VMs) == 0 && id.Endpoint == nil
+		id.Nodes == nil && len(id.VMs) == 0
 }

@@ -97,8 +97,8 @@ func (k *builtCheck) scalars() {
 			k.refuse(fmt.Sprintf("ceph.pools[%d].failureDomain", i), d, p.FailureDomain, fmt.Sprintf("changing pool %s's CRUSH rule would move every placement group at once; set it back to %s, or add a new pool with failureDomain %s and move the VM disks to it", p.Name, d, p.FailureDomain))
 		}
 	}
-	if b.Endpoint != nil && b.Endpoint.Endpoint != c.Talos.Endpoint && (b.Network == nil || b.Network.VIP == c.Talos.VIP) {
-		k.refuse("talos.endpoint", b.Endpoint.Endpoint, c.Talos.Endpoint, "the control planes' certificates and every node's configuration carry it; "+rebuild)
+	if n := b.Nodes; n != nil && n.Endpoint != c.Talos.Endpoint && n.VIP == c.Talos.VIP {
+		k.refuse("talos.endpoint", n.Endpoint, c.Talos.Endpoint, "the control planes' certificates and every node's configuration carry it; "+rebuild)
 	}
 }
 
@@ -113,18 +113,19 @@ type input struct {
 
 func (k *builtCheck) inputs() []input {
 	var out []input
+	cn := k.c.Network
 	if n := k.b.Network; n != nil {
-		cn := k.c.Network
 		out = append(out,
-			input{"network.subnet", n.Subnet.String(), cn.Subnet.String(), "every host's bridge, corosync and Ceph use it", true, true},
-			input{"network.gateway", n.Gateway.String(), cn.Gateway.String(), "every VM's network configuration uses it", true, true},
-			input{"talos.vip", addrOrNone(n.VIP), addrOrNone(k.c.Talos.VIP), "the control planes hold it and every node reaches the API through it", true, true},
-			input{"network.hostRange", n.HostRange, cn.HostRange.String(), "", true, false},
-			input{"network.nodeRange", n.NodeRange, cn.NodeRange.String(), "", false, true})
+			input{"network.subnet", n.Subnet.String(), cn.Subnet.String(), "every host's bridge, corosync, Ceph and every VM use it", true, true},
+			input{"network.hostRange", n.HostRange, cn.HostRange.String(), "", true, false})
 	}
-	if n := k.b.ControlPlaneCount; n != 0 {
-		out = append(out, input{"controlPlane.count", fmt.Sprint(n), fmt.Sprint(k.c.ControlPlane.Count),
-			"etcd has one member per control plane and tripod cannot add or remove members in place", false, true})
+	if n := k.b.Nodes; n != nil {
+		out = append(out,
+			input{"network.gateway", n.Gateway.String(), cn.Gateway.String(), "every VM's network configuration carries it", true, true},
+			input{"talos.vip", addrOrNone(n.VIP), addrOrNone(k.c.Talos.VIP), "the control planes hold it and every node reaches the API through it", true, true},
+			input{"network.nodeRange", n.NodeRange, cn.NodeRange.String(), "", false, true},
+			input{"controlPlane.count", fmt.Sprint(n.ControlPlanes), fmt.Sprint(k.c.ControlPlane.Count),
+				"etcd has one member per control plane and tripod cannot add or remove members in place", false, true})
 	}
 	return out
 }
@@ -253,13 +254,13 @@ func (k *builtCheck) vmIdentities() {
 		}
 		if b.VMID != vm.VMID {
 			why := "its disks and its Proxmox configuration are named by it"
-			if k.b.VMIDBase != 0 && k.b.VMIDBase != k.c.Proxmox.VMIDBase {
-				path, why = "proxmox.vmidBase", fmt.Sprintf("proxmox.vmidBase changed from %d to %d, and Proxmox names its disks and configuration by its ID", k.b.VMIDBase, k.c.Proxmox.VMIDBase)
+			if n := k.b.Nodes; n != nil && n.VMIDBase != k.c.Proxmox.VMIDBase {
+				path, why = "proxmox.vmidBase", fmt.Sprintf("proxmox.vmidBase changed from %d to %d, and Proxmox names its disks and configuration by its ID", n.VMIDBase, k.c.Proxmox.VMIDBase)
 			}
 			k.add(path, "%s cannot change VM ID from %d to %d on a live cluster (%s); %s", vm.Name, b.VMID, vm.VMID, why, k.procedure(vm.Name))
 		}
 	}
-	if k.b.ControlPlaneCount != 0 && k.b.ControlPlaneCount != k.c.ControlPlane.Count {
+	if n := k.b.Nodes; n != nil && n.ControlPlanes != k.c.ControlPlane.Count {
 		return // the count's own refusal covers the control planes it drops
 	}
 	for _, name := range slices.Sorted(maps.Keys(k.b.VMs)) {

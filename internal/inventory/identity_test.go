@@ -22,7 +22,6 @@ func builtAs(l *Loaded) *Identity {
 	for _, vm := range l.Layout.VMs {
 		id.RecordVM(l.Cluster, vm)
 	}
-	id.RecordEndpoint(l.Cluster)
 	return id
 }
 
@@ -223,4 +222,36 @@ func keys(m map[string][]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestCheckBuiltOnlyWhatIsBuilt: a piece not built yet may still change,
+// and what tripod down deleted (the VMs) may change for the next up; what
+// stays (the network, the hosts) may not.
+func TestCheckBuiltOnlyWhatIsBuilt(t *testing.T) {
+	l := loadEdited(t, lab)
+	built := NewIdentity(l.Cluster)
+	built.RecordNetwork(l.Cluster)
+	for _, h := range l.Layout.Hosts {
+		built.RecordHost(h)
+	}
+	edited := loadEdited(t, lab, "vlan: 120", "vlan: 130\n  gateway: 10.20.0.52")
+	check := func(want ...string) {
+		t.Helper()
+		var got []string
+		for _, p := range CheckBuilt(built, edited.Cluster, edited.Layout) {
+			got = append(got, p.Path)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("refused %v, want %v", got, want)
+		}
+	}
+	check("network.vlan") // no VM carries the gateway yet
+	for _, vm := range l.Layout.VMs {
+		built.RecordVM(l.Cluster, vm)
+	}
+	check("network.vlan", "network.gateway")
+	if !built.ForgetVMs() {
+		t.Fatal("ForgetVMs changed nothing")
+	}
+	check("network.vlan")
 }
