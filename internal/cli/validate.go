@@ -11,8 +11,9 @@ import (
 )
 
 type validateFlags struct {
-	file   string
-	output string
+	file     string
+	output   string
+	stateDir string
 }
 
 func newValidateCommand(s Streams) *cobra.Command {
@@ -22,13 +23,21 @@ func newValidateCommand(s Streams) *cobra.Command {
 		Short: "Check an inventory: every problem at once, with file, line and YAML path",
 		Long: `Load the inventory strictly, apply defaults and validate it. Every error is printed on
 stderr as FILE:LINE:COL: PATH: MESSAGE and the exit code is 1; warnings are printed but
-do not fail. Nothing remote is contacted.`,
+do not fail. When the state directory records a built cluster, the edits it cannot take in
+place (its address plan, VLAN, control planes, Proxmox cluster name, pools' failure domains)
+are errors too. Nothing remote is contacted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(f.output); err != nil {
 				return err
 			}
 			l, err := loadInventory(f.file)
+			if err == nil {
+				var probs inventory.Problems
+				if probs, err = builtProblems(l, f.stateDir); err == nil && len(probs) > 0 {
+					err = probs
+				}
+			}
 			if f.output == "json" {
 				return validateJSON(s, l, err)
 			}
@@ -43,6 +52,7 @@ do not fail. Nothing remote is contacted.`,
 	}
 	addInventoryFlag(cmd, &f.file)
 	addOutputFlag(cmd, &f.output)
+	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory whose record of the built cluster to check against (default .tripod/<cluster>/ beside the inventory)")
 	return cmd
 }
 

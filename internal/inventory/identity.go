@@ -38,7 +38,7 @@ type Identity struct {
 // range is kept only to name the edit that moved a host.
 type BuiltNetwork struct {
 	Subnet    netip.Prefix `json:"subnet"`
-	VLAN      int          `json:"vlan"`
+	VLAN      int          `json:"vlan,omitempty"` // 0: no Dedibox host, Scaleway picks it
 	HostRange string       `json:"hostRange,omitempty"`
 }
 
@@ -74,9 +74,18 @@ func NewIdentity(c *Cluster) *Identity {
 // the inventory's values: a stage that succeeded made the live cluster
 // match them.
 
-// RecordNetwork records the private network: subnet and VLAN.
+// RecordNetwork records the private network: its subnet, and its VLAN when
+// a Dedibox host is on it (Scaleway picks an Elastic Metal network's VLAN;
+// network.vlan does not apply to it).
 func (id *Identity) RecordNetwork(c *Cluster) bool {
-	n := &BuiltNetwork{Subnet: c.Network.Subnet, VLAN: c.Network.VLAN, HostRange: c.Network.HostRange.String()}
+	n := &BuiltNetwork{Subnet: c.Network.Subnet, HostRange: c.Network.HostRange.String()}
+	for _, az := range c.AZs {
+		for _, h := range az.Hosts {
+			if h.Provider == Dedibox {
+				n.VLAN = c.Network.VLAN
+			}
+		}
+	}
 	if id.Network != nil && *id.Network == *n {
 		return false
 	}

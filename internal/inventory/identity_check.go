@@ -9,12 +9,16 @@ import (
 )
 
 // The safe procedures the refusals name.
+//
+// tripod down deletes the VMs and keeps the servers with their Proxmox
+// cluster, network and Ceph: what the VMs carry changes with "down, then
+// up"; what the hosts carry needs the servers released too.
 const (
 	rebuild        = "rebuild the cluster (tripod down, then up)"
-	rebuildPlan    = "to change the address plan, " + rebuild
+	rebuildAll     = "rebuild the cluster (tripod down --release-servers, then up)"
 	replaceWorker  = "to re-address or move a worker, replace it: scale it in (remove it from the inventory and run up), then add a new one"
 	rebuildControl = "a control plane's name, address and AZ are its etcd member's identity; to change them, " + rebuild
-	rebuildHost    = "a host's private address carries corosync, Ceph and its VMs' bridge; to re-address a host, " + rebuild
+	rebuildHost    = "a host's private address carries corosync, Ceph and its VMs' bridge; to re-address a host, " + rebuildAll
 )
 
 // CheckBuilt compares the cluster as built with inventory c and its layout l
@@ -30,7 +34,7 @@ func CheckBuilt(built *Identity, c *Cluster, l *Layout) []Problem {
 	}
 	k := &builtCheck{b: built, c: c, l: l}
 	if built.Cluster != "" && built.Cluster != c.Name {
-		k.refuse("name", built.Cluster, c.Name, "it names every VM, the ownership tags and the private network; "+rebuild)
+		k.refuse("name", built.Cluster, c.Name, "it names every VM, the ownership tags and the private network; "+rebuildAll)
 		return k.out
 	}
 	k.scalars()
@@ -86,8 +90,8 @@ func (k *builtCheck) refuse(path string, old, new any, tail string) {
 // scalars checks the fields that are not addresses.
 func (k *builtCheck) scalars() {
 	b, c := k.b, k.c
-	if b.Network != nil && b.Network.VLAN != c.Network.VLAN {
-		k.refuse("network.vlan", b.Network.VLAN, c.Network.VLAN, fmt.Sprintf("every host's private network membership and VM bridge are on VLAN %d, and moving them one by one cuts corosync, Ceph and etcd apart; set it back to %d, or %s", b.Network.VLAN, b.Network.VLAN, rebuild))
+	if b.Network != nil && b.Network.VLAN != 0 && b.Network.VLAN != c.Network.VLAN {
+		k.refuse("network.vlan", b.Network.VLAN, c.Network.VLAN, fmt.Sprintf("every host's private network membership and VM bridge are on VLAN %d, and moving them one by one cuts corosync, Ceph and etcd apart; set it back to %d, or %s", b.Network.VLAN, b.Network.VLAN, rebuildAll))
 	}
 	if b.ProxmoxCluster != "" && b.ProxmoxCluster != c.Proxmox.ClusterName {
 		k.refuse("proxmox.clusterName", b.ProxmoxCluster, c.Proxmox.ClusterName, fmt.Sprintf("corosync cannot rename a cluster in place; set it back to %s, or %s", b.ProxmoxCluster, rebuild))
@@ -109,6 +113,7 @@ type input struct {
 	forbidden string // why it cannot change at all ("" when it can, if nothing moves)
 	hosts     bool   // moves hosts
 	vms       bool   // moves VMs
+	procedure string // how to change it safely
 }
 
 func (k *builtCheck) inputs() []input {
@@ -116,16 +121,16 @@ func (k *builtCheck) inputs() []input {
 	cn := k.c.Network
 	if n := k.b.Network; n != nil {
 		out = append(out,
-			input{"network.subnet", n.Subnet.String(), cn.Subnet.String(), "every host's bridge, corosync, Ceph and every VM use it", true, true},
-			input{"network.hostRange", n.HostRange, cn.HostRange.String(), "", true, false})
+			input{"network.subnet", n.Subnet.String(), cn.Subnet.String(), "every host's bridge, corosync, Ceph and every VM use it", true, true, rebuildAll},
+			input{"network.hostRange", n.HostRange, cn.HostRange.String(), "", true, false, rebuildAll})
 	}
 	if n := k.b.Nodes; n != nil {
 		out = append(out,
-			input{"network.gateway", n.Gateway.String(), cn.Gateway.String(), "every VM's network configuration carries it", true, true},
-			input{"talos.vip", addrOrNone(n.VIP), addrOrNone(k.c.Talos.VIP), "the control planes hold it and every node reaches the API through it", true, true},
-			input{"network.nodeRange", n.NodeRange, cn.NodeRange.String(), "", false, true},
+			input{"network.gateway", n.Gateway.String(), cn.Gateway.String(), "every VM's network configuration carries it", true, true, rebuild},
+			input{"talos.vip", addrOrNone(n.VIP), addrOrNone(k.c.Talos.VIP), "the control planes hold it and every node reaches the API through it", true, true, rebuild},
+			input{"network.nodeRange", n.NodeRange, cn.NodeRange.String(), "", false, true, rebuild},
 			input{"controlPlane.count", fmt.Sprint(n.ControlPlanes), fmt.Sprint(k.c.ControlPlane.Count),
-				"etcd has one member per control plane and tripod cannot add or remove members in place", false, true})
+				"etcd has one member per control plane and tripod cannot add or remove members in place", false, true, rebuild})
 	}
 	return out
 }
@@ -145,13 +150,17 @@ func (k *builtCheck) addressPlan() {
 				explained[i] = true
 			}
 		}
+		proc := "to change the address plan, " + in.procedure
+		if in.path == "controlPlane.count" {
+			proc = "to change it, " + in.procedure
+		}
 		switch {
 		case len(moved) > 0 && in.forbidden != "":
-			k.refuse(in.path, in.old, in.new, in.forbidden+", and it would move "+joinAnd(moved)+"; "+rebuildPlan)
+			k.refuse(in.path, in.old, in.new, in.forbidden+", and it would move "+joinAnd(moved)+"; "+proc)
 		case len(moved) > 0:
-			k.refuse(in.path, in.old, in.new, "it would move "+joinAnd(moved)+"; "+rebuildPlan)
+			k.refuse(in.path, in.old, in.new, "it would move "+joinAnd(moved)+"; "+proc)
 		case in.forbidden != "":
-			k.refuse(in.path, in.old, in.new, in.forbidden+"; "+rebuildPlan)
+			k.refuse(in.path, in.old, in.new, in.forbidden+"; "+proc)
 		}
 	}
 	var edited []string
