@@ -1,9 +1,6 @@
 package inventory
 
-import (
-	"net/netip"
-	"slices"
-)
+import "net/netip"
 
 // IdentityVersion is the format of a recorded Identity.
 const IdentityVersion = 1
@@ -151,20 +148,6 @@ func (id *Identity) RecordVM(c *Cluster, vm VMPlan) bool {
 func (id *Identity) ForgetVMs() bool {
 	changed := id.Nodes != nil || len(id.VMs) > 0
 	id.Nodes, id.VMs = nil, nil
-	return changed
-}
-
-// ForgetRemovedWorkers drops the workers the layout no longer has: scaling
-// in is legal, and the name is free for a new worker afterwards. Control
-// planes are kept (removing one is refused, not forgotten).
-func (id *Identity) ForgetRemovedWorkers(l *Layout) bool {
-	changed := false
-	for name, vm := range id.VMs {
-		if vm.Type == WorkerNode && !slices.ContainsFunc(l.VMs, func(v VMPlan) bool { return v.Name == name }) {
-			delete(id.VMs, name)
-			changed = true
-		}
-	}
 	return changed
 }
 

@@ -77,7 +77,7 @@ func TestCheckBuiltRefusesIdentityChanges(t *testing.T) {
 		{"control-plane address", []string{"controlPlane:\n", "controlPlane:\n  addresses: [10.20.0.50, 10.20.0.60, 10.20.0.52]\n"}, map[string][]string{
 			"controlPlane.addresses[1]": {"lab-cp-2 cannot change address from 10.20.0.51 to 10.20.0.60", "etcd"},
 			// .51 is free again: the allocator gives it to the next worker
-			"azs[0].workers": {"lab-w-1 cannot change address from 10.20.0.53 to 10.20.0.51", "controlPlane.addresses[1] changed", "replace it"},
+			"azs[0].workers": {"lab-w-1 cannot change address from 10.20.0.53 to 10.20.0.51", "controlPlane.addresses[1] changed", "rebuilding the VMs"},
 			"azs[1].workers": {"lab-w-2 cannot change address from 10.20.0.54 to 10.20.0.53"},
 			"azs[2].workers": {"lab-w-3 cannot change address from 10.20.0.55 to 10.20.0.54"},
 		}},
@@ -92,7 +92,7 @@ func TestCheckBuiltRefusesIdentityChanges(t *testing.T) {
 			"ceph.pools[0].failureDomain": {"from datacenter to host", "new pool"},
 		}},
 		{"surviving worker re-addressed", []string{"      count: 1\n", "      count: 1\n      addresses: [10.20.0.70]\n"}, map[string][]string{
-			"azs[0].workers.addresses[0]": {"lab-w-1 cannot change address from 10.20.0.53 to 10.20.0.70", "replace it"},
+			"azs[0].workers.addresses[0]": {"lab-w-1 cannot change address from 10.20.0.53 to 10.20.0.70", "tripod down, then up"},
 			"azs[1].workers":              {"lab-w-2 cannot change address from 10.20.0.54 to 10.20.0.53", "azs[0].workers.addresses[0] changed"},
 			"azs[2].workers":              {"lab-w-3 cannot change address from 10.20.0.55 to 10.20.0.54"},
 		}},
@@ -254,4 +254,17 @@ func TestCheckBuiltOnlyWhatIsBuilt(t *testing.T) {
 		t.Fatal("ForgetVMs changed nothing")
 	}
 	check("network.vlan")
+}
+
+// TestScaledInWorkerStaysBuilt: a worker scaled in is not refused, but up
+// does not delete its VM, so the name coming back with another address is
+// refused like any surviving worker's re-addressing.
+func TestScaledInWorkerStaysBuilt(t *testing.T) {
+	built := builtAs(loadEdited(t, lab))
+	const last = "      count: 1\n      cores: 2\n      memory: 6GiB\n      disk: 40GiB\nnetwork:"
+	back := loadEdited(t, lab, last, "      count: 1\n      addresses: [10.20.0.99]\n      cores: 2\n      memory: 6GiB\n      disk: 40GiB\nnetwork:")
+	probs := CheckBuilt(built, back.Cluster, back.Layout)
+	if len(probs) != 1 || probs[0].Path != "azs[2].workers.addresses[0]" || !strings.Contains(probs[0].Message, "lab-w-3 cannot change address from 10.20.0.55 to 10.20.0.99") {
+		t.Errorf("problems %v", probs)
+	}
 }

@@ -19,11 +19,10 @@ import (
 // run.Sink: the runner emits a step's end before the steps that need it
 // start. Only up records; a dry run builds nothing.
 type BuiltRecorder struct {
-	env   *Env
-	mu    sync.Mutex
-	id    *inventory.Identity
-	dirty bool
-	err   error
+	env *Env
+	mu  sync.Mutex
+	id  *inventory.Identity
+	err error
 }
 
 // LoadBuilt reads the cluster as built from the state directory; found is
@@ -34,14 +33,15 @@ func (e *Env) LoadBuilt() (id *inventory.Identity, found bool, err error) {
 	return id, found, err
 }
 
-// NewBuiltRecorder starts from what is recorded. Workers the inventory no
-// longer has are forgotten (scaling in is legal, and frees the name).
+// NewBuiltRecorder starts from what is recorded. A worker the inventory no
+// longer has stays recorded: up does not delete its VM, so it still runs
+// with what it was built with.
 func (e *Env) NewBuiltRecorder() (*BuiltRecorder, error) {
 	id, _, err := e.LoadBuilt()
 	if err != nil {
 		return nil, err
 	}
-	return &BuiltRecorder{env: e, id: id, dirty: id.ForgetRemovedWorkers(e.Layout())}, nil
+	return &BuiltRecorder{env: e, id: id}, nil
 }
 
 // Emit records what a successful step built.
@@ -51,7 +51,7 @@ func (r *BuiltRecorder) Emit(ev run.Event) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.record(ev.Stage, ev.Target) || r.dirty {
+	if r.record(ev.Stage, ev.Target) {
 		r.write()
 	}
 }
@@ -91,9 +91,7 @@ func (r *BuiltRecorder) write() {
 		if r.err == nil {
 			r.err = fmt.Errorf("failed to record the cluster as built: %w", err)
 		}
-		return
 	}
-	r.dirty = false
 }
 
 // Err is the first failure to write the record, if any: the run built
