@@ -40,14 +40,18 @@ terminated only with --release-servers, and adopted servers only with --release-
 			if f.releaseAdopted && !f.releaseServers {
 				return fmt.Errorf("--release-adopted only makes sense with --release-servers")
 			}
+			opts := stage.DownOptions{ReleaseServers: f.releaseServers, ReleaseAdopted: f.releaseAdopted}
 			r := &run.Runner{
-				Stages: stage.DownList(ss.env, stage.DownOptions{ReleaseServers: f.releaseServers, ReleaseAdopted: f.releaseAdopted}),
+				Stages: stage.DownList(ss.env, opts),
 				DryRun: f.dryRun, Sink: ss.sink, Pools: stage.Pools, Facts: ss.facts,
 			}
 			if f.dryRun {
 				r.Sink = run.Sinks{}
 			}
 			rep, err := r.Run(cmd.Context())
+			if err == nil && !f.dryRun {
+				err = ss.env.ForgetBuilt(opts) // what is gone may be built afresh
+			}
 			if rep != nil && f.output != "json" {
 				printDown(ss.out, rep, f.dryRun)
 			}

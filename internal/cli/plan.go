@@ -33,6 +33,9 @@ Terraform's plan does: 0 nothing to do, 2 changes pending, 1 error.`,
 				return err
 			}
 			defer ss.Close()
+			if err := ss.refuseBuiltChanges(s); err != nil {
+				return err
+			}
 			ss.sink = run.Sinks{} // the plan is printed as a whole below
 			rep, err := ss.runner(f.until, true).Run(cmd.Context())
 			if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -31,8 +32,18 @@ named stage.`,
 				return err
 			}
 			defer ss.Close()
+			if err := ss.refuseBuiltChanges(s); err != nil {
+				return err
+			}
+			rec, err := ss.recordBuilt()
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			rep, err := ss.runner(f.until, false).Run(cmd.Context())
+			if rerr := rec.Err(); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
 			if rep != nil {
 				sum := summaryJSON(ss, rep, time.Since(start))
 				if ss.runLog != nil {

@@ -25,7 +25,9 @@ func newValidateCommand(s Streams) *cobra.Command {
 Talos machine config and validate it as the node will (with the state directory's secrets
 bundle if it has one, else a throwaway one kept in memory). Every error is printed on
 stderr as FILE:LINE:COL: PATH: MESSAGE and the exit code is 1; warnings are printed but
-do not fail. Nothing remote is contacted and nothing is written.`,
+do not fail. When the state directory records a built cluster, the edits it cannot take in
+place (its address plan, VLAN, control planes, Proxmox cluster name, pools' failure domains)
+are errors too. Nothing remote is contacted and nothing is written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(f.output); err != nil {
@@ -42,6 +44,11 @@ do not fail. Nothing remote is contacted and nothing is written.`,
 				for _, n := range notes {
 					fmt.Fprintf(s.Err, "note: %s\n", n)
 				}
+				built, berr := builtProblems(l, f.stateDir)
+				if berr != nil {
+					return berr
+				}
+				probs = append(probs, built...)
 				if len(probs) > 0 {
 					err = inventory.Problems(probs)
 				}
@@ -60,7 +67,7 @@ do not fail. Nothing remote is contacted and nothing is written.`,
 	}
 	addInventoryFlag(cmd, &f.file)
 	addOutputFlag(cmd, &f.output)
-	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory whose secrets bundle the machine configs are checked with, if it has one (default .tripod/<cluster>/ beside the inventory)")
+	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory to check against: its secrets bundle for the machine configs, its record of the built cluster for edits it cannot take (default .tripod/<cluster>/ beside the inventory)")
 	return cmd
 }
 

@@ -70,6 +70,11 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	if p := e.checkVLAN(); p != nil {
 		problems = append(problems, p)
 	}
+	if p, err := k.checkBuiltVLAN(ctx); err != nil { // preflight_built.go
+		return authHint(err)
+	} else if p != nil {
+		problems = append(problems, p)
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("the account cannot build this inventory; nothing was ordered:\n%w", errors.Join(problems...))
 	}
