@@ -13,7 +13,7 @@ import (
 )
 
 // preflight checks the account before anything is ordered: credentials,
-// every offer in stock where the inventory orders it, Proxmox VE installable
+// no server of the cluster carrying another state directory's ID, every offer in stock where the inventory orders it, Proxmox VE installable
 // on it, adopted servers being what the inventory says. It reports every
 // problem at once, one sentence each, and changes nothing.
 type preflight struct{ env *Env }
@@ -39,6 +39,9 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	c, err := e.scw()
 	if err != nil {
 		return authHint(err)
+	}
+	if err := e.checkManagedHere(ctx, c, e.Layout().Hosts); err != nil {
+		return authHint(err) // one sentence: nothing else is worth checking
 	}
 	k := &catalog{env: e, c: c, st: st}
 	var problems []error

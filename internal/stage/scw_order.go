@@ -19,7 +19,8 @@ import (
 // actionOrder is the journal action of a server order.
 const actionOrder = "order"
 
-// orderServer places h's order: journaled (fsynced) before it is sent,
+// orderServer places h's order, unless a server of this cluster in h's zone
+// carries another state directory's ID: journaled (fsynced) before it is sent,
 // completed with the service or server ID after. An order without an answer
 // may have been taken: it is looked for (sendOnce) before it is placed
 // again. Dedibox orders of the run are placed, and looked for, one at a
@@ -32,6 +33,11 @@ func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Client,
 	}
 	offerID, err := e.offerID(ctx, c, h, zone)
 	if err != nil {
+		return nil, err
+	}
+	// Observe again right before ordering: another state directory may
+	// have ordered for this cluster since preflight looked.
+	if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
 		return nil, err
 	}
 	kind := "Dedibox order, billed monthly"
@@ -115,7 +121,7 @@ func (e *Env) orderMetal(ctx context.Context, c *scaleway.Client, h inventory.Ho
 	s, err := c.Metal.CreateServer(&baremetal.CreateServerRequest{
 		Zone: zone, OfferID: offerID, ProjectID: &c.ProjectID, Name: h.Name,
 		Description: fmt.Sprintf("tripod cluster %s, host %s", e.Cluster().Name, h.Name),
-		Tags:        []string{e.ServerTag(), hostTag(h.Name)}, OptionIDs: []string{},
+		Tags:        []string{e.ServerTag(), hostTag(h.Name), e.StateTag()}, OptionIDs: []string{},
 	}, scw.WithContext(ctx))
 	if err != nil {
 		return nil, e.orderFailed(intent, err)

@@ -1,0 +1,346 @@
+package stage
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/state"
+)
+
+// otherStateDir is a second tripod process on the same inventory and
+// simulator, with a state directory of its own.
+func (tw *testWorld) otherStateDir() *Env {
+	tw.t.Helper()
+	sd, err := state.Open(filepath.Join(tw.t.TempDir(), "state"), state.Options{Command: "test"})
+	if err != nil {
+		tw.t.Fatal(err)
+	}
+	tw.t.Cleanup(func() { sd.Close() })
+	env := tw.fresh()
+	env.State = sd
+	return env
+}
+
+// managedElsewhere returns the refusal among rep's failed steps, if any.
+func managedElsewhere(rep *run.Report) (run.StepResult, *ManagedElsewhereError) {
+	if rep != nil {
+		for _, s := range rep.Failed() {
+			var m *ManagedElsewhereError
+			if errors.As(s.Err, &m) {
+				return s, m
+			}
+		}
+	}
+	return run.StepResult{}, nil
+}
+
+// checkRefusal checks the refusal's sentence names the other directory.
+func checkRefusal(t *testing.T, m *ManagedElsewhereError, cluster, otherID string) {
+	t.Helper()
+	msg := m.Error()
+	prefix := fmt.Sprintf("cluster %s is managed from another state directory (id %s, last seen ", cluster, otherID)
+	suffix := "); use that one, or adopt its servers with azs[].hosts[].adopt.serverID"
+	if !strings.HasPrefix(msg, prefix) || !strings.HasSuffix(msg, suffix) || strings.Contains(msg, "last seen unknown") {
+		t.Errorf("refusal %q, want %q...%q with a time", msg, prefix, suffix)
+	}
+}
+
+func orderRoute(env *Env) string {
+	if env.Layout().Hosts[0].Provider == "elastic-metal" {
+		return routeMetalOrder
+	}
+	return routeDediboxOrder
+}
+
+// TestSecondStateDirectoryRefuses: after one state directory has ordered
+// lab's servers, a second one for the same inventory refuses in preflight
+// with one sentence naming the first, and sends nothing; the first one's
+// servers carry its ID.
+func TestSecondStateDirectoryRefuses(t *testing.T) {
+	for _, tc := range []struct{ inventory, preload string }{{"lab.yaml", ""}, {"elastic-metal.yaml", emStock}} {
+		t.Run(strings.TrimSuffix(tc.inventory, ".yaml"), func(t *testing.T) {
+			var opts []simOption
+			if tc.preload != "" {
+				opts = append(opts, withPreload(preload(t, tc.preload)))
+			}
+			tw := newTestWorld(t, "../../inventories/"+tc.inventory, opts...)
+			rep, err := tw.runScw(tw.Env, Servers, false)
+			requireClean(t, rep, err)
+			for _, s := range ours(tw) {
+				if !slices.Contains(s.Tags, tw.Env.StateTag()) {
+					t.Errorf("server %s has tags %v, want %s among them", s.ID, s.Tags, tw.Env.StateTag())
+				}
+			}
+			before, orders := tw.mutations(), served(tw, orderRoute(tw.Env))
+			second := tw.otherStateDir()
+			for _, dry := range []bool{true, false} {
+				rep, err = tw.runScw(second, Servers, dry)
+				step, m := managedElsewhere(rep)
+				if err == nil || m == nil {
+					t.Fatalf("second state directory (dry run %v): %v, want the refusal", dry, err)
+				}
+				if step.Key.Stage != Preflight {
+					t.Errorf("refused in %s, want preflight", step.Key)
+				}
+				checkRefusal(t, m, tw.Env.Cluster().Name, tw.Env.State.ID)
+			}
+			if n := tw.mutations() - before; n != 0 {
+				t.Errorf("the second state directory sent %d mutating requests: %v", n, tw.World.Env.Log.Snapshot().MutatingRoutes())
+			}
+			if n := served(tw, orderRoute(tw.Env)); n != orders || n != len(tw.Env.Layout().Hosts) {
+				t.Errorf("%d orders were served, want %d", n, len(tw.Env.Layout().Hosts))
+			}
+		})
+	}
+}
+
+// TestDownFromAnotherStateDirectoryReleasesNothing: down --release-servers
+// from a second state directory refuses and terminates nothing.
+func TestDownFromAnotherStateDirectoryReleasesNothing(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	rep, err := tw.runScw(tw.Env, Servers, false)
+	requireClean(t, rep, err)
+	before := tw.mutations()
+	r := &run.Runner{Stages: DownList(tw.otherStateDir(), DownOptions{ReleaseServers: true, ReleaseAdopted: true}), Pools: Pools}
+	rep, err = r.Run(t.Context())
+	if _, m := managedElsewhere(rep); err == nil || m == nil {
+		t.Fatalf("down from another state directory: %v, want the refusal", err)
+	}
+	if n := tw.mutations() - before; n != 0 {
+		t.Fatalf("down from another state directory sent %d mutating requests: %v", n, tw.World.Env.Log.Snapshot().MutatingRoutes())
+	}
+	if n := len(ours(tw)); n != len(tw.Env.Layout().Hosts) {
+		t.Errorf("%d of the cluster's servers are left, want %d", n, len(tw.Env.Layout().Hosts))
+	}
+}
+
+// TestAdoptTakesOverAnotherStatesServer: the way out the refusal names.
+// Adopting every server from the second directory takes them over: their
+// state tag becomes the second directory's, and the first one now refuses.
+func TestAdoptTakesOverAnotherStatesServer(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	rep, err := tw.runScw(tw.Env, Servers, false)
+	requireClean(t, rep, err)
+	byHost := map[string]string{}
+	for _, s := range ours(tw) {
+		h, _ := tagValue(s.Tags, hostTagPrefix)
+		byHost[h] = s.ID
+	}
+	second := tw.otherStateDir()
+	layout := *second.Inv.Layout
+	layout.Hosts = slices.Clone(layout.Hosts)
+	for i := range layout.Hosts {
+		layout.Hosts[i].AdoptServerID = byHost[layout.Hosts[i].Name]
+	}
+	inv := *second.Inv
+	inv.Layout = &layout
+	second.Inv = &inv
+	rep, err = tw.runScw(second, Servers, false)
+	requireClean(t, rep, err)
+	for _, s := range ours(tw) {
+		if !slices.Contains(s.Tags, second.StateTag()) || slices.Contains(s.Tags, tw.Env.StateTag()) {
+			t.Errorf("adopted server %s has tags %v, want %s instead of %s", s.ID, s.Tags, second.StateTag(), tw.Env.StateTag())
+		}
+	}
+	rep, _ = tw.runScw(tw.fresh(), Servers, false)
+	if _, m := managedElsewhere(rep); m == nil {
+		t.Fatal("the first state directory still acts on servers another one adopted")
+	} else {
+		checkRefusal(t, m, tw.Env.Cluster().Name, second.State.ID)
+	}
+}
+
+// journalLost is tw's state directory with its journal (and everything
+// else) lost but its identity, state-id, kept.
+func (tw *testWorld) journalLost() *state.Dir {
+	tw.t.Helper()
+	dir := filepath.Join(tw.t.TempDir(), "state")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		tw.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "state-id"), []byte(tw.Env.State.ID+"\n"), 0o600); err != nil {
+		tw.t.Fatal(err)
+	}
+	sd, err := state.Open(dir, state.Options{Command: "test"})
+	if err != nil {
+		tw.t.Fatal(err)
+	}
+	tw.t.Cleanup(func() { sd.Close() })
+	return sd
+}
+
+// TestLostJournalFindsMetalServersByTags is TestLostJournalFindsServersByTags
+// for Elastic Metal, whose orders carry the state tag from the start.
+func TestLostJournalFindsMetalServersByTags(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/elastic-metal.yaml", withPreload(preload(t, emStock)))
+	rep, err := tw.runScw(tw.Env, Servers, false)
+	requireClean(t, rep, err)
+	env := tw.fresh()
+	env.State = tw.journalLost()
+	before := tw.mutations()
+	rep, err = tw.runScw(env, Servers, false)
+	requireClean(t, rep, err)
+	if n := tw.mutations() - before; n != 0 {
+		t.Fatalf("%d mutating requests with the journal lost: %v", n, tw.World.Env.Log.Snapshot().MutatingRoutes())
+	}
+}
+
+// apiTimeline records, per request through a proxy, when it was sent and
+// when its answer came back: how the race window is measured.
+type apiTimeline struct {
+	mu     sync.Mutex
+	events []apiEvent
+}
+
+type apiEvent struct {
+	method, path string
+	sent, done   time.Time
+}
+
+// proxied points env's Scaleway client at a recording proxy of the
+// simulator.
+func proxied(t *testing.T, env *Env) *apiTimeline {
+	t.Helper()
+	target, err := url.Parse(*env.Scaleway.APIURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := &apiTimeline{}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ev := apiEvent{method: r.Method, path: r.URL.Path, sent: time.Now()}
+		rp.ServeHTTP(w, r)
+		ev.done = time.Now()
+		tl.mu.Lock()
+		tl.events = append(tl.events, ev)
+		tl.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	p := *env.Scaleway
+	p.APIURL = &srv.URL
+	env.Scaleway = &p
+	return tl
+}
+
+// window is, over this run's orders, the longest time from the answer of
+// the last server list before an order was sent to the moment that order
+// was visible to another run's check: the order's answer for Elastic Metal
+// (the order carries its tags), the tagging's answer for Dedibox (an order
+// carries none; the server is tagged once delivered).
+func (tl *apiTimeline) window(dedibox bool) (time.Duration, int) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	ev := slices.Clone(tl.events)
+	slices.SortFunc(ev, func(a, b apiEvent) int { return a.sent.Compare(b.sent) })
+	isList := func(e apiEvent) bool { return e.method == "GET" && strings.HasSuffix(e.path, "/servers") }
+	isOrder := func(e apiEvent) bool { return e.method == "POST" && strings.HasSuffix(e.path, "/servers") }
+	var tags []apiEvent
+	for _, e := range ev {
+		if e.method == "POST" && strings.HasSuffix(e.path, "/tags") {
+			tags = append(tags, e)
+		}
+	}
+	var longest time.Duration
+	n := 0
+	for i, e := range ev {
+		if !isOrder(e) {
+			continue
+		}
+		var check time.Time
+		for _, p := range ev[:i] {
+			if isList(p) && p.done.Before(e.sent) && p.done.After(check) {
+				check = p.done
+			}
+		}
+		visible := e.done
+		if dedibox {
+			if n >= len(tags) {
+				continue // never tagged: never visible to another run
+			}
+			visible = tags[n].done
+		}
+		n++
+		longest = max(longest, visible.Sub(check))
+	}
+	return longest, n
+}
+
+// TestTwoStateDirectoriesAtOnce starts two state directories on one
+// inventory and simulator together. Both may look before either has
+// ordered, and then both order: that window stays open until state is
+// shared. What must hold: they never both carry on. Either at most one set
+// of servers is ordered, or at least one run refuses with the sentence,
+// and whoever refuses has not taken the other's servers.
+func TestTwoStateDirectoriesAtOnce(t *testing.T) {
+	for _, tc := range []struct{ inventory, preload string }{{"lab.yaml", ""}, {"elastic-metal.yaml", emStock}} {
+		t.Run(strings.TrimSuffix(tc.inventory, ".yaml"), func(t *testing.T) {
+			var opts []simOption
+			if tc.preload != "" {
+				opts = append(opts, withPreload(preload(t, tc.preload)))
+			}
+			tw := newTestWorld(t, "../../inventories/"+tc.inventory, opts...)
+			envs := []*Env{tw.fresh(), tw.otherStateDir()}
+			tls := []*apiTimeline{proxied(t, envs[0]), proxied(t, envs[1])}
+			reps := make([]*run.Report, 2)
+			errs := make([]error, 2)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range envs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					reps[i], errs[i] = tw.runScw(envs[i], Servers, false)
+				}()
+			}
+			close(start)
+			wg.Wait()
+			hosts := len(tw.Env.Layout().Hosts)
+			orders := served(tw, orderRoute(tw.Env))
+			refused := 0
+			for i := range envs {
+				if _, m := managedElsewhere(reps[i]); m != nil {
+					refused++
+					checkRefusal(t, m, tw.Env.Cluster().Name, envs[1-i].State.ID)
+				} else if errs[i] != nil {
+					t.Errorf("run %d failed otherwise: %v", i, errs[i])
+				}
+			}
+			dedibox := orderRoute(tw.Env) == routeDediboxOrder
+			for i, tl := range tls {
+				w, n := tl.window(dedibox)
+				t.Logf("run %d: %d orders; longest check-to-visible window %v", i, n, w)
+			}
+			t.Logf("%d orders for %d hosts; %d run(s) refused", orders, hosts, refused)
+			if orders > hosts && refused == 0 {
+				t.Fatalf("%d servers were ordered for %d hosts and neither run refused", orders, hosts)
+			}
+			if orders <= hosts && refused == 0 {
+				t.Fatalf("two state directories both carried on with %d orders", orders)
+			}
+			for _, s := range ours(tw) {
+				var ids []string
+				for _, tag := range s.Tags {
+					if id, ok := strings.CutPrefix(tag, stateTagPrefix); ok {
+						ids = append(ids, id)
+					}
+				}
+				if len(ids) != 1 {
+					t.Errorf("server %s carries state IDs %v, want exactly one", s.ID, ids)
+				}
+			}
+		})
+	}
+}
