@@ -40,7 +40,7 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return authHint(err)
 	}
-	if err := e.checkManagedHere(ctx, c, e.Layout().Hosts); err != nil {
+	if err := e.checkOwnership(ctx, c); err != nil {
 		return authHint(err) // one sentence: nothing else is worth checking
 	}
 	k := &catalog{env: e, c: c, st: st}

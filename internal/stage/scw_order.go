@@ -35,11 +35,6 @@ func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Client,
 	if err != nil {
 		return nil, err
 	}
-	// Observe again right before ordering: another state directory may
-	// have ordered for this cluster since preflight looked.
-	if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
-		return nil, err
-	}
 	kind := "Dedibox order, billed monthly"
 	if h.Provider == inventory.ElasticMetal {
 		kind = "Elastic Metal order, billed hourly; Proxmox VE is installed by the os stage"
@@ -47,6 +42,11 @@ func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Client,
 	m := run.Mutation{API: "scaleway", Verb: "order", Object: fmt.Sprintf("server %s (%s in %s)", h.Name, h.Offer.Name, h.Placement), Detail: kind,
 		Request: byProvider(h.Provider, reqDediboxOrder, reqMetalOrder)}
 	if h.Provider == inventory.ElasticMetal {
+		// Observe again right before ordering: another state directory
+		// may have ordered for this cluster since preflight looked.
+		if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
+			return nil, err
+		}
 		return e.orderMetalOnce(ctx, st, c, h, m, zone, offerID)
 	}
 	return e.orderDediboxOnce(ctx, st, c, h, m, zone, offerID)
@@ -58,6 +58,15 @@ func (e *Env) orderDediboxOnce(ctx context.Context, st *run.Step, c *scaleway.Cl
 	sh := e.scwShared()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	// Observe again right before ordering, with none of this run's orders
+	// in flight: another state directory's servers, or its orders still
+	// being delivered (they carry no tags until then).
+	if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
+		return nil, err
+	}
+	if err := e.checkPendingOrdersLocked(ctx, c, []inventory.HostPlan{h}); err != nil {
+		return nil, err
+	}
 	var f *found
 	err := e.sendOnce(ctx, st, m, func(ctx context.Context) error {
 		id, err := e.orderDedibox(ctx, c, h, zone, offerID)

@@ -75,6 +75,16 @@ func (e *Env) managedElsewhere(id string, srvs ...*remoteServer) *ManagedElsewhe
 	return out
 }
 
+// checkOwnership is preflight's look at who manages the cluster: no server
+// of it carries another state directory's ID, and no Dedibox order this
+// state directory does not know of is being delivered for its offers.
+func (e *Env) checkOwnership(ctx context.Context, c *scaleway.Client) error {
+	if err := e.checkManagedHere(ctx, c, e.Layout().Hosts); err != nil {
+		return err
+	}
+	return e.checkPendingOrders(ctx, c, e.Layout().Hosts)
+}
+
 // checkManagedHere observes, before anything is ordered, the servers of the
 // project carrying this cluster's ownership tag in the zones of hosts,
 // whichever state directory ordered them. If one carries another state

@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
 	"github.com/tripod-dev/tripod/internal/state"
 )
 
@@ -44,6 +46,19 @@ func managedElsewhere(rep *run.Report) (run.StepResult, *ManagedElsewhereError) 
 		}
 	}
 	return run.StepResult{}, nil
+}
+
+// unknownOrders returns the refusal to order beside unknown Dedibox orders.
+func unknownOrders(rep *run.Report) *UnknownOrdersError {
+	if rep != nil {
+		for _, s := range rep.Failed() {
+			var u *UnknownOrdersError
+			if errors.As(s.Err, &u) {
+				return u
+			}
+		}
+	}
+	return nil
 }
 
 // checkRefusal checks the refusal's sentence names the other directory.
@@ -234,47 +249,49 @@ func proxied(t *testing.T, env *Env) *apiTimeline {
 	return tl
 }
 
-// window is, over this run's orders, the longest time from the answer of
-// the last server list before an order was sent to the moment that order
-// was visible to another run's check: the order's answer for Elastic Metal
-// (the order carries its tags), the tagging's answer for Dedibox (an order
-// carries none; the server is tagged once delivered).
-func (tl *apiTimeline) window(dedibox bool) (time.Duration, int) {
+// window measures how long another run's check can miss this run's
+// orders. checkToOrder is, over the orders, the longest time from the
+// answer of the last list (servers or Dedibox orders) before an order was
+// sent to that order's answer, from which on it is visible: an Elastic Metal
+// order by its tags, a Dedibox order in the list of orders still being
+// delivered. untagged is, for Dedibox, the longest time from the last read
+// of an order before its server was tagged to that tag's answer: a
+// delivered server is no longer among the orders being delivered, and not
+// tagged yet, so no check sees it.
+func (tl *apiTimeline) window() (checkToOrder, untagged time.Duration, orders int) {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	ev := slices.Clone(tl.events)
 	slices.SortFunc(ev, func(a, b apiEvent) int { return a.sent.Compare(b.sent) })
-	isList := func(e apiEvent) bool { return e.method == "GET" && strings.HasSuffix(e.path, "/servers") }
-	isOrder := func(e apiEvent) bool { return e.method == "POST" && strings.HasSuffix(e.path, "/servers") }
-	var tags []apiEvent
-	for _, e := range ev {
-		if e.method == "POST" && strings.HasSuffix(e.path, "/tags") {
-			tags = append(tags, e)
-		}
+	isList := func(e apiEvent) bool {
+		return e.method == "GET" && (strings.HasSuffix(e.path, "/servers") || strings.HasSuffix(e.path, "/services"))
 	}
-	var longest time.Duration
-	n := 0
+	// GetService is a PATCH with {} in the SDK.
+	isServiceRead := func(e apiEvent) bool { return e.method == "PATCH" && strings.Contains(e.path, "/services/") }
 	for i, e := range ev {
-		if !isOrder(e) {
-			continue
-		}
-		var check time.Time
-		for _, p := range ev[:i] {
-			if isList(p) && p.done.Before(e.sent) && p.done.After(check) {
-				check = p.done
+		switch {
+		case e.method == "POST" && strings.HasSuffix(e.path, "/servers"):
+			var check time.Time
+			for _, p := range ev[:i] {
+				if isList(p) && p.done.Before(e.sent) && p.done.After(check) {
+					check = p.done
+				}
+			}
+			orders++
+			checkToOrder = max(checkToOrder, e.done.Sub(check))
+		case e.method == "POST" && strings.HasSuffix(e.path, "/tags"):
+			var read time.Time
+			for _, p := range ev[:i] {
+				if isServiceRead(p) && p.done.Before(e.sent) && p.done.After(read) {
+					read = p.done
+				}
+			}
+			if !read.IsZero() {
+				untagged = max(untagged, e.done.Sub(read))
 			}
 		}
-		visible := e.done
-		if dedibox {
-			if n >= len(tags) {
-				continue // never tagged: never visible to another run
-			}
-			visible = tags[n].done
-		}
-		n++
-		longest = max(longest, visible.Sub(check))
 	}
-	return longest, n
+	return checkToOrder, untagged, orders
 }
 
 // TestTwoStateDirectoriesAtOnce starts two state directories on one
@@ -284,11 +301,20 @@ func (tl *apiTimeline) window(dedibox bool) (time.Duration, int) {
 // of servers is ordered, or at least one run refuses with the sentence,
 // and whoever refuses has not taken the other's servers.
 func TestTwoStateDirectoriesAtOnce(t *testing.T) {
-	for _, tc := range []struct{ inventory, preload string }{{"lab.yaml", ""}, {"elastic-metal.yaml", emStock}} {
-		t.Run(strings.TrimSuffix(tc.inventory, ".yaml"), func(t *testing.T) {
+	for _, tc := range []struct {
+		name, inventory, preload string
+		scale                    float64 // a realistic profile at this time scale; 0: instant
+	}{
+		{"lab", "lab.yaml", "", 0}, {"elastic-metal", "elastic-metal.yaml", emStock, 0},
+		{"lab-realistic", "lab.yaml", "", 0.002}, {"elastic-metal-realistic", "elastic-metal.yaml", emStock, 0.002},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			var opts []simOption
 			if tc.preload != "" {
 				opts = append(opts, withPreload(preload(t, tc.preload)))
+			}
+			if tc.scale != 0 {
+				opts = append(opts, withProfile(simcore.Realistic, tc.scale))
 			}
 			tw := newTestWorld(t, "../../inventories/"+tc.inventory, opts...)
 			envs := []*Env{tw.fresh(), tw.otherStateDir()}
@@ -311,17 +337,20 @@ func TestTwoStateDirectoriesAtOnce(t *testing.T) {
 			orders := served(tw, orderRoute(tw.Env))
 			refused := 0
 			for i := range envs {
-				if _, m := managedElsewhere(reps[i]); m != nil {
+				_, m := managedElsewhere(reps[i])
+				switch {
+				case m != nil:
 					refused++
 					checkRefusal(t, m, tw.Env.Cluster().Name, envs[1-i].State.ID)
-				} else if errs[i] != nil {
+				case unknownOrders(reps[i]) != nil:
+					refused++
+				case errs[i] != nil:
 					t.Errorf("run %d failed otherwise: %v", i, errs[i])
 				}
 			}
-			dedibox := orderRoute(tw.Env) == routeDediboxOrder
 			for i, tl := range tls {
-				w, n := tl.window(dedibox)
-				t.Logf("run %d: %d orders; longest check-to-visible window %v", i, n, w)
+				w, u, n := tl.window()
+				t.Logf("run %d: %d orders; longest check-to-order window %v; longest delivered-untagged gap %v", i, n, w, u)
 			}
 			t.Logf("%d orders for %d hosts; %d run(s) refused", orders, hosts, refused)
 			if orders > hosts && refused == 0 {
@@ -342,5 +371,51 @@ func TestTwoStateDirectoriesAtOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInterruptedDediboxOrdersAreNotOrderedAgain: a run from one state
+// directory is stopped while its Dedibox orders are being delivered (a CI
+// job cancelled after ordering). Its orders carry no tags yet, so no server
+// shows whose they are; a second state directory refuses all the same, and
+// orders nothing.
+func TestInterruptedDediboxOrdersAreNotOrderedAgain(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Realistic, 0.01))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r := &run.Runner{Stages: scwStages(tw.Env), Until: Servers, Pools: Pools, Facts: &run.Facts{}}
+		r.Run(ctx)
+	}()
+	hosts := len(tw.Env.Layout().Hosts)
+	for deadline := time.Now().Add(30 * time.Second); len(tw.World.Scaleway.State().Services) < hosts; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d orders after 30s, want %d", len(tw.World.Scaleway.State().Services), hosts)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := len(ours(tw)); n != 0 {
+		t.Skipf("%d servers were delivered and tagged before the run stopped: not the case this test is for", n)
+	}
+	before := tw.mutations()
+	rep, err := tw.runScw(tw.otherStateDir(), Servers, false)
+	u := unknownOrders(rep)
+	if err == nil || u == nil {
+		t.Fatalf("second state directory during delivery: %v, want the refusal", err)
+	}
+	if len(u.Orders) != hosts {
+		t.Errorf("refusal names orders %v, want the %d being delivered", u.Orders, hosts)
+	}
+	if n := tw.mutations() - before; n != 0 {
+		t.Errorf("the second state directory sent %d mutating requests: %v", n, tw.World.Env.Log.Snapshot().MutatingRoutes())
+	}
+	// The first one, run again, takes its own orders: they are in its journal.
+	rep, err = tw.runScw(tw.fresh(), Servers, false)
+	requireClean(t, rep, err)
+	if n := served(tw, routeDediboxOrder); n != hosts {
+		t.Errorf("%d orders were served, want %d", n, hosts)
 	}
 }
