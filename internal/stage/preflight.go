@@ -12,9 +12,11 @@ import (
 	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
-// preflight checks the account before anything is ordered: credentials,
-// no server of the cluster carrying another state directory's ID, every offer in stock where the inventory orders it, Proxmox VE installable
-// on it, adopted servers being what the inventory says. It reports every
+// preflight checks the account before anything is ordered: credentials, no
+// server of the cluster carrying another state directory's ID (nor Dedibox
+// orders it does not know being delivered), every offer in stock where the
+// inventory orders it, Proxmox VE installable on it, adopted servers being
+// what the inventory says. It reports every
 // problem at once, one sentence each, and changes nothing.
 type preflight struct{ env *Env }
 

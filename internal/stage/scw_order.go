@@ -19,13 +19,14 @@ import (
 // actionOrder is the journal action of a server order.
 const actionOrder = "order"
 
-// orderServer places h's order, unless a server of this cluster in h's zone
-// carries another state directory's ID: journaled (fsynced) before it is sent,
-// completed with the service or server ID after. An order without an answer
-// may have been taken: it is looked for (sendOnce) before it is placed
-// again. Dedibox orders of the run are placed, and looked for, one at a
-// time under the lock crash recovery claims orders under, so a host never
-// takes an order placed for another one in this run.
+// orderServer places h's order, unless another state directory has servers
+// of this cluster (or, for Dedibox, orders being delivered) where h goes:
+// journaled (fsynced) before it is sent, completed with the service or
+// server ID after. An order without an answer may have been taken: it is
+// looked for (sendOnce) before it is placed again. Dedibox orders of the run
+// are placed, and looked for, one at a time under the lock crash recovery
+// claims orders under, so a host never takes an order placed for another
+// one in this run.
 func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan) (*found, error) {
 	zone, err := hostZone(h)
 	if err != nil {

@@ -124,6 +124,10 @@ func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Client, 
 		return nil, err
 	}
 	intents := e.State.Journal.Unresolved(Servers, h.Name, actionOrder)
+	if srv != nil && len(intents) == 0 && !e.stateTagged(srv) {
+		return nil, fmt.Errorf("server %s carries %s and %s but no state directory's ID, and this state directory has no record of it; if it is this cluster's from before tripod tagged servers with %s, adopt it with azs[].hosts[].adopt.serverID",
+			srv.ID, e.ServerTag(), hostTag(h.Name), stateTagPrefix)
+	}
 	if srv != nil {
 		return &found{srv: srv}, e.resolveIntents(intents, map[string]string{"server_id": srv.ID})
 	}

@@ -36,6 +36,12 @@ func (e *Env) otherState(srv *remoteServer) string {
 	return ""
 }
 
+// stateTagged reports whether srv carries a state directory's ID at all.
+func (e *Env) stateTagged(srv *remoteServer) bool {
+	_, ok := tagValue(srv.Tags, stateTagPrefix)
+	return ok
+}
+
 // ManagedElsewhereError refuses a run on a cluster whose servers carry
 // another state directory's ID.
 type ManagedElsewhereError struct {

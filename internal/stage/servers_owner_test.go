@@ -203,3 +203,34 @@ func TestLostJournalFindsMetalServersByTags(t *testing.T) {
 		t.Fatalf("%d mutating requests with the journal lost: %v", n, tw.World.Env.Log.Snapshot().MutatingRoutes())
 	}
 }
+
+// TestUnrecordedServerWithoutStateIDIsNotTaken: a server carrying the
+// cluster's and a host's tags but no state ID (ordered before servers were
+// tagged with one), unknown to this state directory's journal, could be
+// another directory's: it is refused, naming adoption, and its host is not
+// ordered.
+func TestUnrecordedServerWithoutStateIDIsNotTaken(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withPreload(preload(t, `
+servers:
+  - {provider: dedibox, id: "104301", offer: START-9-M, datacenter: DC2, hostname: old, tags: [tripod-cluster=lab, tripod-host=lab-pve-1]}
+`)))
+	rep, err := tw.runScw(tw.Env, Servers, false)
+	if err == nil {
+		t.Fatal("a server without a state ID, unknown to the journal, was taken")
+	}
+	var msg string
+	for _, s := range rep.Failed() {
+		if s.Key.Target == "lab-pve-1" {
+			msg = errString(s.Err)
+		}
+	}
+	if !strings.Contains(msg, "server 104301 carries tripod-cluster=lab and tripod-host=lab-pve-1 but no state directory's ID") ||
+		!strings.Contains(msg, "adopt it with azs[].hosts[].adopt.serverID") {
+		t.Errorf("lab-pve-1: %q, want the refusal naming adoption", msg)
+	}
+	for _, m := range rep.Mutations() {
+		if m.Verb == "order" && strings.Contains(m.Object, "lab-pve-1") {
+			t.Errorf("lab-pve-1 was ordered: %v", m)
+		}
+	}
+}
