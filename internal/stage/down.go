@@ -66,6 +66,9 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 		st.Skip("no server carries %s and %s", e.ServerTag(), hostTag(h.Name))
 		return nil
 	}
+	if id := e.otherState(srv); id != "" {
+		return e.managedElsewhere(id, srv) // its VMs and server are that directory's to destroy
+	}
 	f := hostFact(srv, h)
 	f.Adopted = f.Adopted || slices.Contains(srv.Tags, AdoptedTag)
 	st.Facts().Set(hostFactKey(h.Name), f)

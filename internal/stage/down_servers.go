@@ -40,6 +40,9 @@ func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
 	case !s.opts.ReleaseServers:
 		st.Skip("%s kept: pass --release-servers to terminate it", srv.describe(h.Name))
 		return nil
+	case s.env.otherState(srv) != "":
+		// findServers refuses these already; a terminate is never undone.
+		return s.env.managedElsewhere(s.env.otherState(srv), srv)
 	case f.Adopted && !s.opts.ReleaseAdopted:
 		st.Skip("%s was adopted, not ordered: kept (pass --release-adopted too to terminate it)", srv.describe(h.Name))
 		return nil

@@ -12,12 +12,14 @@ import (
 	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
-// preflight checks the account before anything is ordered: credentials,
-// every offer in stock where the inventory orders it, Proxmox VE installable
-// on it, adopted servers being what the inventory says; and, in targets of
-// their own (preflight_local.go), what needs no API: every node's machine
-// config and the secrets store's identity. It reports every problem at
-// once, one sentence each, and changes nothing.
+// preflight checks the account before anything is ordered: credentials, no
+// server of the cluster carrying another state directory's ID (nor Dedibox
+// orders it does not know being delivered), every offer in stock where the
+// inventory orders it, Proxmox VE installable on it, adopted servers being
+// what the inventory says; and, in targets of their own
+// (preflight_local.go), what needs no API: every node's machine config and
+// the secrets store's identity. It reports every problem at once, one
+// sentence each, and changes nothing.
 type preflight struct{ env *Env }
 
 func (s *preflight) Name() string { return Preflight }
@@ -47,7 +49,10 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	}
 	k := &catalog{env: e, c: c, st: st}
 	if err := k.checkProject(ctx); err != nil {
-		return err
+		return err // the project's servers cannot be read: nothing below can be either
+	}
+	if err := e.checkOwnership(ctx, c); err != nil {
+		return authHint(err) // one sentence: nothing else is worth checking
 	}
 	var problems []error
 	for _, g := range e.offerGroups() {

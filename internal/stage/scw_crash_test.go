@@ -2,7 +2,6 @@ package stage
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,7 +88,7 @@ func TestCrashAfterMetalOrderIsNotOrderedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := c.Metal.CreateServer(&baremetal.CreateServerRequest{Zone: scw.ZoneFrPar1, OfferID: offer, ProjectID: &c.ProjectID, Name: h.Name,
-		Tags: []string{tw.Env.ServerTag(), hostTag(h.Name)}})
+		Tags: []string{tw.Env.ServerTag(), hostTag(h.Name), tw.Env.StateTag()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,19 +105,16 @@ func TestCrashAfterMetalOrderIsNotOrderedAgain(t *testing.T) {
 	assertOneServerPerHost(t, tw)
 }
 
-// TestLostJournalFindsServersByTags: with the state directory gone, the
-// servers are found by their ownership and host tags, not ordered again.
+// TestLostJournalFindsServersByTags: with the journal gone (the state
+// directory's identity kept: a directory with another identity is refused,
+// TestSecondStateDirectoryRefuses), the servers are found by their
+// ownership, host and state tags, not ordered again.
 func TestLostJournalFindsServersByTags(t *testing.T) {
 	tw := newTestWorld(t, "../../inventories/lab.yaml")
 	rep, err := tw.runScw(tw.Env, Servers, false)
 	requireClean(t, rep, err)
-	sd, err := state.Open(filepath.Join(t.TempDir(), "state"), state.Options{Command: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sd.Close() })
 	env := tw.fresh()
-	env.State = sd
+	env.State = tw.journalLost()
 	before := tw.mutations()
 	rep, err = tw.runScw(env, Servers, false)
 	requireClean(t, rep, err)

@@ -19,12 +19,14 @@ import (
 // actionOrder is the journal action of a server order.
 const actionOrder = "order"
 
-// orderServer places h's order: journaled (fsynced) before it is sent,
-// completed with the service or server ID after. An order without an answer
-// may have been taken: it is looked for (sendOnce) before it is placed
-// again. Dedibox orders of the run are placed, and looked for, one at a
-// time under the lock crash recovery claims orders under, so a host never
-// takes an order placed for another one in this run.
+// orderServer places h's order, unless another state directory has servers
+// of this cluster (or, for Dedibox, orders being delivered) where h goes:
+// journaled (fsynced) before it is sent, completed with the service or
+// server ID after. An order without an answer may have been taken: it is
+// looked for (sendOnce) before it is placed again. Dedibox orders of the run
+// are placed, and looked for, one at a time under the lock crash recovery
+// claims orders under, so a host never takes an order placed for another
+// one in this run.
 func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan) (*found, error) {
 	zone, err := hostZone(h)
 	if err != nil {
@@ -41,6 +43,11 @@ func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Client,
 	m := run.Mutation{API: "scaleway", Verb: "order", Object: fmt.Sprintf("server %s (%s in %s)", h.Name, h.Offer.Name, h.Placement), Detail: kind,
 		Request: byProvider(h.Provider, reqDediboxOrder, reqMetalOrder)}
 	if h.Provider == inventory.ElasticMetal {
+		// Observe again right before ordering: another state directory
+		// may have ordered for this cluster since preflight looked.
+		if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
+			return nil, err
+		}
 		return e.orderMetalOnce(ctx, st, c, h, m, zone, offerID)
 	}
 	return e.orderDediboxOnce(ctx, st, c, h, m, zone, offerID)
@@ -52,6 +59,15 @@ func (e *Env) orderDediboxOnce(ctx context.Context, st *run.Step, c *scaleway.Cl
 	sh := e.scwShared()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	// Observe again right before ordering, with none of this run's orders
+	// in flight: another state directory's servers, or its orders still
+	// being delivered (they carry no tags until then).
+	if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
+		return nil, err
+	}
+	if err := e.checkPendingOrdersLocked(ctx, c, []inventory.HostPlan{h}); err != nil {
+		return nil, err
+	}
 	var f *found
 	err := e.sendOnce(ctx, st, m, func(ctx context.Context) error {
 		id, err := e.orderDedibox(ctx, c, h, zone, offerID)
@@ -115,7 +131,7 @@ func (e *Env) orderMetal(ctx context.Context, c *scaleway.Client, h inventory.Ho
 	s, err := c.Metal.CreateServer(&baremetal.CreateServerRequest{
 		Zone: zone, OfferID: offerID, ProjectID: &c.ProjectID, Name: h.Name,
 		Description: fmt.Sprintf("tripod cluster %s, host %s", e.Cluster().Name, h.Name),
-		Tags:        []string{e.ServerTag(), hostTag(h.Name)}, OptionIDs: []string{},
+		Tags:        []string{e.ServerTag(), hostTag(h.Name), e.StateTag()}, OptionIDs: []string{},
 	}, scw.WithContext(ctx))
 	if err != nil {
 		return nil, e.orderFailed(intent, err)

@@ -185,7 +185,7 @@ func (e *Env) recoverDediboxOrderLocked(ctx context.Context, c *scaleway.Client,
 			return nil, err
 		}
 		if f == nil || (f.srv != nil && (!strings.EqualFold(f.srv.Placement, h.Placement) || e.ownedBy(f.srv, h) != "" ||
-			otherHost(f.srv, h) || e.adoptedBySomeone(f.srv.ID))) {
+			otherHost(f.srv, h) || e.otherState(f.srv) != "" || e.adoptedBySomeone(f.srv.ID))) {
 			continue
 		}
 		sh.claimed[svc.ID] = h.Name

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
 	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
@@ -28,6 +29,7 @@ type remoteServer struct {
 	Tags      []string
 	PublicIP  string
 	Hostname  string
+	UpdatedAt time.Time // Scaleway's updated_at: its last change of any kind
 }
 
 // hostTag names the host a server is for, beside the ownership tag.
@@ -40,7 +42,7 @@ const AdoptedTag = "tripod-adopted=true"
 
 // wantTags are the tags h's server carries once it is this cluster's.
 func (e *Env) wantTags(h inventory.HostPlan) []string {
-	tags := []string{e.ServerTag(), hostTag(h.Name)}
+	tags := []string{e.ServerTag(), hostTag(h.Name), e.StateTag()}
 	if h.AdoptServerID != "" {
 		tags = append(tags, AdoptedTag)
 	}
@@ -106,6 +108,9 @@ func fromDedibox(s *dedibox.Server) *remoteServer {
 	if s.Location != nil {
 		r.Placement = s.Location.DatacenterName
 	}
+	if s.UpdatedAt != nil {
+		r.UpdatedAt = *s.UpdatedAt
+	}
 	if s.Offer != nil {
 		r.Offer = s.Offer.Name
 	}
@@ -116,6 +121,9 @@ func fromMetal(s *baremetal.Server) *remoteServer {
 	r := &remoteServer{
 		ID: s.ID, Provider: inventory.ElasticMetal, Zone: s.Zone, Placement: string(s.Zone), Offer: s.OfferName,
 		Status: string(s.Status), ProjectID: s.ProjectID, Tags: s.Tags, PublicIP: scaleway.MetalPublicIPv4(s), Hostname: s.Name,
+	}
+	if s.UpdatedAt != nil {
+		r.UpdatedAt = *s.UpdatedAt
 	}
 	if s.Install != nil && s.Install.Hostname != "" {
 		r.Hostname = s.Install.Hostname

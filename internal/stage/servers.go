@@ -44,6 +44,7 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
+	ordered := f == nil
 	if f == nil {
 		f, err = e.orderServer(ctx, st, c, h)
 		if errors.Is(err, run.ErrPlanned) {
@@ -68,6 +69,15 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 	}
 	if err := e.ensureTags(ctx, st, c, h, srv); err != nil {
 		return err
+	}
+	if ordered {
+		// Two state directories that looked at once both saw nothing and
+		// both ordered. Once its own server carries its ID, each looks again:
+		// the later one sees the other's and stops, loudly (what it ordered
+		// stays: nothing paid for is rolled back).
+		if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
+			return fmt.Errorf("server %s was ordered for %s, but %w", srv.ID, h.Name, err)
+		}
 	}
 	if ok, _ := srv.delivered(); !ok && st.DryRun() {
 		st.Skip("server %s of %s is still %s", srv.ID, h.Name, srv.Status)
@@ -114,6 +124,10 @@ func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Client, 
 		return nil, err
 	}
 	intents := e.State.Journal.Unresolved(Servers, h.Name, actionOrder)
+	if srv != nil && len(intents) == 0 && !e.stateTagged(srv) {
+		return nil, fmt.Errorf("server %s carries %s and %s but no state directory's ID, and this state directory has no record of it; if it is this cluster's from before tripod tagged servers with %s, adopt it with azs[].hosts[].adopt.serverID",
+			srv.ID, e.ServerTag(), hostTag(h.Name), stateTagPrefix)
+	}
 	if srv != nil {
 		return &found{srv: srv}, e.resolveIntents(intents, map[string]string{"server_id": srv.ID})
 	}
@@ -129,20 +143,31 @@ func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Client, 
 	return nil, e.failIntents(intents, "no server carrying the ownership and host tags exists")
 }
 
-// ensureTags puts the ownership and host tags (and, on an adopted server,
-// the adopted tag) on srv, keeping its others.
+// ensureTags puts the ownership, host and state tags (and, on an adopted
+// server, the adopted tag) on srv, keeping its others. A server another
+// state directory's ID is on is refused, unless the inventory adopts it.
 func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, srv *remoteServer) error {
 	if why := e.ownedBy(srv, h); why != "" {
 		return fmt.Errorf("server %s cannot be %s's: %s", srv.ID, h.Name, why)
 	}
+	other := e.otherState(srv)
+	if other != "" && h.AdoptServerID != srv.ID {
+		return e.managedElsewhere(other, srv)
+	}
 	want := e.wantTags(h)
-	tags := append([]string(nil), srv.Tags...)
+	var tags []string
+	for _, t := range srv.Tags {
+		// Adopting takes a server over from the state directory it carries.
+		if other == "" || t != stateTagPrefix+other {
+			tags = append(tags, t)
+		}
+	}
 	for _, t := range want {
 		if !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}
 	}
-	if len(tags) == len(srv.Tags) {
+	if slices.Equal(tags, srv.Tags) {
 		return nil
 	}
 	m := run.Mutation{API: "scaleway", Verb: "tag", Object: fmt.Sprintf("server %s (%s)", srv.ID, h.Name), Detail: strings.Join(want, ", "),

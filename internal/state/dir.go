@@ -13,8 +13,11 @@ import (
 
 // Dir is an open, locked state directory.
 type Dir struct {
-	Path    string
-	RunID   string
+	Path  string
+	RunID string
+	// ID is the directory's identity, made once (state-id): every server
+	// ordered from this directory carries it.
+	ID      string
 	Lock    *Lock
 	Journal *Journal
 	Secrets *Secrets
@@ -56,6 +59,11 @@ func Open(path string, opts Options) (*Dir, error) {
 	if err != nil {
 		return nil, err
 	}
+	id, err := loadOrCreateID(path)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
 	run := newRunID()
 	j, err := OpenJournal(filepath.Join(path, "journal.jsonl"), run)
 	if err != nil {
@@ -68,7 +76,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		lock.Release()
 		return nil, err
 	}
-	return &Dir{Path: path, RunID: run, Lock: lock, Journal: j, Secrets: sec}, nil
+	return &Dir{Path: path, RunID: run, ID: id, Lock: lock, Journal: j, Secrets: sec}, nil
 }
 
 // Close closes the journal and releases the lock.
