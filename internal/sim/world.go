@@ -108,6 +108,7 @@ func (w *World) wire() {
 		}
 	}
 	w.Scaleway.OnRemoved = func(serverID, _ string) { w.Proxmox.RemoveHost(serverID) }
+	w.Proxmox.OnPrivateLink = w.Scaleway.PrivateLinkUp
 	w.Proxmox.OnVMStarted = func(vm simcore.VMInfo) { w.Talos.Boot(vm) }
 	w.Proxmox.OnVMStopped = func(_ string, _ int, ipCIDR string) {
 		if ipCIDR != "" {
