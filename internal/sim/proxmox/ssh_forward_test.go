@@ -66,6 +66,9 @@ func TestSSHForwardsOntoTheVLANOnly(t *testing.T) {
 
 	_, err = cl.Dial("tcp", vm)
 	wantRejected(t, err, ssh.ConnectionFailed, "No route to host")
+	echo(t, w.env, "k8s.lab.internal:6443", "", "kube")
+	_, err = cl.Dial("tcp", "k8s.lab.internal:6443")
+	wantRejected(t, err, ssh.ConnectionFailed, "No route to host")
 
 	privateNet(t, w, w.client("pve1"), "pve1", "10.20.0.11/24")
 	for i := 0; i < 2; i++ { // two channels over the one connection
@@ -78,6 +81,18 @@ func TestSSHForwardsOntoTheVLANOnly(t *testing.T) {
 		}
 		c.Close()
 	}
+	// The Kubernetes endpoint by name (the VIP the VLAN's DNS answers for).
+	if _, ok := w.env.Net.Lookup("k8s.lab.internal:6443"); ok {
+		t.Fatal("the operator can dial the Kubernetes endpoint directly")
+	}
+	c, err := cl.Dial("tcp", "k8s.lab.internal:6443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := roundTrip(c); err != nil || got != "ping\n" {
+		t.Fatalf("kube through pve1: %q %v", got, err)
+	}
+	c.Close()
 	_, err = cl.Dial("tcp", "10.20.0.99:50000")
 	wantRejected(t, err, ssh.ConnectionFailed, "Connection refused")
 	_, err = cl.Dial("tcp", w.hosts["pve2"].PublicIP+":8006")
