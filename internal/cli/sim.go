@@ -50,8 +50,9 @@ func (f *simFlags) options(dataDir string) (sim.Options, error) {
 
 type simServeFlags struct {
 	simFlags
-	envFile string
-	dataDir string
+	envFile  string
+	dataDir  string
+	operator string
 }
 
 func newSimCommand(s Streams) *cobra.Command {
@@ -68,7 +69,9 @@ Kubernetes APIs on loopback, speaking their real wire protocols. Once ready, PAT
 KEY=VALUE lines (SCW_API_URL, SCW_ACCESS_KEY, SCW_SECRET_KEY, SCW_DEFAULT_PROJECT_ID,
 SCW_DEFAULT_ORGANIZATION_ID, SCW_DEFAULT_ZONE, SCW_DEFAULT_REGION, TRIPOD_SIM): with them
 in its environment, every tripod command runs against this world. The admin endpoint
-(TRIPOD_SIM) serves /state, /requests, /netmap and /faults (POST to change faults).`,
+(TRIPOD_SIM) serves /state, /requests, /netmap, /info and /faults (POST to change faults).
+With --operator public, the private VLAN (VM addresses, the Kubernetes endpoint) is left
+out of /netmap and reachable only through a simulated host's SSH (direct-tcpip).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir := f.dataDir
@@ -84,6 +87,9 @@ in its environment, every tripod command runs against this world. The admin endp
 			if err != nil {
 				return err
 			}
+			if opts.Operator, err = simcore.ParseOperator(f.operator); err != nil {
+				return fmt.Errorf("--operator: %w", err)
+			}
 			w, resumed, err := sim.Resume(opts)
 			if err != nil {
 				return err
@@ -96,8 +102,8 @@ in its environment, every tripod command runs against this world. The admin endp
 			if resumed {
 				how = "resumed world from " + filepath.Join(dir, sim.WorldFile)
 			}
-			fmt.Fprintf(s.Err, "simulator ready (%s, profile %s, time scale %g, seed %d): admin %s, environment in %s\n",
-				how, opts.Profile.Name, opts.TimeScale, opts.Seed, w.AdminURL(), f.envFile)
+			fmt.Fprintf(s.Err, "simulator ready (%s, profile %s, time scale %g, seed %d, operator %s): admin %s, environment in %s\n",
+				how, opts.Profile.Name, opts.TimeScale, opts.Seed, w.Env.OperatorPosition(), w.AdminURL(), f.envFile)
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
@@ -115,6 +121,8 @@ in its environment, every tripod command runs against this world. The admin endp
 	serve.Flags().StringVar(&f.envFile, "env-file", "", "write the environment for tripod and the Scaleway SDK here (required)")
 	serve.MarkFlagRequired("env-file")
 	serve.Flags().StringVar(&f.dataDir, "data-dir", "", "keep etcd data and save the world here on exit, and resume it on start (default: a temporary directory)")
+	serve.Flags().StringVar(&f.operator, "operator", "private",
+		"where the operator stands: private (on the VLAN, as inside a VPN: every simulated address is reachable) or public (on the internet: private addresses only through a host's SSH)")
 	cmd.AddCommand(serve)
 	return cmd
 }

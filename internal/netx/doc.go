@@ -5,4 +5,11 @@
 // the simulator's loopback listeners, from the address map the simulator
 // publishes, and refuses every other destination: a test or a rehearsal
 // never sends a packet outside 127.0.0.0/8.
+//
+// A dialer can also route destinations through SSH jump hosts
+// (Dialer.WithRoute): a Router, which the caller builds from its inventory,
+// names the candidate hosts for a destination, and netx opens a
+// direct-tcpip channel through the first that works, keeping one SSH
+// connection per host shared by every channel. This is how an operator on
+// the internet reaches the private VLAN.
 package netx

@@ -19,9 +19,14 @@ import (
 
 // Dialer opens every connection tripod makes.
 type Dialer struct {
-	base net.Dialer
+	base  net.Dialer
+	sim   *simMap // nil for real services
+	route *route  // nil: every destination is dialed directly
+}
 
-	sim      bool
+// simMap is the simulator's address map as last read. Dialers derived with
+// WithRoute share it.
+type simMap struct {
 	adminURL string // the simulator's admin base URL (loopback)
 	mu       sync.Mutex
 	mapping  map[string]string // simulated "host:port" -> loopback "127.0.0.1:port"
@@ -42,7 +47,7 @@ func Simulated(adminURL string) (*Dialer, error) {
 	if err != nil || !isLoopback(host) {
 		return nil, fmt.Errorf("simulator admin URL %q is not on loopback (127.0.0.0/8); refusing to use it", adminURL)
 	}
-	d := &Dialer{base: net.Dialer{Timeout: 10 * time.Second}, sim: true, adminURL: u, mapping: map[string]string{}}
+	d := &Dialer{base: net.Dialer{Timeout: 10 * time.Second}, sim: &simMap{adminURL: u, mapping: map[string]string{}}}
 	if err := d.refresh(context.Background()); err != nil {
 		return nil, err
 	}
@@ -50,7 +55,7 @@ func Simulated(adminURL string) (*Dialer, error) {
 }
 
 // Simulation reports whether d maps addresses onto a simulator.
-func (d *Dialer) Simulation() bool { return d.sim }
+func (d *Dialer) Simulation() bool { return d.sim != nil }
 
 // RefusedError is a destination simulation will not dial.
 type RefusedError struct{ Address string }
@@ -59,9 +64,21 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("simulation: refusing to dial %s: it is not a simulated address and not on loopback", e.Address)
 }
 
-// DialContext dials address, through the simulator's map in simulation.
+// DialContext dials address: through an SSH jump host when the dialer's
+// route names some for it (WithRoute), else directly; in simulation every
+// direct dial, the SSH hop included, goes through the simulator's map.
 func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
-	if !d.sim {
+	if d.route != nil {
+		if jumps := d.route.r.Jumps(address); len(jumps) > 0 {
+			return d.dialVia(ctx, address, jumps)
+		}
+	}
+	return d.dialDirect(ctx, network, address)
+}
+
+// dialDirect dials address without a jump host.
+func (d *Dialer) dialDirect(ctx context.Context, network, address string) (net.Conn, error) {
+	if d.sim == nil {
 		return d.base.DialContext(ctx, network, address)
 	}
 	target, err := d.resolve(ctx, address)
@@ -119,9 +136,9 @@ func (c connRefused) Temporary() bool { return true }
 func (c connRefused) Unwrap() error { return syscall.ECONNREFUSED }
 
 func (d *Dialer) lookup(address string) (string, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.mapping[address]
+	d.sim.mu.Lock()
+	defer d.sim.mu.Unlock()
+	t, ok := d.sim.mapping[address]
 	return t, ok
 }
 
@@ -136,7 +153,7 @@ type netmap struct {
 func (d *Dialer) refresh(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.adminURL+"/netmap", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.sim.adminURL+"/netmap", nil)
 	if err != nil {
 		return err
 	}
@@ -144,16 +161,16 @@ func (d *Dialer) refresh(ctx context.Context) error {
 	// only it.
 	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil, DialContext: d.base.DialContext}}).Do(req)
 	if err != nil {
-		return fmt.Errorf("failed to read the simulator's address map from %s: %w", d.adminURL, err)
+		return fmt.Errorf("failed to read the simulator's address map from %s: %w", d.sim.adminURL, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("simulator %s answered %s for its address map", d.adminURL, resp.Status)
+		return fmt.Errorf("simulator %s answered %s for its address map", d.sim.adminURL, resp.Status)
 	}
 	var m netmap
 	if err := json.Unmarshal(body, &m); err != nil {
-		return fmt.Errorf("simulator %s sent an unreadable address map: %w", d.adminURL, err)
+		return fmt.Errorf("simulator %s sent an unreadable address map: %w", d.sim.adminURL, err)
 	}
 	mapping := map[string]string{}
 	for _, e := range m.Entries {
@@ -168,12 +185,12 @@ func (d *Dialer) refresh(ctx context.Context) error {
 		roots = x509.NewCertPool()
 		roots.AppendCertsFromPEM([]byte(m.CA))
 	}
-	d.mu.Lock()
-	d.mapping, d.fetched = mapping, time.Now()
+	d.sim.mu.Lock()
+	d.sim.mapping, d.sim.fetched = mapping, time.Now()
 	if roots != nil {
-		d.roots = roots
+		d.sim.roots = roots
 	}
-	d.mu.Unlock()
+	d.sim.mu.Unlock()
 	return nil
 }
 
@@ -181,12 +198,12 @@ func (d *Dialer) refresh(ctx context.Context) error {
 // Factory) with: the system's for real services, the simulator's CA in
 // simulation.
 func (d *Dialer) PublicRoots() *x509.CertPool {
-	if !d.sim {
+	if d.sim == nil {
 		return nil // nil means the system roots
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.roots
+	d.sim.mu.Lock()
+	defer d.sim.mu.Unlock()
+	return d.sim.roots
 }
 
 // HTTPClient returns a client whose connections go through d, with the given
@@ -203,7 +220,7 @@ func (d *Dialer) HTTPClient(tlsConf *tls.Config, timeout time.Duration) *http.Cl
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     60 * time.Second,
 	}
-	if !d.sim {
+	if d.sim == nil {
 		tr.Proxy = http.ProxyFromEnvironment
 	}
 	return &http.Client{Transport: tr, Timeout: timeout}

@@ -47,7 +47,8 @@ func (w *World) adminHandler() http.Handler {
 		writeJSON(rw, spec)
 	})
 	mux.HandleFunc("GET /info", func(rw http.ResponseWriter, r *http.Request) {
-		writeJSON(rw, map[string]any{"profile": w.opts.Profile.Name, "time_scale": w.opts.TimeScale, "seed": w.opts.Seed})
+		writeJSON(rw, map[string]any{"profile": w.opts.Profile.Name, "time_scale": w.opts.TimeScale, "seed": w.opts.Seed,
+			"operator": w.Env.OperatorPosition()})
 	})
 	return mux
 }

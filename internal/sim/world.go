@@ -33,6 +33,12 @@ type Options struct {
 	Preload   *Preload // nil: nothing preloaded
 	// DataDir holds etcd data and, for Save, the world file. Required.
 	DataDir string
+	// Operator is the side of the network the operator stands on:
+	// simcore.OperatorPrivate ("" too, the default) reaches every simulated
+	// address directly; simcore.OperatorPublic reaches private addresses
+	// only through a host's SSH. It belongs to the rehearsal, not to the
+	// world: a resumed world takes the caller's.
+	Operator simcore.Operator
 	// SchematicIDs are registered with the Image Factory up front (the
 	// real factory knows every schematic ever created).
 	SchematicIDs []string
@@ -77,6 +83,7 @@ func Start(opts Options) (*World, error) {
 	}
 	env := simcore.NewEnv(opts.Profile, opts.TimeScale, opts.Seed)
 	env.Faults.Set(spec)
+	env.SetOperator(opts.Operator)
 	w := &World{Env: env, opts: opts, ca: ca}
 	w.Factory = factory.New(env)
 	for _, id := range opts.SchematicIDs {
@@ -108,6 +115,7 @@ func (w *World) wire() {
 		}
 	}
 	w.Scaleway.OnRemoved = func(serverID, _ string) { w.Proxmox.RemoveHost(serverID) }
+	w.Proxmox.OnPrivateLink = w.Scaleway.PrivateLinkUp
 	w.Proxmox.OnVMStarted = func(vm simcore.VMInfo) { w.Talos.Boot(vm) }
 	w.Proxmox.OnVMStopped = func(_ string, _ int, ipCIDR string) {
 		if ipCIDR != "" {

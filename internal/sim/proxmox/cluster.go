@@ -37,6 +37,11 @@ type Cluster struct {
 	OnVMStarted func(simcore.VMInfo)
 	// OnVMStopped is called when a running VM stops, and when a VM is deleted.
 	OnVMStopped func(node string, vmid int, ipCIDR string)
+	// OnPrivateLink reports whether the server (by Scaleway ID) is attached
+	// to its private network (an active RPNv2 member, an attached Elastic
+	// Metal private network). SSH forwards onto the VLAN need it; nil
+	// counts every server as attached.
+	OnPrivateLink func(serverID string) bool
 	// Images answers download-url checksums; nil makes downloads fail.
 	Images ImageSource
 	// Version is the pve-manager version every host reports.

@@ -16,7 +16,8 @@ import (
 )
 
 // startSSH opens the host's sshd: its own host key, root only, public keys
-// from the install's authorized_keys only, exec requests only.
+// from the install's authorized_keys only, exec requests and direct-tcpip
+// forwards onto the VLAN (ssh_forward.go) only.
 func (c *Cluster) startSSH(n *node) error {
 	signer, err := ssh.NewSignerFromKey(ed25519.NewKeyFromSeed(n.SSHSeed))
 	if err != nil {
@@ -73,11 +74,14 @@ func (c *Cluster) serveSSH(host string, cfg *ssh.ServerConfig, conn net.Conn) {
 	}()
 	go ssh.DiscardRequests(reqs)
 	for nc := range chans {
-		if nc.ChannelType() != "session" {
+		switch nc.ChannelType() {
+		case "session":
+			go c.sshSession(ctx, host, nc)
+		case "direct-tcpip":
+			go c.sshForward(ctx, host, nc)
+		default:
 			_ = nc.Reject(ssh.UnknownChannelType, "unknown channel type")
-			continue
 		}
-		go c.sshSession(ctx, host, nc)
 	}
 }
 

@@ -17,8 +17,9 @@ type Env struct {
 	Log       *RequestLog
 	Net       *NetMap
 
-	mu    sync.Mutex
-	nowFn func() time.Time
+	mu       sync.Mutex
+	nowFn    func() time.Time
+	operator Operator
 }
 
 // NewEnv returns an Env with the given profile, time scale and seed, no faults,
@@ -35,6 +36,25 @@ func NewEnv(p Profile, timeScale float64, seed int64) *Env {
 		Log:       NewRequestLog(),
 		Net:       NewNetMap(),
 	}
+}
+
+// SetOperator says on which side of the network the operator (tripod, and
+// any client of `sim serve`) stands. Set it before the first Listen: it
+// decides how each listener is opened. The default is OperatorPrivate.
+func (e *Env) SetOperator(o Operator) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.operator = o
+}
+
+// OperatorPosition is the operator's side of the network.
+func (e *Env) OperatorPosition() Operator {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.operator == "" {
+		return OperatorPrivate
+	}
+	return e.operator
 }
 
 // SetClock replaces the wall clock (tests that need a controlled timeline).

@@ -13,13 +13,15 @@ import (
 // the loopback listener that serves it.
 type NetEntry struct {
 	Address   string `json:"address"`   // "10.20.0.11:50000", "198.51.100.7:8006", "k8s.lab.internal:6443"
-	Loopback  string `json:"loopback"`  // "127.0.0.1:41234"
+	Loopback  string `json:"loopback"`  // "127.0.0.1:41234"; "" for a private entry the operator cannot reach
 	Placement string `json:"placement"` // datacenter or zone it lives in ("" if none), for dark faults
 	Service   string `json:"service"`   // "proxmox", "ssh", "talos", "kube", ...
+	Side      Side   `json:"side"`      // public or private (SideOf)
 }
 
-// NetMap is the simulator's published address map. Every listener it opens is
-// on 127.0.0.1.
+// NetMap is the simulator's address map. Every socket listener it opens is
+// on 127.0.0.1; with the operator on the public side, private entries have
+// no socket at all, only an in-memory listener simulated hosts dial.
 type NetMap struct {
 	mu      sync.Mutex
 	entries map[string]*mapped
@@ -28,16 +30,21 @@ type NetMap struct {
 type mapped struct {
 	entry NetEntry
 	ln    net.Listener
+	mem   *memListener // non-nil when the entry has no loopback socket
 }
 
 // NewNetMap returns an empty map.
 func NewNetMap() *NetMap { return &NetMap{entries: map[string]*mapped{}} }
 
-// Listen opens a loopback listener for the simulated address and publishes
-// the mapping. Connections accepted while the placement is dark are held open
-// without an answer, the way an unreachable datacenter looks to a client.
-// Listening twice on one address is an error: two simulated endpoints cannot
-// share an address.
+// Listen opens a listener for the simulated address and maps it. A public
+// entry, and every entry while the operator is on the private side, gets a
+// loopback listener published in the operator's map (/netmap). A private
+// entry while the operator is on the public side gets an in-memory listener
+// that only simulated hosts reach (DialPrivate), as the real VLAN has no
+// route from the internet. Connections accepted while the placement is dark
+// are held open without an answer, the way an unreachable datacenter looks
+// to a client. Listening twice on one address is an error: two simulated
+// endpoints cannot share an address.
 func (e *Env) Listen(address, placement, service string) (net.Listener, error) {
 	n := e.Net
 	n.mu.Lock()
@@ -45,14 +52,23 @@ func (e *Env) Listen(address, placement, service string) (net.Listener, error) {
 	if _, ok := n.entries[address]; ok {
 		return nil, fmt.Errorf("simulated address %s is already in use", address)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("failed to listen on loopback for %s: %w", address, err)
+	side := SideOf(address, service)
+	var ln net.Listener
+	loopback := ""
+	if side == SidePrivate && e.OperatorPosition() == OperatorPublic {
+		ln = newMemListener(address)
+	} else {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("failed to listen on loopback for %s: %w", address, err)
+		}
+		ln, loopback = l, l.Addr().String()
 	}
 	wl := &darkListener{Listener: ln, dark: func() bool { return e.Faults.IsDark(placement) }}
 	n.entries[address] = &mapped{
-		entry: NetEntry{Address: address, Loopback: ln.Addr().String(), Placement: placement, Service: service},
+		entry: NetEntry{Address: address, Loopback: loopback, Placement: placement, Service: service, Side: side},
 		ln:    wl,
+		mem:   asMem(ln),
 	}
 	return wl, nil
 }
@@ -79,23 +95,40 @@ func (n *NetMap) CloseAll() {
 	}
 }
 
-// Lookup returns the loopback address for a simulated address.
+// Lookup returns the loopback address for a simulated address, false when
+// nothing listens there or when it has no loopback socket (a private entry
+// with the operator on the public side).
 func (n *NetMap) Lookup(address string) (string, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	m, ok := n.entries[address]
-	if !ok {
+	if !ok || m.entry.Loopback == "" {
 		return "", false
 	}
 	return m.entry.Loopback, true
 }
 
-// Entries returns the map, sorted by address.
+// Entry returns the entry of a simulated address, whatever its side.
+func (n *NetMap) Entry(address string) (NetEntry, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m, ok := n.entries[address]
+	if !ok {
+		return NetEntry{}, false
+	}
+	return m.entry, true
+}
+
+// Entries returns what the operator can dial (the published /netmap), sorted
+// by address: every entry with a loopback socket.
 func (n *NetMap) Entries() []NetEntry {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	out := make([]NetEntry, 0, len(n.entries))
 	for _, m := range n.entries {
+		if m.entry.Loopback == "" {
+			continue
+		}
 		out = append(out, m.entry)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })

@@ -1,0 +1,230 @@
+package netx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Jump is one SSH host a destination can be reached through, the way
+// `ssh -J` reaches it: a direct-tcpip channel of an SSH connection to the
+// host.
+type Jump struct {
+	// Key names the host: dials through jumps with one key share one SSH
+	// connection. "" means Address.
+	Key string
+	// Address is the host's SSH endpoint ("198.51.100.11:22"). It is dialed
+	// directly, through the simulator's map in simulation.
+	Address string
+	// Config is the user, the authentication and the pinned host key.
+	Config *ssh.ClientConfig
+}
+
+func (j Jump) key() string {
+	if j.Key != "" {
+		return j.Key
+	}
+	return j.Address
+}
+
+// Router says, for a destination ("10.20.0.11:50000"), which jump hosts
+// reach it, best first: hosts in the target's own AZ, then hosts in the
+// others. No jumps means the destination is dialed directly. netx knows
+// nothing of inventories; the caller's Router does.
+type Router interface {
+	Jumps(address string) []Jump
+}
+
+// RouterFunc is a Router in one function.
+type RouterFunc func(address string) []Jump
+
+// Jumps calls f.
+func (f RouterFunc) Jumps(address string) []Jump { return f(address) }
+
+// DefaultJumpAttempt bounds one attempt through one jump host when
+// WithRoute is given no timeout.
+const DefaultJumpAttempt = 10 * time.Second
+
+// route is a dialer's jump hosts and the SSH connections it holds to them.
+type route struct {
+	r       Router
+	attempt time.Duration
+	mu      sync.Mutex
+	jumps   map[string]*jumpConn
+}
+
+// jumpConn is the one SSH connection to a jump host, shared by every
+// channel through it. mu is held while connecting, so concurrent dials wait
+// for one handshake instead of opening several.
+type jumpConn struct {
+	mu     sync.Mutex
+	client *ssh.Client
+}
+
+// WithRoute returns a dialer like d (same simulator map, same base dialer)
+// that reaches the destinations r names jumps for through SSH. attempt
+// bounds each try through one jump host (TCP connect, SSH handshake and
+// channel open), so a dark host costs at most that before the next
+// candidate is tried; 0 means DefaultJumpAttempt. Close the returned dialer
+// to close its SSH connections.
+func (d *Dialer) WithRoute(r Router, attempt time.Duration) *Dialer {
+	if attempt <= 0 {
+		attempt = DefaultJumpAttempt
+	}
+	return &Dialer{base: d.base, sim: d.sim, route: &route{r: r, attempt: attempt, jumps: map[string]*jumpConn{}}}
+}
+
+// Close closes the SSH connections a routed dialer holds. The dialer stays
+// usable: the next dial connects again.
+func (d *Dialer) Close() error {
+	if d.route == nil {
+		return nil
+	}
+	d.route.mu.Lock()
+	jumps := d.route.jumps
+	d.route.jumps = map[string]*jumpConn{}
+	d.route.mu.Unlock()
+	for _, jc := range jumps {
+		jc.mu.Lock()
+		if jc.client != nil {
+			jc.client.Close()
+			jc.client = nil
+		}
+		jc.mu.Unlock()
+	}
+	return nil
+}
+
+// dialVia reaches address through the first jump that works.
+func (d *Dialer) dialVia(ctx context.Context, address string, jumps []Jump) (net.Conn, error) {
+	if d.sim != nil {
+		// Simulated hosts forward only to simulated addresses; a real public
+		// address is refused here, before any jump is asked.
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, fmt.Errorf("failed to dial %s: %w", address, err)
+		}
+		if a, perr := netip.ParseAddr(host); perr == nil && !isLoopback(host) && !isPrivateOrDoc(a.String()) {
+			return nil, &RefusedError{Address: address}
+		}
+	}
+	var errs []error
+	for _, j := range jumps {
+		c, err := d.viaJump(ctx, address, j)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, fmt.Errorf("through %s (%s): %w", j.key(), j.Address, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("failed to reach %s through SSH: %w", address, errors.Join(errs...))
+}
+
+// viaJump opens a channel to address through one jump host, connecting to
+// it when needed, and re-dialing once a shared connection found broken.
+func (d *Dialer) viaJump(ctx context.Context, address string, j Jump) (net.Conn, error) {
+	jc := d.route.conn(j.key())
+	for {
+		client, fresh, err := d.jumpClient(ctx, jc, j)
+		if err != nil {
+			return nil, err
+		}
+		actx, cancel := context.WithTimeout(ctx, d.route.attempt)
+		c, err := client.DialContext(actx, "tcp", address)
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		var refused *ssh.OpenChannelError
+		if errors.As(err, &refused) || ctx.Err() != nil {
+			return nil, err // the host answered (it refuses), or the caller gave up
+		}
+		if errors.Is(err, context.DeadlineExceeded) && alive(client, d.route.attempt) {
+			return nil, err // the host is there; the target is slow or dark
+		}
+		jc.drop(client)
+		if fresh {
+			return nil, err
+		}
+	}
+}
+
+func (r *route) conn(key string) *jumpConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	jc := r.jumps[key]
+	if jc == nil {
+		jc = &jumpConn{}
+		r.jumps[key] = jc
+	}
+	return jc
+}
+
+// jumpClient returns the shared connection to j, connecting if there is
+// none; fresh says it was made for this call.
+func (d *Dialer) jumpClient(ctx context.Context, jc *jumpConn, j Jump) (*ssh.Client, bool, error) {
+	jc.mu.Lock()
+	defer jc.mu.Unlock()
+	if jc.client != nil {
+		return jc.client, false, nil
+	}
+	if j.Config == nil {
+		return nil, false, errors.New("no SSH client configuration for the jump host")
+	}
+	actx, cancel := context.WithTimeout(ctx, d.route.attempt)
+	defer cancel()
+	conn, err := d.dialDirect(actx, "tcp", j.Address)
+	if err != nil {
+		return nil, false, err
+	}
+	// The handshake has no context: a deadline bounds it (a dark host
+	// accepts and then says nothing), and ctx cancels it.
+	deadline, _ := actx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(actx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	sc, chans, reqs, err := ssh.NewClientConn(conn, j.Address, j.Config)
+	stop()
+	if err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("failed to open SSH to %s: %w", j.Address, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	client := ssh.NewClient(sc, chans, reqs)
+	jc.client = client
+	go func() { _ = client.Wait(); jc.drop(client) }()
+	return client, true, nil
+}
+
+// drop forgets client if it is still the shared one, and closes it.
+func (jc *jumpConn) drop(client *ssh.Client) {
+	jc.mu.Lock()
+	if jc.client == client {
+		jc.client = nil
+	}
+	jc.mu.Unlock()
+	client.Close()
+}
+
+// alive asks the server for a keepalive reply within d: a channel open that
+// timed out tells apart a slow target from a dead connection this way.
+func alive(client *ssh.Client, d time.Duration) bool {
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err == nil
+	case <-time.After(d):
+		return false
+	}
+}
