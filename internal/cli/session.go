@@ -86,7 +86,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	if f.output == "json" {
 		ss.sink, ss.out = newJSONSink(s.Out), s.Err
 	} else {
-		ss.sink = &textSink{w: s.Out, color: isTerminal(s.Out), verbose: f.verbose}
+		ss.sink = &textSink{w: s.Out, color: useColor(s.Out), verbose: f.verbose}
 	}
 	if log, err := openRunLog(dir, command); err == nil {
 		ss.runLog = log
