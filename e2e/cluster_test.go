@@ -187,7 +187,7 @@ func checkEtcdMembers(t *testing.T, sim *simProc, dir string, cps int) {
 		t.Fatal(err)
 	}
 	d := dialer(t, sim)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), waitDeadline(t))
 	defer cancel()
 	c, err := client.New(ctx, client.WithConfig(cfg), client.WithGRPCDialOptions(
 		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) })))
@@ -236,7 +236,7 @@ func checkKubeNodes(t *testing.T, sim *simProc, dir string, l *inventory.Loaded)
 	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(dec(kc.Clusters[0].Cluster.CA))
-	hc := dialer(t, sim).HTTPClient(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}, 30*time.Second)
+	hc := dialer(t, sim).HTTPClient(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}, time.Until(waitDeadline(t)))
 	resp, err := hc.Get(kc.Clusters[0].Cluster.Server + "/api/v1/nodes")
 	if err != nil {
 		t.Fatal(err)

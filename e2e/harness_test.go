@@ -71,7 +71,9 @@ func startSim(t *testing.T, args ...string) *simProc {
 			t.Logf("simulator output:\n%s", logs.String())
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
+	// A -race binary starting on a loaded machine can take long: wait for
+	// the file as long as the test may run, not on a budget of our own.
+	deadline := waitDeadline(t)
 	for {
 		b, err := os.ReadFile(envFile)
 		if err == nil && bytes.Contains(b, []byte("TRIPOD_SIM=")) {
@@ -91,6 +93,18 @@ func startSim(t *testing.T, args ...string) *simProc {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitDeadline is when a test's waits give up: the test binary's own
+// deadline (go test -timeout) less a twentieth of what is left (at most a
+// minute) to report a clean failure, or ten minutes without one. Waits are
+// on conditions; a loaded machine must make them slower, never fail them.
+func waitDeadline(t *testing.T) time.Time {
+	dl, ok := t.Deadline()
+	if !ok {
+		return time.Now().Add(10 * time.Minute)
+	}
+	return dl.Add(-min(time.Until(dl)/20, time.Minute))
 }
 
 // result is a finished tripod command.

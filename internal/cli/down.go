@@ -26,7 +26,8 @@ func newDownCommand(s Streams) *cobra.Command {
 		Short: "Destroy the cluster's VMs; with --release-servers, terminate the servers it ordered",
 		Long: `Delete what carries this cluster's ownership tag, and nothing else. VMs go; servers are
 terminated only with --release-servers, and adopted servers only with --release-adopted too.
---confirm must repeat the cluster's name. --dry-run lists what would go.`,
+--confirm must repeat the cluster's name. --dry-run lists what would go, deletes nothing, and
+so needs no --confirm.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ss, err := openSession(cmd.Context(), s, &f.runFlags, "tripod down", true)
@@ -34,7 +35,10 @@ terminated only with --release-servers, and adopted servers only with --release-
 				return err
 			}
 			defer ss.Close()
-			if f.confirm != ss.inv.Cluster.Name {
+			switch {
+			case f.confirm == "" && !f.dryRun:
+				return fmt.Errorf("down deletes the cluster's VMs: pass --confirm %s to destroy cluster %q of %s, or --dry-run to list what would go", ss.inv.Cluster.Name, ss.inv.Cluster.Name, ss.inv.File)
+			case f.confirm != "" && f.confirm != ss.inv.Cluster.Name:
 				return fmt.Errorf("--confirm %q does not match the cluster name %q in %s; repeat the name to destroy it", f.confirm, ss.inv.Cluster.Name, ss.inv.File)
 			}
 			if f.releaseAdopted && !f.releaseServers {
@@ -62,8 +66,7 @@ terminated only with --release-servers, and adopted servers only with --release-
 		},
 	}
 	addRunFlags(cmd, &f.runFlags)
-	cmd.Flags().StringVar(&f.confirm, "confirm", "", "the cluster's name, repeated (required)")
-	cmd.MarkFlagRequired("confirm")
+	cmd.Flags().StringVar(&f.confirm, "confirm", "", "the cluster's name, repeated (required unless --dry-run)")
 	cmd.Flags().BoolVar(&f.releaseServers, "release-servers", false, "also terminate the servers this cluster ordered")
 	cmd.Flags().BoolVar(&f.releaseAdopted, "release-adopted", false, "with --release-servers, also terminate adopted servers")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "list what would be deleted, delete nothing")

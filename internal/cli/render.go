@@ -21,6 +21,17 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// useColor reports whether output to w may carry ANSI colour: only on a
+// terminal, and not when the user said no: NO_COLOR set to anything
+// (no-color.org) or TERM=dumb (a terminal that cannot render escapes, such
+// as an editor's shell buffer).
+func useColor(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return isTerminal(w)
+}
+
 // textSink renders run events as one line each.
 type textSink struct {
 	w       io.Writer
@@ -103,7 +114,7 @@ type status struct {
 	open  bool
 }
 
-func newStatus(w io.Writer) *status { return &status{w: w, color: isTerminal(w)} }
+func newStatus(w io.Writer) *status { return &status{w: w, color: useColor(w)} }
 
 func (s *status) Start(format string, args ...any) {
 	s.msg, s.open = fmt.Sprintf(format, args...), true

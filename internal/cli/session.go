@@ -77,6 +77,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		return nil, err
 	}
 	ss := &session{inv: inv, dir: dir, flags: f, out: s.Out, remote: rem, facts: &run.Facts{}}
+	warnTightened(s, dir.Tightened)
 	if dir.Lock.Recovered != nil {
 		fmt.Fprintf(s.Err, "note: recovered the lock of %s (pid %d), which is no longer running\n", dir.Lock.Recovered.Command, dir.Lock.Recovered.PID)
 	}
@@ -86,7 +87,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	if f.output == "json" {
 		ss.sink, ss.out = newJSONSink(s.Out), s.Err
 	} else {
-		ss.sink = &textSink{w: s.Out, color: isTerminal(s.Out), verbose: f.verbose}
+		ss.sink = &textSink{w: s.Out, color: useColor(s.Out), verbose: f.verbose}
 	}
 	if log, err := openRunLog(dir, command); err == nil {
 		ss.runLog = log
@@ -105,6 +106,14 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		ScalewaySource: rem.source,
 	}
 	return ss, nil
+}
+
+// warnTightened reports, once, each mode the state directory had open to
+// other users: what was exposed until now is the user's to judge.
+func warnTightened(s Streams, changes []state.ModeChange) {
+	for _, c := range changes {
+		fmt.Fprintf(s.Err, "warning: %s\n", c)
+	}
 }
 
 // openRunLog opens the state directory's log of this command's events.

@@ -19,7 +19,12 @@ func newStatusCommand(s Streams) *cobra.Command {
 		Short: "Observe the cluster: what is in place, what differs from the inventory",
 		Long: `Observe every remote system as up would, without changing anything, and report per
 host, VM and step whether it matches the inventory, has changes pending (see plan for
-them), or could not be observed; then the endpoint, the nodes per AZ and Ceph's health.`,
+them), or could not be observed; then the endpoint, the nodes per AZ and Ceph's health.
+A target that cannot be observed (an AZ gone dark) leaves the other AZs' targets observed.
+
+Exit codes: 0 everything observed and in place; 1 status could not run (inventory, state
+directory); 2 everything observed, changes pending (see plan); 3 part of the cluster
+could not be observed (refused credentials, an unreachable AZ), whatever the rest shows.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ss, err := openSession(cmd.Context(), s, f, "tripod status", true)
@@ -28,19 +33,58 @@ them), or could not be observed; then the endpoint, the nodes per AZ and Ceph's 
 			}
 			defer ss.Close()
 			ss.sink = run.Sinks{}
-			rep, err := ss.runner("", true).Run(cmd.Context())
+			r := ss.runner("", true)
+			r.KeepObserving = true
+			rep, err := r.Run(cmd.Context())
 			if err != nil && rep == nil {
 				return err
 			}
 			if f.output == "json" {
-				return json.NewEncoder(s.Out).Encode(statusJSON(ss, rep))
+				if err := json.NewEncoder(s.Out).Encode(statusJSON(ss, rep)); err != nil {
+					return err
+				}
+			} else {
+				printStatus(s.Out, ss, rep)
 			}
-			printStatus(s.Out, ss, rep)
-			return nil
+			return statusExit(rep)
 		},
 	}
 	addRunFlags(cmd, f)
 	return cmd
+}
+
+// The exit codes of status beyond 0 (all observed, in place) and 1 (could
+// not run): a script can tell drift from blindness.
+const (
+	statusExitPending      = 2
+	statusExitUnobservable = 3
+)
+
+// statusExit turns what status saw into its exit code. Unobservable steps
+// also get one line on stderr naming the first and its cause, so a script
+// that only keeps stderr still learns why.
+func statusExit(rep *run.Report) error {
+	pending, unknown, firstFailed := false, 0, false
+	var first statusStep // the first failure, else the first blocked step
+	for _, r := range rep.Steps {
+		switch st := stepState(r); st.State {
+		case "unknown":
+			if unknown == 0 || (!firstFailed && r.Status == run.StatusFailed) {
+				first, firstFailed = st, r.Status == run.StatusFailed
+			}
+			unknown++
+		case "pending":
+			pending = true
+		}
+	}
+	switch {
+	case unknown > 0:
+		return &exitError{code: statusExitUnobservable, err: fmt.Errorf("%d of %d steps could not be observed; first %s/%s: %s",
+			unknown, len(rep.Steps), first.Stage, first.Target, first.Note)}
+	case pending:
+		return &exitError{code: statusExitPending}
+	}
+	return nil
 }
 
 type statusStep struct {

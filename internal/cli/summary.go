@@ -13,14 +13,21 @@ import (
 
 // printSummary is what up says at the end: where the cluster is, what it is
 // made of, where its client configs are, and how long each stage took.
-func printSummary(w io.Writer, ss *session, rep *run.Report, took time.Duration) {
+func printSummary(w io.Writer, ss *session, rep *run.Report, until string, took time.Duration) {
 	c, l := ss.inv.Cluster, ss.inv.Layout
 	failed := len(rep.Failed())
-	state := "ready"
-	if failed > 0 {
-		state = fmt.Sprintf("NOT ready: %d steps failed or blocked", failed)
+	var state string
+	switch stopped := stoppedAfter(until); {
+	case stopped != "" && failed > 0:
+		state = fmt.Sprintf("stopped after %s as asked (--until %s), with %d steps failed or blocked; the cluster is not ready", stopped, stopped, failed)
+	case stopped != "":
+		state = fmt.Sprintf("stopped after %s as asked (--until %s); the cluster is not ready yet", stopped, stopped)
+	case failed > 0:
+		state = fmt.Sprintf("is NOT ready: %d steps failed or blocked", failed)
+	default:
+		state = "is ready"
 	}
-	fmt.Fprintf(w, "\ncluster %s is %s (%s, against %s)\n", c.Name, state, took.Round(time.Millisecond), ss.remote.label)
+	fmt.Fprintf(w, "\ncluster %s %s (%s, against %s)\n", c.Name, state, took.Round(time.Millisecond), ss.remote.label)
 	if t, ok := run.Fact[stage.TalosSummary](ss.facts, stage.TalosSummaryFact); ok {
 		fmt.Fprintf(w, "  endpoint     %s\n", t.Endpoint)
 		for _, az := range t.AZs {
@@ -58,22 +65,36 @@ func printSummary(w io.Writer, ss *session, rep *run.Report, took time.Duration)
 	tw.Flush()
 }
 
-// runSummary is the summary in JSON, the last line of `up -o json`.
-type runSummary struct {
-	Kind    string              `json:"kind"` // "summary"
-	Cluster string              `json:"cluster"`
-	Ready   bool                `json:"ready"`
-	Took    time.Duration       `json:"took"`
-	Retries map[string]int      `json:"retries"`
-	Stages  []run.StageTiming   `json:"stages"`
-	Talos   *stage.TalosSummary `json:"talos,omitempty"`
-	Ceph    *stage.CephSummary  `json:"ceph,omitempty"`
-	Failed  []string            `json:"failed,omitempty"`
+// stoppedAfter is the stage --until stopped the run after, or "" when the
+// run went through every stage (no --until, or --until the last one).
+func stoppedAfter(until string) string {
+	names := stage.Names()
+	if until == "" || until == names[len(names)-1] {
+		return ""
+	}
+	return until
 }
 
-func summaryJSON(ss *session, rep *run.Report, took time.Duration) runSummary {
-	out := runSummary{Kind: "summary", Cluster: ss.inv.Cluster.Name, Ready: len(rep.Failed()) == 0, Took: took,
-		Retries: ss.env.Retries.Counts(), Stages: rep.Stages}
+// runSummary is the summary in JSON, the last line of `up -o json`.
+type runSummary struct {
+	Kind    string `json:"kind"` // "summary"
+	Cluster string `json:"cluster"`
+	// Ready is true only when every stage ran and no step failed.
+	Ready bool `json:"ready"`
+	// StoppedAfter is the --until stage when the run stopped before the end.
+	StoppedAfter string              `json:"stoppedAfter,omitempty"`
+	Took         time.Duration       `json:"took"`
+	Retries      map[string]int      `json:"retries"`
+	Stages       []run.StageTiming   `json:"stages"`
+	Talos        *stage.TalosSummary `json:"talos,omitempty"`
+	Ceph         *stage.CephSummary  `json:"ceph,omitempty"`
+	Failed       []string            `json:"failed,omitempty"`
+}
+
+func summaryJSON(ss *session, rep *run.Report, until string, took time.Duration) runSummary {
+	stopped := stoppedAfter(until)
+	out := runSummary{Kind: "summary", Cluster: ss.inv.Cluster.Name, Ready: len(rep.Failed()) == 0 && stopped == "",
+		StoppedAfter: stopped, Took: took, Retries: ss.env.Retries.Counts(), Stages: rep.Stages}
 	if t, ok := run.Fact[stage.TalosSummary](ss.facts, stage.TalosSummaryFact); ok {
 		out.Talos = &t
 	}

@@ -56,8 +56,9 @@ func talosconfigPath() (string, error) {
 }
 
 // clientConfigFile is the absolute path of rel in the inventory's state
-// directory, which must exist and be private: it holds client keys. The
-// state directory is read, not locked, so this works while up runs.
+// directory, which must exist and be private: it holds client keys, so a
+// mode open to others is tightened (with a warning) first. The state
+// directory is read, not locked, so this works while up runs.
 func clientConfigFile(s Streams, f *clientConfigFlags, rel, writer string) (string, error) {
 	inv, err := loadInventory(f.file)
 	if err != nil {
@@ -68,6 +69,11 @@ func clientConfigFile(s Streams, f *clientConfigFlags, rel, writer string) (stri
 		dir = state.DefaultPath(inv.File, inv.Cluster.Name)
 	}
 	path, err := filepath.Abs(filepath.Join(dir, rel))
+	if err != nil {
+		return "", err
+	}
+	changes, err := state.TightenModes(dir)
+	warnTightened(s, changes)
 	if err != nil {
 		return "", err
 	}

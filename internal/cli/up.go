@@ -45,14 +45,14 @@ named stage.`,
 				err = errors.Join(err, rerr)
 			}
 			if rep != nil {
-				sum := summaryJSON(ss, rep, time.Since(start))
+				sum := summaryJSON(ss, rep, f.until, time.Since(start))
 				if ss.runLog != nil {
 					json.NewEncoder(ss.runLog).Encode(sum)
 				}
 				if f.output == "json" {
 					json.NewEncoder(s.Out).Encode(sum)
 				} else {
-					printSummary(ss.out, ss, rep, time.Since(start))
+					printSummary(ss.out, ss, rep, f.until, time.Since(start))
 				}
 			}
 			return err

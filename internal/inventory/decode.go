@@ -166,8 +166,52 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(fpath, k, "unknown field %q%s", name, suggest(name, fields))
 			continue
 		}
+		before := len(d.probs)
 		d.decode(val, v.Field(idx), fpath)
+		if len(d.probs) == before {
+			d.refuseExplicitZero(val, v.Field(idx), fpath)
+		}
 	}
+}
+
+// refuseExplicitZero fails a field written as its zero value (0, 0GiB, "")
+// when the defaulting pass would silently replace that zero with a default:
+// the user asked for something tripod would not do. Only the decoder can
+// tell, because after decoding a written zero and an absent field look alike.
+func (d *decoder) refuseExplicitZero(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || !v.IsZero() {
+		return
+	}
+	def, ok := zeroMeansDefault[indexFreePath(path)]
+	if !ok {
+		return
+	}
+	written := n.Value
+	if written == "" {
+		written = "empty"
+	}
+	d.fail(path, n, "must not be %s: leave the field out to get the default (%s)", written, def)
+}
+
+// indexFreePath turns azs[1].hosts[0].name into azs[].hosts[].name.
+func indexFreePath(path string) string {
+	var b strings.Builder
+	skip := false
+	for _, r := range path {
+		switch {
+		case r == '[':
+			skip = true
+			b.WriteString("[]")
+		case r == ']':
+			skip = false
+		case !skip:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // yamlFields maps yaml tag names to field indexes.

@@ -25,6 +25,45 @@ const (
 	nodeRangeStart      = 50
 )
 
+// zeroMeansDefault lists, by YAML path with indexes removed, every scalar field
+// whose zero value SetDefaults replaces, with the default it would take. The
+// decoder refuses such a field written explicitly as its zero ("cores: 0"),
+// since tripod would otherwise quietly do something else than written.
+// Fields where zero is a real value (workers.count) are not listed.
+var zeroMeansDefault = map[string]string{
+	"scaleway.projectID":            "the Scaleway profile's default project",
+	"azs[].workers.cores":           "4",
+	"azs[].workers.memory":          "16GiB",
+	"azs[].workers.disk":            "100GiB",
+	"proxmox.clusterName":           "the cluster name, when it fits",
+	"proxmox.corosyncNetwork":       "network.subnet",
+	"proxmox.vmStorage":             "the first Ceph pool's name",
+	"proxmox.isoStorage":            DefaultISOStorage,
+	"proxmox.vmidBase":              "1000",
+	"network.gateway":               "the subnet's first address",
+	"network.vlan":                  "100",
+	"network.bridge":                DefaultBridge,
+	"network.privateBandwidthGbps":  "the hosts' offers' private bandwidth",
+	"controlPlane.count":            "3",
+	"controlPlane.cores":            "4",
+	"controlPlane.memory":           "8GiB",
+	"controlPlane.disk":             "40GiB",
+	"talos.version":                 DefaultTalosVersion,
+	"talos.kubernetesVersion":       "Talos's default, " + constants.DefaultKubernetesVersion,
+	"talos.schematic":               "the qemu-guest-agent schematic",
+	"talos.imageFactory":            DefaultImageFactory,
+	"talos.endpoint":                "https://VIP:6443 when vip is set",
+	"talos.installDisk":             DefaultInstallDisk,
+	"talos.podSubnet":               "10.244.0.0/16",
+	"talos.serviceSubnet":           "10.96.0.0/12",
+	"ceph.publicNetwork":            "network.subnet",
+	"ceph.clusterNetwork":           "ceph.publicNetwork",
+	"ceph.pools[].size":             "3",
+	"ceph.pools[].minSize":          "2",
+	"ceph.pools[].pgNum":            "128",
+	"offers[].privateBandwidthGbps": "1",
+}
+
 // SetDefaults fills every unset field whose default the field's doc comment
 // states. It never reports problems: validation is a separate pass, and a
 // default that cannot be derived (say, from an invalid subnet) is left unset

@@ -28,16 +28,38 @@ type Loaded struct {
 // On failure the error is Problems (every problem, positioned) or a plain
 // error for an unreadable file.
 func Load(path string) (*Loaded, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read inventory: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxInventoryBytes {
+		return nil, tooLarge(path, fi.Size())
+	}
+	// The limit also holds for what Stat cannot size (a pipe, a growing file).
+	data, err := io.ReadAll(io.LimitReader(f, MaxInventoryBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("failed to read inventory: %w", err)
 	}
 	return LoadBytes(path, data, filepath.Dir(path))
 }
 
+// MaxInventoryBytes caps the inventory file. A real inventory is a few KiB
+// (prod-3az is 2 KiB); parsing YAML costs about ten times the file's size in
+// memory, so an unbounded file is an unbounded allocation.
+const MaxInventoryBytes = 4 << 20
+
+func tooLarge(name string, size int64) Problems {
+	return Problems{{File: name, Severity: SeverityError, Message: fmt.Sprintf(
+		"the file is %d bytes, more than the 4 MiB an inventory may be; check that -i names the inventory", size)}}
+}
+
 // LoadBytes is Load for data already in memory; name is used in messages and
 // dir is where patch files are looked up.
 func LoadBytes(name string, data []byte, dir string) (*Loaded, error) {
+	if len(data) > MaxInventoryBytes {
+		return nil, tooLarge(name, int64(len(data)))
+	}
 	root, perr := parseDocument(name, data)
 	if perr != nil {
 		return nil, Problems{*perr}

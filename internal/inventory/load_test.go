@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -182,5 +183,33 @@ func TestEmptyAndForeignFiles(t *testing.T) {
 		if !errors.As(err, &probs) || len(probs) == 0 {
 			t.Errorf("%s: want positioned problems, got %v", name, err)
 		}
+	}
+}
+
+// TestInventorySizeCap refuses a file over 4 MiB before reading it all: a
+// 76 MB file used to cost 849 MB of memory to decode.
+func TestInventorySizeCap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.yaml")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("apiVersion: tripod.dev/v1alpha1\nkind: Cluster\nname: t1\noffers:\n")
+	for fi, _ := f.Stat(); fi.Size() <= MaxInventoryBytes; fi, _ = f.Stat() {
+		f.WriteString(strings.Repeat("  - {name: x, provider: dedibox, threads: 1, memory: 1GiB}\n", 1000))
+	}
+	f.Close()
+	fi, _ := os.Stat(path)
+	_, err = Load(path)
+	var probs Problems
+	if !errors.As(err, &probs) || len(probs) != 1 {
+		t.Fatalf("want one problem for a %d-byte file, got %v", fi.Size(), err)
+	}
+	want := fmt.Sprintf("%s: the file is %d bytes, more than the 4 MiB an inventory may be; check that -i names the inventory", path, fi.Size())
+	if got := probs[0].String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if _, err := LoadBytes("big.yaml", make([]byte, MaxInventoryBytes+1), "."); err == nil || !strings.Contains(err.Error(), "big.yaml: the file is 4194305 bytes") {
+		t.Errorf("LoadBytes over the cap: %v", err)
 	}
 }

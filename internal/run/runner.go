@@ -14,10 +14,16 @@ type Runner struct {
 	Stages []Stage
 	Until  string // stop after this stage (inclusive); "" runs them all
 	DryRun bool
-	Sink   Sink
-	Pools  map[string]int // pool sizes; "prefix:*" sizes every "prefix:<x>"
-	Facts  *Facts
-	Now    func() time.Time
+	// KeepObserving (observe-only runs: status) lets a step observe although
+	// a need of it failed or was blocked, unless that need is cluster-wide or
+	// in the step's own placement: one dark AZ must not make the other AZs'
+	// state unknown. A run that acts never does this, since acting on top of
+	// a failed need is what needs exist to prevent.
+	KeepObserving bool
+	Sink          Sink
+	Pools         map[string]int // pool sizes; "prefix:*" sizes every "prefix:<x>"
+	Facts         *Facts
+	Now           func() time.Time
 
 	sink  *serialSink
 	pools *pools
@@ -30,6 +36,9 @@ type node struct {
 	tgt   Target
 	done  chan struct{}
 	res   StepResult
+	// origin is the placement of the failure that made res fail or block:
+	// its own for a failure, its blocker's origin for a blocked step.
+	origin string
 }
 
 // Run executes every step up to Until and reports. The error joins every
@@ -182,11 +191,16 @@ func (r *Runner) runNode(ctx context.Context, n *node, byStage map[string][]*nod
 			s.upstreamPlanned = true
 		case StatusChanged, StatusUnchanged:
 		default:
+			if r.KeepObserving && r.DryRun && !sharesFate(dep.origin, n.tgt) {
+				continue
+			}
+			n.origin = dep.origin
 			reason := fmt.Sprintf("needs %s, which %s", dep.key, dep.res.Status)
 			s.emit(Event{Kind: EventBlocked, Message: reason})
 			return StepResult{Key: n.key, Status: StatusBlocked, Reason: reason, Err: errors.New(reason)}
 		}
 	}
+	n.origin = n.tgt.Placement
 	release, err := r.pools.acquireAll(ctx, n.tgt.Pools)
 	if err != nil {
 		return StepResult{Key: n.key, Status: StatusCanceled, Err: err}
@@ -205,6 +219,15 @@ func (r *Runner) runNode(ctx context.Context, n *node, byStage map[string][]*nod
 		s.emit(Event{Kind: EventDone, Duration: res.Duration, Message: res.Reason})
 	}
 	return res
+}
+
+// sharesFate reports whether a failure that started in placement origin
+// leaves t unobservable: a cluster-wide failure (refused credentials, a
+// failed preflight) does, and so does one in t's own placement. Following
+// the origin through blocked steps keeps a cluster-wide step from observing
+// on top of a cluster-wide failure two steps back.
+func sharesFate(origin string, t Target) bool {
+	return origin == "" || origin == t.Placement
 }
 
 // runSafely turns a stage's panic into that target's failure: one bad

@@ -240,3 +240,51 @@ func TestBadGraphAndPanics(t *testing.T) {
 		t.Fatalf("panic: %v", err)
 	}
 }
+
+// TestKeepObservingPastAnotherPlacement: in an observe-only run, a step in AZ
+// "b" that failed blocks only what lives in "b"; a step in "a" and a
+// cluster-wide step that need it still observe. A cluster-wide failure still
+// blocks everything after it, and a run that acts blocks as before.
+func TestKeepObservingPastAnotherPlacement(t *testing.T) {
+	stages := func() []Stage {
+		a := &fakeStage{name: "os", targets: []Target{{ID: "h1", Placement: "a"}, {ID: "h2", Placement: "b"}},
+			fn: func(ctx context.Context, s *Step) error {
+				if s.Key.Target == "h2" {
+					return errors.New("h2 is dark")
+				}
+				return nil
+			}}
+		b := &fakeStage{name: "cluster", targets: []Target{
+			{ID: "h1", Placement: "a", Needs: []Key{All("os")}},
+			{ID: "h2", Placement: "b", Needs: []Key{On("os", "h2")}},
+			{ID: "health", Needs: []Key{All("os")}},
+		}}
+		c := &fakeStage{name: "after", targets: []Target{{ID: "h1", Placement: "a", Needs: []Key{On("cluster", "h2")}}}}
+		return []Stage{a, b, c}
+	}
+	rep, _ := (&Runner{Stages: stages(), DryRun: true, KeepObserving: true}).Run(context.Background())
+	for k, want := range map[Key]Status{
+		{"cluster", "h1"}: StatusUnchanged, {"cluster", "health"}: StatusUnchanged,
+		{"cluster", "h2"}: StatusBlocked, {"after", "h1"}: StatusUnchanged,
+	} {
+		if got := status(t, rep, k.Stage, k.Target); got != want {
+			t.Errorf("observe-only: %s is %s, want %s", k, got, want)
+		}
+	}
+	rep, _ = (&Runner{Stages: stages(), KeepObserving: true}).Run(context.Background())
+	if got := status(t, rep, "cluster", "h1"); got != StatusBlocked {
+		t.Errorf("a run that acts: cluster/h1 is %s, want blocked", got)
+	}
+	// A cluster-wide failure blocks everything after it, also a cluster-wide
+	// step that needs it only through a step with a placement.
+	global := stages()
+	global[0].(*fakeStage).targets = []Target{{ID: "h1", Placement: "a"}, {ID: "h2"}}
+	global = append(global, &fakeStage{name: "last", targets: []Target{{ID: "all", Needs: []Key{On("after", "h1")}}}})
+	global[2].(*fakeStage).targets[0].Needs = []Key{On("cluster", "h1")}
+	rep, _ = (&Runner{Stages: global, DryRun: true, KeepObserving: true}).Run(context.Background())
+	for _, k := range []Key{{"cluster", "h1"}, {"after", "h1"}, {"last", "all"}} {
+		if got := status(t, rep, k.Stage, k.Target); got != StatusBlocked {
+			t.Errorf("a cluster-wide failure: %s is %s, want blocked", k, got)
+		}
+	}
+}

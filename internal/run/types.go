@@ -31,6 +31,10 @@ type Target struct {
 	// Pools are concurrency pools the step holds while it runs
 	// ("pvecluster-join" with capacity 1 serializes joins).
 	Pools []string
+	// Placement is the failure domain the target lives in (its AZ), or ""
+	// for a cluster-wide target. An observe-only run (Runner.KeepObserving)
+	// lets a step observe although a need failed in another placement.
+	Placement string
 }
 
 // Stage is one entry of the ordered stage list.

@@ -77,7 +77,7 @@ func (s *ceph) Targets() []run.Target {
 	first := e.firstHost().Name
 	var out []run.Target
 	for _, h := range e.Layout().Hosts {
-		out = append(out, run.Target{ID: cephInstallID(h.Name), Needs: []run.Key{run.On(PVECluster, h.Name), run.On(Network, h.Name)}})
+		out = append(out, run.Target{ID: cephInstallID(h.Name), Needs: []run.Key{run.On(PVECluster, h.Name), run.On(Network, h.Name)}, Placement: h.AZ})
 	}
 	out = append(out, run.Target{ID: cephInit, Needs: []run.Key{run.All(PVECluster), run.On(Ceph, cephInstallID(first))}})
 	var mons []run.Key
@@ -86,7 +86,7 @@ func (s *ceph) Targets() []run.Target {
 		if i > 0 {
 			needs = append(needs, mons[0])
 		}
-		out = append(out, run.Target{ID: cephMonID(h.Name), Needs: needs})
+		out = append(out, run.Target{ID: cephMonID(h.Name), Needs: needs, Placement: h.AZ})
 		mons = append(mons, run.On(Ceph, cephMonID(h.Name)))
 	}
 	var osds []run.Key
@@ -95,7 +95,7 @@ func (s *ceph) Targets() []run.Target {
 			continue
 		}
 		needs := append([]run.Key{run.On(Ceph, cephInstallID(h.Name))}, mons...)
-		out = append(out, run.Target{ID: cephOSDID(h.Name), Needs: needs, Pools: []string{"ceph-osd:" + h.Name}})
+		out = append(out, run.Target{ID: cephOSDID(h.Name), Needs: needs, Pools: []string{"ceph-osd:" + h.Name}, Placement: h.AZ})
 		osds = append(osds, run.On(Ceph, cephOSDID(h.Name)))
 	}
 	out = append(out, run.Target{ID: cephCRUSH, Needs: osds})

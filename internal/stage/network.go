@@ -33,10 +33,10 @@ const privateNetworkTarget = "private-network"
 func (s *network) Targets() []run.Target {
 	var out []run.Target
 	for _, h := range s.env.Layout().Hosts {
-		out = append(out, run.Target{ID: privateTarget(h.Name), Needs: []run.Key{run.On(Servers, h.Name)}})
+		out = append(out, run.Target{ID: privateTarget(h.Name), Needs: []run.Key{run.On(Servers, h.Name)}, Placement: h.AZ})
 	}
 	for _, h := range s.env.Layout().Hosts {
-		out = append(out, run.Target{ID: h.Name, Needs: []run.Key{run.On(OS, h.Name), run.On(Network, privateTarget(h.Name))}})
+		out = append(out, run.Target{ID: h.Name, Needs: []run.Key{run.On(OS, h.Name), run.On(Network, privateTarget(h.Name))}, Placement: h.AZ})
 	}
 	return out
 }

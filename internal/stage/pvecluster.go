@@ -40,7 +40,7 @@ func (s *pveCluster) Targets() []run.Target {
 	first := s.env.firstHost().Name
 	var out []run.Target
 	for _, h := range s.env.Layout().Hosts {
-		t := run.Target{ID: h.Name, Needs: []run.Key{run.On(OS, h.Name), run.On(Network, h.Name)}}
+		t := run.Target{ID: h.Name, Needs: []run.Key{run.On(OS, h.Name), run.On(Network, h.Name)}, Placement: h.AZ}
 		if h.Name == first {
 			// It measures round trips between every pair of hosts on the
 			// private network, so it needs every host's bridge.

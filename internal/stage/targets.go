@@ -13,7 +13,7 @@ func (e *Env) firstHost() inventory.HostPlan { return e.Layout().Hosts[0] }
 func (e *Env) hostTargets(needs func(h inventory.HostPlan) []run.Key) []run.Target {
 	var out []run.Target
 	for _, h := range e.Layout().Hosts {
-		out = append(out, run.Target{ID: h.Name, Needs: needs(h)})
+		out = append(out, run.Target{ID: h.Name, Needs: needs(h), Placement: h.AZ})
 	}
 	return out
 }
@@ -22,7 +22,7 @@ func (e *Env) hostTargets(needs func(h inventory.HostPlan) []run.Key) []run.Targ
 func (e *Env) vmTargets(needs func(vm inventory.VMPlan) []run.Key) []run.Target {
 	var out []run.Target
 	for _, vm := range e.Layout().VMs {
-		out = append(out, run.Target{ID: vm.Name, Needs: needs(vm)})
+		out = append(out, run.Target{ID: vm.Name, Needs: needs(vm), Placement: vm.AZ})
 	}
 	return out
 }

@@ -21,6 +21,9 @@ type Dir struct {
 	Lock    *Lock
 	Journal *Journal
 	Secrets *Secrets
+	// Tightened lists the modes Open found open to other users and
+	// tightened (see TightenModes), for the command to warn about.
+	Tightened []ModeChange
 }
 
 // DefaultPath is .tripod/<cluster>/ beside the inventory file.
@@ -55,6 +58,12 @@ func Open(path string, opts Options) (*Dir, error) {
 	} else {
 		return nil, fmt.Errorf("cannot use state directory %s: %w", path, err)
 	}
+	// Before anything is read or written in it: a directory others can
+	// enter exposes every file created in it from now on.
+	tightened, err := TightenModes(path)
+	if err != nil {
+		return nil, err
+	}
 	lock, err := AcquireLock(path, opts.Command)
 	if err != nil {
 		return nil, err
@@ -76,7 +85,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		lock.Release()
 		return nil, err
 	}
-	return &Dir{Path: path, RunID: run, ID: id, Lock: lock, Journal: j, Secrets: sec}, nil
+	return &Dir{Path: path, RunID: run, ID: id, Lock: lock, Journal: j, Secrets: sec, Tightened: tightened}, nil
 }
 
 // Close closes the journal and releases the lock.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,5 +204,66 @@ func TestOpenMustExist(t *testing.T) {
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenTightensLoosenedModes: a state directory left 0777 and a
+// kubeconfig, talosconfig and machine config left readable by others are
+// tightened by the next Open, each listed once with its old mode; the Open
+// after that changes nothing. A symlink is not followed.
+func TestOpenTightensLoosenedModes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "st")
+	d, err := Open(path, Options{Command: "tripod up"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	os.Mkdir(filepath.Join(path, "talos"), 0o700)
+	outside := filepath.Join(t.TempDir(), "elsewhere.yaml")
+	os.WriteFile(outside, nil, 0o644)
+	os.Symlink(outside, filepath.Join(path, "talos", "linked.yaml"))
+	files := map[string]os.FileMode{"kubeconfig": 0o666, "talosconfig": 0o640, "talos/lab-cp-1.yaml": 0o604, "journal.jsonl": 0o600}
+	for rel, mode := range files {
+		p := filepath.Join(path, rel)
+		if rel != "journal.jsonl" {
+			os.WriteFile(p, []byte("x"), 0o600)
+		}
+		os.Chmod(p, mode)
+	}
+	os.Chmod(path, 0o777)
+
+	d, err = Open(path, Options{Command: "tripod status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	got := map[string]string{}
+	for _, c := range d.Tightened {
+		got[c.Path] = c.String()
+	}
+	want := map[string]string{
+		path:                               path + " was mode 0777, open to other users; tightened it to 0700",
+		filepath.Join(path, "kubeconfig"):  filepath.Join(path, "kubeconfig") + " was mode 0666, open to other users; tightened it to 0600",
+		filepath.Join(path, "talosconfig"): filepath.Join(path, "talosconfig") + " was mode 0640, open to other users; tightened it to 0600",
+		filepath.Join(path, "talos/lab-cp-1.yaml"): filepath.Join(path, "talos/lab-cp-1.yaml") + " was mode 0604, open to other users; tightened it to 0600",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tightened:\n got %v\nwant %v", got, want)
+	}
+	for rel, wantMode := range map[string]os.FileMode{".": 0o700, "kubeconfig": 0o600, "talosconfig": 0o600, "talos/lab-cp-1.yaml": 0o600} {
+		if fi, _ := os.Stat(filepath.Join(path, rel)); fi.Mode().Perm() != wantMode {
+			t.Errorf("%s is %04o after Open, want %04o", rel, fi.Mode().Perm(), wantMode)
+		}
+	}
+	if fi, _ := os.Stat(outside); fi.Mode().Perm() != 0o644 {
+		t.Errorf("a symlink's target outside the state directory was changed to %04o", fi.Mode().Perm())
+	}
+	d, err = Open(path, Options{Command: "tripod status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if len(d.Tightened) != 0 {
+		t.Errorf("a second Open reported again: %v", d.Tightened)
 	}
 }

@@ -3,7 +3,6 @@ package talos
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/client"
@@ -41,7 +40,7 @@ func TestLabCluster(t *testing.T) {
 		h.ns.Boot(vm(100+i, n.name, n.ip, n.zone))
 	}
 	for _, n := range lab {
-		if err := h.ns.AwaitMode(ctxT(t, 10*time.Second), n.ip, ModeMaintenance); err != nil {
+		if err := h.ns.AwaitMode(testCtx(t), n.ip, ModeMaintenance); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,7 +78,7 @@ func TestLabCluster(t *testing.T) {
 
 func testMaintenance(t *testing.T, h *harness) {
 	c := h.insecure("10.20.0.11")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testCtx(t)
 	v, err := c.Version(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +113,7 @@ func testMaintenance(t *testing.T, h *harness) {
 
 func testInvalidConfig(t *testing.T, h *harness) {
 	c := h.insecure("10.20.0.11")
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testCtx(t)
 	_, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: []byte("version: v1alpha1\nmachine: [")})
 	if code(err) != codes.InvalidArgument {
 		t.Fatalf("unparsable config: %v", err)
@@ -131,7 +130,7 @@ func testInvalidConfig(t *testing.T, h *harness) {
 func testApply(t *testing.T, h *harness) {
 	for _, n := range lab {
 		c := h.insecure(n.ip)
-		resp, err := c.ApplyConfiguration(ctxT(t, 10*time.Second), &machine.ApplyConfigurationRequest{Data: h.config(n.typ, n.name, n.ip, n.zone)})
+		resp, err := c.ApplyConfiguration(testCtx(t), &machine.ApplyConfigurationRequest{Data: h.config(n.typ, n.name, n.ip, n.zone)})
 		if err != nil {
 			t.Fatalf("apply to %s: %v", n.name, err)
 		}
@@ -140,11 +139,11 @@ func testApply(t *testing.T, h *harness) {
 		}
 	}
 	for _, n := range lab {
-		if err := h.ns.AwaitMode(ctxT(t, 10*time.Second), n.ip, ModeConfigured); err != nil {
+		if err := h.ns.AwaitMode(testCtx(t), n.ip, ModeConfigured); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testCtx(t)
 	v, err := h.secure("10.20.0.21").Version(ctx)
 	if err != nil || v.Messages[0].Features == nil || !v.Messages[0].Features.Rbac {
 		t.Fatalf("mTLS Version on a worker = %v, %v", v, err)
@@ -155,7 +154,7 @@ func testApply(t *testing.T, h *harness) {
 }
 
 func testBootstrap(t *testing.T, h *harness) {
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testCtx(t)
 	if err := h.secure("10.20.0.21").Bootstrap(ctx, &machine.BootstrapRequest{}); code(err) != codes.Unimplemented ||
 		!strings.Contains(err.Error(), "bootstrap is only available on control plane nodes") {
 		t.Fatalf("Bootstrap on a worker: %v", err)
@@ -170,13 +169,13 @@ func testBootstrap(t *testing.T, h *harness) {
 			t.Fatalf("second Bootstrap on %s: %v", ip, err)
 		}
 	}
-	if err := h.ns.AwaitEtcdMembers(ctxT(t, 60*time.Second), 3); err != nil {
+	if err := h.ns.AwaitEtcdMembers(testCtx(t), 3); err != nil {
 		t.Fatalf("%v; state %+v", err, h.ns.State().EtcdMembers)
 	}
 }
 
 func testMemberList(t *testing.T, h *harness) {
-	resp, err := h.secure("10.20.0.13").EtcdMemberList(ctxT(t, 10*time.Second), &machine.EtcdMemberListRequest{})
+	resp, err := h.secure("10.20.0.13").EtcdMemberList(testCtx(t), &machine.EtcdMemberListRequest{})
 	if err != nil {
 		t.Fatalf("%v; state %+v", err, h.ns.State().EtcdMembers)
 	}
@@ -197,7 +196,7 @@ func testMemberList(t *testing.T, h *harness) {
 
 func testNodesMetadata(t *testing.T, h *harness) {
 	c := h.secure("10.20.0.11")
-	ctx := ctxT(t, 15*time.Second)
+	ctx := testCtx(t)
 	all := []string{"10.20.0.11", "10.20.0.12", "10.20.0.13", "10.20.0.21", "10.20.0.22"}
 	v, err := c.Version(client.WithNodes(ctx, all...))
 	if err != nil || len(v.Messages) != 5 {

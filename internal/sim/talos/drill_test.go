@@ -22,7 +22,7 @@ import (
 func noLeaks(t *testing.T) {
 	base := runtime.NumGoroutine()
 	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := waitDeadline(t) // goroutines end late on a loaded machine
 		for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -38,7 +38,7 @@ func noLeaks(t *testing.T) {
 func TestDisasterRecovery(t *testing.T) {
 	noLeaks(t)
 	h, c := singleControlPlane(t)
-	ctx := ctxT(t, 60*time.Second)
+	ctx := testCtx(t)
 	putKey(t, h, "10.20.0.11", "/registry/namespaces/prod", "precious")
 	rc, err := c.EtcdSnapshot(ctx, &machine.EtcdSnapshotRequest{})
 	if err != nil {
@@ -77,7 +77,7 @@ func TestDisasterRecovery(t *testing.T) {
 func singleControlPlane(t *testing.T) (*harness, *client.Client) {
 	h := newHarness(t, simcore.Instant, 1, []string{"10.20.0.11"})
 	h.ns.Boot(vm(100, "cp-1", "10.20.0.11", "fr-par-1"))
-	ctx := ctxT(t, 60*time.Second)
+	ctx := testCtx(t)
 	if err := h.ns.AwaitMode(ctx, "10.20.0.11", ModeMaintenance); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func singleControlPlane(t *testing.T) (*harness, *client.Client) {
 // recoverFrom is talosctl bootstrap --recover-from: upload, then bootstrap
 // with recover_etcd, after checking what a missing or corrupt upload gives.
 func recoverFrom(t *testing.T, h *harness, c *client.Client, snapshot []byte) {
-	ctx := ctxT(t, 60*time.Second)
+	ctx := testCtx(t)
 	if err := c.Bootstrap(ctx, &machine.BootstrapRequest{RecoverEtcd: true}); code(err) != codes.FailedPrecondition {
 		t.Fatalf("recovery without an uploaded snapshot: %v", err)
 	}
@@ -135,7 +135,7 @@ func TestRealisticTimeline(t *testing.T) {
 	if _, ok := h.env.Net.Lookup(cp + ":50000"); ok {
 		t.Fatal("the API answers before the VM booted")
 	}
-	ctx := ctxT(t, 60*time.Second)
+	ctx := testCtx(t)
 	if err := h.ns.AwaitMode(ctx, cp, ModeMaintenance); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestRealisticTimeline(t *testing.T) {
 }
 
 func testRebootApply(t *testing.T, h *harness, ip string) {
-	ctx := ctxT(t, 30*time.Second)
+	ctx := testCtx(t)
 	cfg := string(h.config(mtype.TypeWorker, "w-1", ip, "DC3"))
 	withEnv := []byte(strings.Replace(cfg, "\nmachine:\n", "\nmachine:\n    env:\n        HTTPS_PROXY: http://proxy:3128\n", 1))
 	c := h.secure(ip)
@@ -206,7 +206,7 @@ func testRebootApply(t *testing.T, h *harness, ip string) {
 
 func apply(t *testing.T, h *harness, ip string, cfg []byte) {
 	t.Helper()
-	resp, err := h.insecure(ip).ApplyConfiguration(ctxT(t, 10*time.Second), &machine.ApplyConfigurationRequest{Data: cfg})
+	resp, err := h.insecure(ip).ApplyConfiguration(testCtx(t), &machine.ApplyConfigurationRequest{Data: cfg})
 	if err != nil {
 		t.Fatal(fmt.Errorf("apply to %s: %w", ip, err))
 	}

@@ -60,7 +60,10 @@ func newHarness(t *testing.T, p simcore.Profile, scale float64, cpIPs []string) 
 
 func (h *harness) newNodes() *Nodes {
 	ns := New(h.env, h.dir)
-	ns.EtcdTimeout = 3 * time.Second
+	// Generous: an etcd call that should succeed may be slow on a loaded
+	// machine; the calls expected to hang (no quorum) are bounded by the
+	// test's probeCtx instead.
+	ns.EtcdTimeout = 30 * time.Second
 	ns.Tick = 5 * time.Millisecond
 	ns.OnPowerOff = func(ipCIDR string) {
 		h.mu.Lock()
@@ -148,8 +151,33 @@ addresses:
 	return b
 }
 
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+// testCtx ends with the test binary's own deadline (go test -timeout), less
+// a margin to report a clean failure: the tests wait on conditions (a mode,
+// an etcd member count), and a loaded machine (a load average of 18 on 2
+// cores) must make them slower, never make them fail. Without a deadline it
+// allows ten minutes.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithDeadline(context.Background(), waitDeadline(t))
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitDeadline is when a test's waits give up: the test's deadline less a
+// twentieth of what is left of it (at most a minute), or ten minutes.
+func waitDeadline(t *testing.T) time.Time {
+	dl, ok := t.Deadline()
+	if !ok {
+		return time.Now().Add(10 * time.Minute)
+	}
+	return dl.Add(-min(time.Until(dl)/20, time.Minute))
+}
+
+// probeCtx bounds one call whose expected outcome is a failure by timeout
+// (etcd without quorum hangs until its deadline): it only decides how
+// quickly the test learns the failure it waits for, never whether a call
+// that should succeed does.
+func probeCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }

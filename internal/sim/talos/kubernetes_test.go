@@ -63,7 +63,7 @@ func kubeClient(t *testing.T, h *harness, kubeconfig []byte) (*http.Client, stri
 	if kc.Current != "admin@lab" {
 		t.Fatalf("current context %q", kc.Current)
 	}
-	return &http.Client{Transport: tr, Timeout: 10 * time.Second}, kc.Clusters[0].Cluster.Server
+	return &http.Client{Transport: tr, Timeout: time.Until(waitDeadline(t))}, kc.Clusters[0].Cluster.Server
 }
 
 func kubeGet(t *testing.T, c *http.Client, url string) (int, string) {
@@ -78,7 +78,7 @@ func kubeGet(t *testing.T, c *http.Client, url string) (int, string) {
 }
 
 func testKubernetes(t *testing.T, h *harness) {
-	ctx := ctxT(t, 20*time.Second)
+	ctx := testCtx(t)
 	if _, err := h.secure("10.20.0.21").Kubeconfig(ctx); code(err) != codes.Unimplemented {
 		t.Fatalf("Kubeconfig on a worker: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	stdx509 "crypto/x509"
 	"testing"
-	"time"
 
 	"github.com/siderolabs/crypto/x509"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
@@ -19,7 +18,7 @@ import (
 // testRoles checks apid's authentication and machined's authorization
 // with client certificates other than the admin's.
 func testRoles(t *testing.T, h *harness) {
-	ctx := ctxT(t, 10*time.Second)
+	ctx := testCtx(t)
 	bundle := h.input.Options.SecretsBundle
 	crt, err := bundle.GenerateTalosAPIClientCertificate(role.MakeSet(role.Reader))
 	if err != nil {
@@ -86,7 +85,7 @@ func tlsClient(t *testing.T, h *harness, caPEM []byte, cert tls.Certificate) *cl
 
 // testEtcdOperations covers the smaller etcd APIs on the shared cluster.
 func testEtcdOperations(t *testing.T, h *harness) {
-	ctx := ctxT(t, 20*time.Second)
+	ctx := testCtx(t)
 	st, err := h.secure("10.20.0.11").EtcdStatus(ctx)
 	if err != nil || st.Messages[0].MemberStatus.Leader == 0 {
 		t.Fatalf("EtcdStatus = %v, %v", st, err)
