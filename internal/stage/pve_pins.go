@@ -48,7 +48,12 @@ func (e *Env) repinFromCluster(ctx context.Context, st *run.Step, host string, m
 		return nil, mismatch
 	}
 	fp, err := e.clusterFingerprint(ctx, st, first, host)
-	if err != nil || fp == "" || fp != mismatch.Presented {
+	if err != nil {
+		// Say why the cluster could not vouch: a refusal for a reason
+		// (the first host unreachable) must not read as an interception.
+		return nil, fmt.Errorf("%w; asking %s for the cluster's record of it failed: %w", mismatch, first, err)
+	}
+	if fp == "" || fp != mismatch.Presented {
 		return nil, mismatch
 	}
 	if err := e.clusterIssued(ctx, st, host, fp); err != nil {
