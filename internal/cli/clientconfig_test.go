@@ -91,7 +91,7 @@ func TestTalosconfigMergesIntoTALOSCONFIG(t *testing.T) {
 	tc, _ := (&clientconfig.Config{Context: "lab", Contexts: map[string]*clientconfig.Context{"lab": {Endpoints: []string{"10.20.0.50", "10.20.0.51", "10.20.0.52"}}}}).Bytes()
 	src := writeStateFile(t, stateDir, talos.TalosconfigFile, tc, 0o644)
 	err := runCommand(t, newTalosconfigCommand(s), &out, &errb, "-i", labInventory, "--state-dir", stateDir)
-	if err == nil || !strings.Contains(err.Error(), "accessible to other users") {
+	if err == nil || !strings.Contains(err.Error(), "is mode 0644; tripod keeps secrets 0600: chmod 600 it") {
 		t.Fatalf("a world-readable talosconfig was accepted: %v", err)
 	}
 	os.Chmod(src, 0o600)
