@@ -47,7 +47,7 @@ type TalosSummary struct {
 	Endpoint    string              // the Kubernetes API URL
 	Kubeconfig  string              // absolute path of the admin kubeconfig (written by health/kubeconfig)
 	Talosconfig string              // absolute path of the talosconfig (written by machineconfig/talosconfig)
-	Sealed      bool                // both are sealed with age: tripod kubeconfig/talosconfig open them
+	Sealed      bool                `json:",omitempty"` // both are sealed with age: tripod kubeconfig/talosconfig open them
 	NodesPerAZ  map[string][]string // AZ name -> node names, control planes first
 	AZs         []string            // AZ names in inventory order, for printing NodesPerAZ
 }
