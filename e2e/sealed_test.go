@@ -31,11 +31,11 @@ func TestEncryptedRunSealsEverySecret(t *testing.T) {
 	inv := "../inventories/lab.yaml"
 	up := []string{"up", "-i", inv, "--state-dir", dir, "--encrypt-secrets", id.Recipient().String()}
 	r := tripod(t, sim, up...)
+	if m := sim.requests().mutatingRoutes(); len(m) != 0 {
+		t.Fatalf("up without an identity sent %v before it failed", m)
+	}
 	if r.code != 1 || !strings.Contains(r.stderr, "no identity is set") {
 		t.Fatalf("up without an identity: exit %d\n%s", r.code, r.stderr)
-	}
-	if m := sim.requests().mutatingRoutes(); len(m) != 0 {
-		t.Fatalf("the refused run sent %v", m)
 	}
 	withID := []string{"TRIPOD_AGE_IDENTITY=" + id.String()}
 	if r := tripodEnv(t, sim, withID, up...); r.code != 0 {
