@@ -16,6 +16,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/stage"
 	"github.com/tripod-dev/tripod/internal/state"
+	"github.com/tripod-dev/tripod/internal/talos"
 )
 
 // runFlags are shared by the commands that act on a cluster.
@@ -37,7 +38,7 @@ func addRunFlags(cmd *cobra.Command, f *runFlags) {
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "report every step, also those with nothing to do")
 	cmd.Flags().BoolVar(&f.sim, "sim", false, "run against an in-process simulator whose world lives in the state directory (sim/) and continues from one command to the next")
 	addSimFlags(cmd, &f.simFlags, "sim-")
-	cmd.Flags().StringVar(&f.encryptTo, "encrypt-secrets", "", "encrypt the secrets store to these age recipients (age1..., comma-separated); read back with "+state.EnvAgeIdentity+" or "+state.EnvAgeIdentityFile)
+	cmd.Flags().StringVar(&f.encryptTo, "encrypt-secrets", "", "seal the secrets store, machine configs, kubeconfig and talosconfig to these age recipients (age1..., comma-separated); the identity to read them back comes from "+state.EnvAgeIdentity+" or "+state.EnvAgeIdentityFile)
 }
 
 // session is one command's loaded inventory, locked state directory and
@@ -67,7 +68,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	if path == "" {
 		path = state.DefaultPath(inv.File, inv.Cluster.Name)
 	}
-	dir, err := state.Open(path, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo})
+	dir, err := state.Open(path, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo, SecretFiles: talos.SecretFiles})
 	if err != nil {
 		return nil, err
 	}

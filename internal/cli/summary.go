@@ -34,6 +34,9 @@ func printSummary(w io.Writer, ss *session, rep *run.Report, until string, took 
 			fmt.Fprintf(w, "  %-12s %s\n", az, strings.Join(t.NodesPerAZ[az], ", "))
 		}
 		fmt.Fprintf(w, "  kubeconfig   %s\n  talosconfig  %s\n", t.Kubeconfig, t.Talosconfig)
+		if t.Sealed {
+			fmt.Fprintln(w, "               (sealed with age: tripod kubeconfig/talosconfig --merge or --out FILE open them)")
+		}
 	} else {
 		fmt.Fprintf(w, "  endpoint     %s (not checked in this run)\n", c.Talos.Endpoint)
 		fmt.Fprintf(w, "  layout       %d hosts, %d control planes, %d workers across %d AZs\n", len(l.Hosts), len(l.ControlPlanes()), len(l.Workers()), len(c.AZs))

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 	"github.com/spf13/cobra"
@@ -17,25 +18,19 @@ import (
 func newTalosconfigCommand(s Streams) *cobra.Command {
 	f := &clientConfigFlags{}
 	cmd := &cobra.Command{
-		Use:   "talosconfig -i FILE [--merge]",
+		Use:   "talosconfig -i FILE [--merge | --out FILE]",
 		Short: "Print the path of the cluster's talosconfig, or merge it into ~/.talos/config",
 		Long: `Print the path of the talosconfig tripod up wrote to the state directory (stage
 machineconfig), with every control plane as an endpoint. With --merge, merge it into the
 config talosctl uses ($TALOSCONFIG, or ~/.talos/config) as talosctl config merge does: a
 context whose name is taken by a different one is renamed name-1, and the cluster's
-context becomes the current one. The file is written 0600, atomically. Nothing remote is
-contacted.`,
+context becomes the current one. With --out FILE, write it there (--out - prints it).
+Files are written 0600, atomically. When the state directory is sealed with age
+(--encrypt-secrets), it holds talosconfig.age: --merge and --out open it with the identity
+in ` + state.EnvAgeIdentity + ` or ` + state.EnvAgeIdentityFile + `. Nothing remote is contacted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			src, err := clientConfigFile(s, f, talos.TalosconfigFile, "the machineconfig stage")
-			if err != nil || !f.merge {
-				return printPath(s, src, err)
-			}
-			dst, err := talosconfigPath()
-			if err != nil {
-				return err
-			}
-			return mergeClientConfig(s, src, dst, talos.MergeTalosconfig)
+			return runClientConfig(s, f, talos.TalosconfigFile, "the machineconfig stage", talosconfigPath, talos.MergeTalosconfig)
 		},
 	}
 	addClientConfigFlags(cmd, f, "$TALOSCONFIG or ~/.talos/config")
@@ -55,49 +50,50 @@ func talosconfigPath() (string, error) {
 	return filepath.Join(dir, "config"), nil
 }
 
-// clientConfigFile is the absolute path of rel in the inventory's state
-// directory, which must exist and be private: it holds client keys, so a
-// mode open to others is tightened (with a warning) first. The state
-// directory is read, not locked, so this works while up runs.
-func clientConfigFile(s Streams, f *clientConfigFlags, rel, writer string) (string, error) {
+// clientConfig is a client config read from the state directory.
+type clientConfig struct {
+	path   string // absolute path of the file it was read from
+	data   []byte // its content, opened if sealed
+	sealed bool
+}
+
+// readClientConfig reads rel from the inventory's state directory: it must
+// exist and be private (it holds client keys, so a mode open to others is
+// tightened, with a warning, first), and opens only with the store's
+// identity when sealed. The state directory is read, not locked, so
+// this works while up runs.
+func readClientConfig(s Streams, f *clientConfigFlags, rel, writer string) (*clientConfig, error) {
 	inv, err := loadInventory(f.file)
 	if err != nil {
-		return "", reportLoadError(s, err)
+		return nil, reportLoadError(s, err)
 	}
 	dir := f.stateDir
 	if dir == "" {
 		dir = state.DefaultPath(inv.File, inv.Cluster.Name)
 	}
-	path, err := filepath.Abs(filepath.Join(dir, rel))
-	if err != nil {
-		return "", err
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, err
 	}
 	changes, err := state.TightenModes(dir)
 	warnTightened(s, changes)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("no %s at %s yet: tripod up -i %s writes it (%s)", rel, path, f.file, writer)
-	} else if err != nil {
-		return "", err
+	data, path, err := state.ReadSecretFile(dir, rel)
+	if errors.Is(err, fs.ErrNotExist) && path != "" {
+		return nil, fmt.Errorf("no %s at %s yet: tripod up -i %s writes it (%s)", rel, path, f.file, writer)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%s is accessible to other users (mode %v); run chmod 600 %s", path, fi.Mode().Perm(), path)
+	if err != nil {
+		return nil, err
 	}
-	return path, nil
+	return &clientConfig{path: path, data: data, sealed: strings.HasSuffix(path, state.SealedSuffix)}, nil
 }
 
-// mergeClientConfig merges src into dst (which may not exist yet) and
+// mergeClientConfig merges in into dst (which may not exist yet) and
 // writes dst 0600, atomically, through a symlink to the file it names.
-func mergeClientConfig(s Streams, src, dst string, merge func(dst, src []byte) ([]byte, []string, error)) error {
+func mergeClientConfig(s Streams, in []byte, dst string, merge func(dst, src []byte) ([]byte, []string, error)) error {
 	if real, err := filepath.EvalSymlinks(dst); err == nil {
 		dst = real
-	}
-	in, err := os.ReadFile(src)
-	if err != nil {
-		return err
 	}
 	old, err := os.ReadFile(dst)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -29,7 +29,11 @@ func (s *deleteVMs) Run(ctx context.Context, st *run.Step) error {
 		st.Skip("no server, so no VMs")
 		return nil
 	}
-	if !e.reachedProxmox(h.Name) {
+	reached, err := e.reachedProxmox(h.Name)
+	if err != nil {
+		return err
+	}
+	if !reached {
 		st.Skip("tripod never reached Proxmox on %s (no pin, no token): it made no VM there", h.Name)
 		return nil
 	}
@@ -71,10 +75,14 @@ func (s *deleteVMs) Run(ctx context.Context, st *run.Step) error {
 
 // reachedProxmox reports whether tripod ever talked to Proxmox on host: it
 // pins a host's certificate and stores a token the first time.
-func (e *Env) reachedProxmox(host string) bool {
+// A token that does not open is an error, not a sign it was never stored.
+func (e *Env) reachedProxmox(host string) (bool, error) {
 	if _, err := os.Stat(filepath.Join(e.State.Path, "pins", host)); err == nil {
-		return true
+		return true, nil
 	}
-	_, err := e.State.Secrets.Get(secretPVEToken(host))
-	return err == nil
+	ok, err := e.haveSecret(secretPVEToken(host))
+	if err != nil {
+		return false, fmt.Errorf("cannot tell whether tripod made VMs on %s: %w", host, err)
+	}
+	return ok, nil
 }

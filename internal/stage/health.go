@@ -2,10 +2,7 @@ package stage
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -50,6 +47,7 @@ type TalosSummary struct {
 	Endpoint    string              // the Kubernetes API URL
 	Kubeconfig  string              // absolute path of the admin kubeconfig (written by health/kubeconfig)
 	Talosconfig string              // absolute path of the talosconfig (written by machineconfig/talosconfig)
+	Sealed      bool                `json:",omitempty"` // both are sealed with age: tripod kubeconfig/talosconfig open them
 	NodesPerAZ  map[string][]string // AZ name -> node names, control planes first
 	AZs         []string            // AZ names in inventory order, for printing NodesPerAZ
 }
@@ -59,6 +57,7 @@ func (s *health) publishSummary(st *run.Step) {
 		Endpoint:    s.env.Cluster().Talos.Endpoint,
 		Kubeconfig:  s.statePath(talos.KubeconfigFile),
 		Talosconfig: s.statePath(talos.TalosconfigFile),
+		Sealed:      s.env.State.Secrets.Encrypted(),
 		NodesPerAZ:  map[string][]string{},
 	}
 	for _, az := range s.env.Cluster().AZs {
@@ -70,8 +69,9 @@ func (s *health) publishSummary(st *run.Step) {
 	st.Facts().Set(TalosSummaryFact, sum)
 }
 
+// statePath is the absolute path where the secret file rel is kept.
 func (s *health) statePath(rel string) string {
-	p := filepath.Join(s.env.State.Path, rel)
+	p := s.env.State.SecretPath(rel)
 	if abs, err := filepath.Abs(p); err == nil {
 		return abs
 	}
@@ -91,11 +91,11 @@ func (s *health) kubeconfig(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("failed to read %s: %w", path, err)
+	old, err := readStateSecret(s.env, talos.KubeconfigFile)
+	if err != nil {
+		return err
 	}
-	if err == nil && privateFile(path) && talos.KubeconfigCurrent(old, b.Certs.K8s.Crt, s.env.Cluster().Talos.Endpoint, time.Now()) {
+	if old != nil && talos.KubeconfigCurrent(old, b.Certs.K8s.Crt, s.env.Cluster().Talos.Endpoint, time.Now()) {
 		st.Skip("kubeconfig is current (%s)", path)
 		return nil
 	}
@@ -116,7 +116,7 @@ func (s *health) kubeconfig(ctx context.Context, st *run.Step) error {
 	if _, err := talos.ParseKubeconfig(data); err != nil {
 		return fmt.Errorf("the Talos API returned an unusable kubeconfig: %w", err)
 	}
-	if err := s.env.State.WriteFile(talos.KubeconfigFile, data, 0o600); err != nil {
+	if err := s.env.State.WriteSecretFile(talos.KubeconfigFile, data); err != nil {
 		return err
 	}
 	st.Progress("wrote the admin kubeconfig to %s", path)

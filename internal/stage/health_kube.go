@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -59,7 +58,7 @@ func (s *health) kubernetes(ctx context.Context, st *run.Step) error {
 // kubeClient is an HTTP client through the one dialer with the written
 // kubeconfig's CA and client certificate, and the API server's URL.
 func (s *health) kubeClient() (*http.Client, string, error) {
-	data, err := os.ReadFile(s.statePath(talos.KubeconfigFile))
+	data, err := s.env.State.ReadSecretFile(talos.KubeconfigFile)
 	if err != nil {
 		return nil, "", fmt.Errorf("failed to read the kubeconfig: %w", err)
 	}

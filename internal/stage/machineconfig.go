@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
@@ -107,10 +105,12 @@ func (s *machineConfig) talosconfig(st *run.Step) error {
 		return err
 	}
 	eps := talos.ControlPlaneEndpoints(s.env.Layout())
-	path := filepath.Join(s.env.State.Path, talos.TalosconfigFile)
-	if old, err := os.ReadFile(path); err == nil && privateFile(path) &&
-		talos.TalosconfigCurrent(old, b, s.env.Cluster().Name, eps, time.Now()) {
-		st.Skip("talosconfig is current (%s)", path)
+	old, err := readStateSecret(s.env, talos.TalosconfigFile)
+	if err != nil {
+		return err
+	}
+	if old != nil && talos.TalosconfigCurrent(old, b, s.env.Cluster().Name, eps, time.Now()) {
+		st.Skip("talosconfig is current (%s)", s.env.State.SecretPath(talos.TalosconfigFile))
 		return nil
 	}
 	tc, err := s.env.talosClientConfig(st.DryRun())
@@ -125,29 +125,38 @@ func (s *machineConfig) talosconfig(st *run.Step) error {
 }
 
 // writeSecretFile writes data at rel in the state directory, 0600 and
-// atomically, unless the file already holds exactly that.
+// atomically (sealed with age when the store is encrypted), unless the file
+// already holds exactly that.
 func (s *machineConfig) writeSecretFile(st *run.Step, rel string, data []byte, what string) error {
-	path := filepath.Join(s.env.State.Path, rel)
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) && privateFile(path) {
+	path := s.env.State.SecretPath(rel)
+	old, err := readStateSecret(s.env, rel)
+	if err != nil {
+		return err
+	}
+	if old != nil && bytes.Equal(old, data) {
 		st.Skip("%s unchanged (%s)", what, path)
 		return nil
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("failed to read %s: %w", path, err)
 	}
 	if st.DryRun() {
 		st.Skip("would write the %s to %s", what, path)
 		return nil
 	}
-	if err := s.env.State.WriteFile(rel, data, 0o600); err != nil {
+	if err := s.env.State.WriteSecretFile(rel, data); err != nil {
 		return err
 	}
 	st.Progress("wrote the %s to %s", what, path)
 	return nil
 }
 
-// privateFile reports whether path is readable by its owner only: a file
-// holding keys that others could read is rewritten 0600.
-func privateFile(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().Perm()&0o077 == 0
+// readStateSecret is the content of a file tripod generates that holds
+// keys, or nil when there is none to keep: absent, or readable by others
+// (it is then rewritten 0600). A sealed file that does not open is an
+// error: it names the file and the identity to set.
+func readStateSecret(e *Env, rel string) ([]byte, error) {
+	b, err := e.State.ReadSecretFile(rel)
+	var me *state.ModeError
+	if errors.Is(err, fs.ErrNotExist) || errors.As(err, &me) {
+		return nil, nil
+	}
+	return b, err
 }

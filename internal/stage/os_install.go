@@ -58,7 +58,11 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 		}
 	}
 	if installed(cur, h) {
-		if !e.haveSecret(secretRootPassword(h.Name)) {
+		have, err := e.haveSecret(secretRootPassword(h.Name))
+		if err != nil {
+			return fmt.Errorf("server %s already runs Proxmox VE as %s, but its root password cannot be read: %w", f.ServerID, h.Name, err)
+		}
+		if !have {
 			return fmt.Errorf("server %s already runs Proxmox VE as %s, but tripod holds no root password for it (secret %s): store it there, or reinstall the server, then run again",
 				f.ServerID, h.Name, secretRootPassword(h.Name))
 		}

@@ -111,7 +111,9 @@ func TestPlanOnFreshWorld(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("the plan has %d changes, want %d: %q", len(got), len(want), got)
 	}
-	if tw.Env.haveSecret(secretSSHKey) || tw.Env.haveSecret(secretRootPassword("lab-pve-1")) {
+	haveKey, err1 := tw.Env.haveSecret(secretSSHKey)
+	havePW, err2 := tw.Env.haveSecret(secretRootPassword("lab-pve-1"))
+	if haveKey || havePW || err1 != nil || err2 != nil {
 		t.Error("the plan generated secrets")
 	}
 	if len(tw.Env.State.Journal.Records()) != 0 {

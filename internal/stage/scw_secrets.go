@@ -113,10 +113,16 @@ func (e *Env) sshPublicKey(dryRun bool) (line string, ok bool, err error) {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))) + " " + comment, true, nil
 }
 
-// haveSecret reports whether the store holds name.
-func (e *Env) haveSecret(name string) bool {
+// haveSecret reports whether the store holds name. Only a secret that was
+// never stored is absent: one that does not open (no identity, a wrong one,
+// a damaged file) or that others can read is an error saying so, never a
+// reason to act as if it were missing.
+func (e *Env) haveSecret(name string) (bool, error) {
 	_, err := e.State.Secrets.Get(name)
-	return err == nil
+	if errors.Is(err, state.ErrNoSecret) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // ensureIAMKey registers the cluster's public SSH key in IAM (once per

@@ -37,12 +37,19 @@ type Options struct {
 	// EncryptTo are age recipients ("age1...", comma-separated) to encrypt
 	// the secrets store to; empty keeps the store as it is.
 	EncryptTo string
+	// SecretFiles are glob patterns, relative to the state directory, of the
+	// files outside secrets/ that hold secret material (see sealed.go): with
+	// encryption on, a clear copy of one is sealed when the directory opens.
+	SecretFiles []string
 	// MustExist refuses a directory that does not exist yet (status, down).
 	MustExist bool
 }
 
 // Open creates (0700) or opens the state directory at path, takes its lock
-// and opens the journal and secrets store. Close releases everything.
+// and opens the journal and secrets store. An encrypted store opens only
+// with an identity of its recipients, so a run that could not read back
+// what it seals is refused before it does anything. Close releases
+// everything.
 func Open(path string, opts Options) (*Dir, error) {
 	if st, err := os.Stat(path); err == nil {
 		if !st.IsDir() {
@@ -79,7 +86,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		lock.Release()
 		return nil, err
 	}
-	sec, err := NewSecrets(filepath.Join(path, "secrets"), opts.EncryptTo)
+	sec, err := openSecrets(filepath.Join(path, "secrets"), opts.EncryptTo, path, opts.SecretFiles)
 	if err != nil {
 		j.Close()
 		lock.Release()

@@ -24,7 +24,7 @@ func (c ModeChange) String() string {
 // secrets store's own files are not tightened but refused when read
 // (Secrets.Get): a secret that was readable may have been copied, and its
 // owner should decide.
-var privateFiles = []string{"kubeconfig", "talosconfig", "talos/*.yaml"}
+var privateFiles = []string{"kubeconfig", "talosconfig", "talos/*.yaml", "kubeconfig.age", "talosconfig.age", "talos/*.yaml.age"}
 
 // TightenModes makes the state directory at dir (and its secrets directory)
 // 0700 and its credential-bearing files 0600 where group or others had any

@@ -38,20 +38,37 @@ var secretNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
 // NewSecrets opens the store in dir (created 0700). recipients, if not
 // empty, are age recipients to encrypt the store to from now on (see age.go);
 // a store already encrypted stays encrypted to the recipients it records.
+// An encrypted store opens only with an identity of its recipients; a change
+// of recipients re-seals every secret once all of them opened, and changes
+// nothing otherwise.
 func NewSecrets(dir, recipients string) (*Secrets, error) {
+	return openSecrets(dir, recipients, "", nil)
+}
+
+func openSecrets(dir, recipients, root string, secretFiles []string) (*Secrets, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create secrets directory: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to protect secrets directory: %w", err)
 	}
-	sealer, changed, err := storeSealer(dir, recipients)
+	sealer, changed, want, err := storeSealer(dir, recipients)
 	if err != nil {
 		return nil, err
 	}
 	s := &Secrets{dir: dir, sealer: sealer}
+	a, ok := sealer.(*ageSealer)
+	if !ok {
+		return s, nil
+	}
+	if err := a.checkIdentity(dir); err != nil {
+		return nil, err
+	}
+	if err := s.sealFiles(a, changed, root, secretFiles); err != nil {
+		return nil, err
+	}
 	if changed {
-		if err := s.reseal(sealer); err != nil {
+		if err := WriteFileAtomic(filepath.Join(dir, recipientsFile), []byte(want+"\n"), 0o600); err != nil {
 			return nil, err
 		}
 	}
@@ -71,8 +88,10 @@ func (s *Secrets) path(name string) (string, error) {
 	return filepath.Join(s.dir, name), nil
 }
 
-// Get returns a secret, or ErrNoSecret. A file others can read is refused
-// rather than used: it may have been copied or exposed.
+// Get returns a secret, or ErrNoSecret. Every other failure says which file
+// and what to do: a file others can read is refused rather than used (it
+// may have been copied or exposed), and a sealed one that does not open
+// names the identity to set.
 func (s *Secrets) Get(name string) ([]byte, error) {
 	p, err := s.path(name)
 	if err != nil {
@@ -85,19 +104,19 @@ func (s *Secrets) Get(name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read secret %s: %w", name, err)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("secret file %s is accessible to other users (mode %v); run chmod 600 %s", p, st.Mode().Perm(), p)
+	if err := private(p, st); err != nil {
+		return nil, err
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read secret %s: %w", name, err)
 	}
 	if !s.Encrypted() && isAgeArmor(b) {
-		return nil, fmt.Errorf("secret %s is age-encrypted but the store records no recipients (secrets/%s is missing); restore it", name, recipientsFile)
+		return nil, fmt.Errorf("%s is age-encrypted but the store records no recipients (secrets/%s is missing): restore that file", p, recipientsFile)
 	}
 	plain, err := s.sealer.Open(b)
 	if err != nil {
-		return nil, fmt.Errorf("failed to decrypt secret %s (wrong identity, or the file is damaged): %w", name, err)
+		return nil, openError(s.sealer, p, err)
 	}
 	return plain, nil
 }
@@ -148,4 +167,23 @@ func (s *Secrets) Delete(name string) error {
 		return fmt.Errorf("failed to delete secret %s: %w", name, err)
 	}
 	return syncDir(s.dir)
+}
+
+// ModeError refuses a secret file others can read or write: it may have
+// been copied or exposed, so tripod does not use it without the operator's
+// word.
+type ModeError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *ModeError) Error() string {
+	return fmt.Sprintf("%s is mode %04o; tripod keeps secrets 0600: chmod 600 it if you trust its content", e.Path, e.Mode)
+}
+
+func private(path string, st fs.FileInfo) error {
+	if m := st.Mode().Perm(); m&0o077 != 0 {
+		return &ModeError{Path: path, Mode: m}
+	}
+	return nil
 }

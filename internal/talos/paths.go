@@ -14,6 +14,11 @@ const (
 	KubeconfigFile = "kubeconfig"
 )
 
+// SecretFiles are the patterns of the files above, all of which hold keys:
+// with the secrets store encrypted they are sealed with age (the state
+// directory keeps them as <name>.age).
+var SecretFiles = []string{filepath.Join(ConfigDir, "*.yaml"), TalosconfigFile, KubeconfigFile}
+
 // ConfigFile is where a node's machine config is kept, relative to the
 // state directory.
 func ConfigFile(node string) string { return filepath.Join(ConfigDir, node+".yaml") }
