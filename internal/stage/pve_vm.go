@@ -82,9 +82,9 @@ type vmSeen struct {
 }
 
 // findVM looks for vm by its ID and by its name across the cluster. It
-// returns nil when neither exists, the VM to adopt when it carries our
-// tag, and an error (never touching anything) when either is someone
-// else's.
+// returns nil when neither exists, the VM to adopt only when one guest has
+// our tag, the VM ID and the name together, and an error (never touching
+// anything) when the ID or the name is held by another guest, ours or not.
 func (e *Env) findVM(ctx context.Context, c *proxmox.Client, vm inventory.VMPlan) (*vmSeen, error) {
 	list, err := e.listVMs(ctx, c)
 	if err != nil {
@@ -110,6 +110,8 @@ func (e *Env) findVM(ctx context.Context, c *proxmox.Client, vm inventory.VMPlan
 		return nil, nil
 	}
 	switch {
+	case byID.Name != vm.Name && slices.Contains(byID.Tags, tag):
+		return nil, fmt.Errorf("VMID %d, which the layout gives %s, is this cluster's VM %q on node %s: a VM is only adopted when its tag, ID and name all match, and tripod does not rename VMs (was an AZ or the cluster renamed?); restore the old name in the inventory, or remove that VM, then run again", vm.VMID, vm.Name, byID.Name, byID.Node)
 	case byID.Name != vm.Name:
 		return nil, fmt.Errorf("VMID %d, which the layout gives %s, is taken on node %s by VM %q without the tag %s; tripod never touches it: free the ID or change proxmox.vmidBase", vm.VMID, vm.Name, byID.Node, byID.Name, tag)
 	case !slices.Contains(byID.Tags, tag):
