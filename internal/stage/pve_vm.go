@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	pve "github.com/Telmate/proxmox-api-go/proxmox"
 
@@ -91,6 +92,11 @@ func (e *Env) findVM(ctx context.Context, c *proxmox.Client, vm inventory.VMPlan
 		return nil, err
 	}
 	tag := e.VMTag()
+	if vm.Type == inventory.WorkerNode {
+		if err := e.refuseLegacyWorkers(list); err != nil {
+			return nil, err
+		}
+	}
 	var byID *vmSeen
 	var byName []vmSeen
 	for _, s := range list {
@@ -118,6 +124,21 @@ func (e *Env) findVM(ctx context.Context, c *proxmox.Client, vm inventory.VMPlan
 		return nil, fmt.Errorf("VM %d on node %s is named %s but does not carry the tag %s: it is not tripod's, and tripod never touches it; rename or remove it (or tag it %s to adopt it), then run again", byID.VMID, byID.Node, vm.Name, tag, tag)
 	}
 	return byID, nil
+}
+
+// refuseLegacyWorkers fails when a VM of ours has a worker name from before
+// workers were named per AZ (<cluster>-w-<n>, numbered across the AZs): the
+// layout gives its address to another worker now, and tripod does not
+// migrate VMs. Nothing is created next to one.
+func (e *Env) refuseLegacyWorkers(list []vmSeen) error {
+	for _, s := range list {
+		n, ok := strings.CutPrefix(s.Name, e.Cluster().Name+"-w-")
+		if !ok || n == "" || strings.Trim(n, "0123456789") != "" || !slices.Contains(s.Tags, e.VMTag()) {
+			continue
+		}
+		return fmt.Errorf("VM %d %s on node %s is a worker named by an earlier tripod, which numbered workers across AZs; workers are now named per AZ (%s-<az>-w-<k>) with addresses from their AZ's block, which may be its address: drain it and delete it (or run tripod down), then run up again", s.VMID, s.Name, s.Node, e.Cluster().Name)
+	}
+	return nil
 }
 
 func str(v any) string {

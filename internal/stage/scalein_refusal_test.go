@@ -61,3 +61,34 @@ func TestOurVMUnderAnotherNameIsNotAdopted(t *testing.T) {
 		t.Errorf("the VM was touched: %+v", s.VMs)
 	}
 }
+
+// TestWorkersNamedAcrossAZsAreRefused: a worker an earlier tripod made
+// (lab-w-<n>, numbered across the AZs) may hold an address the layout now
+// gives another worker; no worker is created beside one, and it is left
+// alone. The control planes, whose identity did not change, are adopted.
+func TestWorkersNamedAcrossAZsAreRefused(t *testing.T) {
+	w := newPVEWorld(t, "../../inventories/lab.yaml")
+	w.World.Proxmox.PreloadVM("lab-pve-1", simpve.PreloadedVM{VMID: 1103, Name: "lab-w-3", Tags: []string{w.Env.VMTag(), "worker"}, Cores: 2, MemoryMiB: 6144, Running: true})
+	rep, err := w.run(w.Env, VMs, false)
+	if err == nil {
+		t.Fatal("up created workers beside one named by the old scheme")
+	}
+	for _, vm := range w.Env.Layout().VMs {
+		msg := failure(rep, run.On(VMs, vm.Name))
+		if vm.Type == "worker" && !strings.Contains(msg, "VM 1103 lab-w-3 on node lab-pve-1 is a worker named by an earlier tripod") {
+			t.Errorf("%s: %q, want the refusal", vm.Name, msg)
+		}
+		if vm.Type != "worker" && msg != "" {
+			t.Errorf("%s failed: %s", vm.Name, msg)
+		}
+	}
+	for _, m := range rep.Mutations() {
+		if strings.Contains(m.Object, "-w-") {
+			t.Errorf("up changed a worker: %s", m)
+		}
+	}
+	s := w.World.Proxmox.State()
+	if i := slices.IndexFunc(s.VMs, func(v simpve.VMState) bool { return v.VMID == 1103 }); i < 0 || s.VMs[i].Status != "running" {
+		t.Errorf("the old worker was touched: %+v", s.VMs)
+	}
+}
