@@ -194,4 +194,15 @@ func TestScaleOutAndInKeepsEveryOtherVM(t *testing.T) {
 	if _, ok := tw.nodeLabels(t)[added]; ok {
 		t.Errorf("node %s came back", added)
 	}
+
+	// Scaling out again makes a new VM with a new disk at the same address:
+	// it boots into maintenance mode and is configured again.
+	tw.use(labWithWorkers(t, 2))
+	rep, err := tw.up("")
+	if err != nil {
+		t.Fatalf("second scale-out: %v\n%+v", err, rep.Failed())
+	}
+	if got := mutationObjects(rep); !slices.Contains(got, "apply machine config of "+added+" (10.20.0.56)") {
+		t.Errorf("second scale-out made %q; want the new VM configured from maintenance mode", got)
+	}
 }

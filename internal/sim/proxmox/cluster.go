@@ -37,6 +37,9 @@ type Cluster struct {
 	OnVMStarted func(simcore.VMInfo)
 	// OnVMStopped is called when a running VM stops, and when a VM is deleted.
 	OnVMStopped func(node string, vmid int, ipCIDR string)
+	// OnVMDestroyed is called, after OnVMStopped, when a VM is deleted with
+	// its disks: what ran on them is gone.
+	OnVMDestroyed func(node string, vmid int, ipCIDR string)
 	// Images answers download-url checksums; nil makes downloads fail.
 	Images ImageSource
 	// Version is the pve-manager version every host reports.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -94,6 +95,29 @@ func (ns *Nodes) Boot(vm simcore.VMInfo) {
 func (ns *Nodes) PowerOff(ipCIDR string) {
 	if n := ns.lookupCIDR(ipCIDR); n != nil {
 		n.powerOff()
+	}
+}
+
+// Destroy forgets the node at ipCIDR once its VM is deleted with its
+// disks: it stops at once, its etcd data (a control plane's) goes, and a
+// new VM booting at the same address starts from maintenance mode, as a
+// fresh disk does.
+func (ns *Nodes) Destroy(ipCIDR string) {
+	n := ns.lookupCIDR(ipCIDR)
+	if n == nil {
+		return
+	}
+	n.powerOff()
+	ns.mu.Lock()
+	if ns.nodes[n.ip] == n {
+		delete(ns.nodes, n.ip)
+	}
+	ns.mu.Unlock()
+	n.mu.Lock()
+	info := n.etcd
+	n.mu.Unlock()
+	if info != nil {
+		_ = os.RemoveAll(ns.memberDir(info))
 	}
 }
 
