@@ -114,11 +114,19 @@ func (ns *Nodes) Destroy(ipCIDR string) {
 	}
 	ns.mu.Unlock()
 	n.mu.Lock()
-	info := n.etcd
+	info, last := n.etcd, n.lastMember
 	n.mu.Unlock()
-	if info != nil {
-		_ = os.RemoveAll(ns.memberDir(info))
+	if info == nil {
+		return
 	}
+	// The member's files go once it has let go of them (a hard stop
+	// finishes in the background).
+	ns.background(func() {
+		if last != nil {
+			<-last.closed
+		}
+		_ = os.RemoveAll(ns.memberDir(info))
+	})
 }
 
 // PowerOn boots a node that was powered off, with the VM it had.
