@@ -21,7 +21,7 @@ const (
 // (plan, up, status, down) agrees on it.
 type Layout struct {
 	Hosts []HostPlan // inventory order
-	VMs   []VMPlan   // control planes 1..N, then workers, in AZ order
+	VMs   []VMPlan   // control planes 1..N, then each AZ's workers 1..k, in AZ order
 }
 
 // HostPlan is one host with everything derived about it.
@@ -45,7 +45,7 @@ type HostPlan struct {
 type VMPlan struct {
 	Name    string // also the Talos hostname
 	Type    MachineType
-	Index   int // 1-based within its type
+	Index   int // 1-based: among control planes, or among its AZ's workers
 	AZ      string
 	Host    string
 	VMID    int
@@ -117,20 +117,31 @@ func buildLayout(c *Cluster, offers OfferTable, f *findings) *Layout {
 				hp.AdoptServerID = h.Adopt.ServerID
 			}
 			if !hp.PrivateAddress.IsValid() {
-				hp.PrivateAddress = hostAlloc.next(f, fmt.Sprintf("azs[%d].hosts[%d].privateAddress", i, j), "network.hostRange")
+				hp.PrivateAddress = hostAlloc.next(f, fmt.Sprintf("azs[%d].hosts[%d].privateAddress", i, j),
+					fmt.Sprintf("network.hostRange %s has no free address left for the plan; widen it or give explicit addresses", c.Network.HostRange))
 			}
 			hp.FreeThreads, hp.FreeMemory = hp.Offer.Allocatable(h)
 			l.Hosts = append(l.Hosts, hp)
 		}
 	}
-	nodeAlloc := &allocator{r: c.Network.NodeRange, used: used}
-	planVMs(c, l, nodeAlloc, f)
+	planControlPlanes(c, l, used, f)
+	for i := range c.AZs {
+		planWorkers(c, l, i, used, f)
+	}
 	return l
 }
 
-func planVMs(c *Cluster, l *Layout, alloc *allocator, f *findings) {
+// planControlPlanes numbers control planes across the AZs (<cluster>-cp-n,
+// VMID vmidBase+n) and gives them addresses from the first
+// controlPlaneAddresses of network.nodeRange. Their count never changes
+// after the first run, so the global numbering is stable.
+func planControlPlanes(c *Cluster, l *Layout, used map[netip.Addr]bool, f *findings) {
 	cp := c.ControlPlane
-	cpN, wN := 0, 0
+	block := controlPlaneBlock(c.Network.NodeRange)
+	alloc := &allocator{r: block, used: used}
+	full := fmt.Sprintf("the first %d addresses of network.nodeRange (%s) are kept for control planes, and the gateway, the VIP or explicit addresses leave too few of them for %d control planes; give explicit controlPlane.addresses",
+		controlPlaneAddresses, blockString(block), cp.Count)
+	cpN := 0
 	for i, az := range c.AZs {
 		n := 0
 		if az.ControlPlanes != nil {
@@ -143,26 +154,42 @@ func planVMs(c *Cluster, l *Layout, alloc *allocator, f *findings) {
 			if cpN <= len(cp.Addresses) {
 				vm.Address = cp.Addresses[cpN-1]
 			} else {
-				vm.Address = alloc.next(f, "controlPlane.addresses", "network.nodeRange")
+				vm.Address = alloc.next(f, "controlPlane.addresses", full)
 			}
 			l.place(&vm, i, fmt.Sprintf("azs[%d].controlPlanes", i), f)
 			l.VMs = append(l.VMs, vm)
 		}
 	}
-	for i, az := range c.AZs {
-		w := az.Workers
-		for k := 0; k < w.Count; k++ {
-			wN++
-			vm := VMPlan{Name: fmt.Sprintf("%s-w-%d", c.Name, wN), Type: WorkerNode, Index: wN, AZ: az.Name,
-				VMID: c.Proxmox.VMIDBase + 100 + wN, Cores: w.Cores, Memory: w.Memory, Disk: w.Disk}
-			if k < len(w.Addresses) {
-				vm.Address = w.Addresses[k]
-			} else {
-				vm.Address = alloc.next(f, fmt.Sprintf("azs[%d].workers.addresses", i), "network.nodeRange")
-			}
-			l.place(&vm, i, fmt.Sprintf("azs[%d].workers", i), f)
-			l.VMs = append(l.VMs, vm)
+}
+
+// planWorkers plans AZ i's workers. A worker's identity depends only on its
+// AZ and its index k within it: name <cluster>-<az>-w-<k>, VMID
+// vmidBase+1000*(i+1)+k, an address from the AZ's own block of
+// network.nodeRange, and a host chosen after the AZ's control planes and
+// its earlier workers. Changing another AZ's workers.count therefore moves
+// nothing here, and scaling in drops exactly the highest indexes.
+func planWorkers(c *Cluster, l *Layout, i int, used map[netip.Addr]bool, f *findings) {
+	az := c.AZs[i]
+	w := az.Workers
+	block := workerBlock(c.Network.NodeRange, i, len(c.AZs))
+	alloc := &allocator{r: block, used: used}
+	full := fmt.Sprintf("%d workers do not all fit in AZ %s's block of network.nodeRange (%s; the range's first %d addresses go to control planes, the rest is split in %d equal blocks, one per AZ); give the extra workers explicit addresses in azs[%d].workers.addresses (widening network.nodeRange would move every worker's address)",
+		w.Count, az.Name, blockString(block), controlPlaneAddresses, len(c.AZs), i)
+	for k := 1; k <= w.Count; k++ {
+		name := fmt.Sprintf("%s-%s-w-%d", c.Name, az.Name, k)
+		if len(name) > 63 {
+			f.errorf(fmt.Sprintf("azs[%d].name", i), "worker VM name %s is longer than 63 characters (a Talos hostname is a DNS label); shorten azs[%d].name or name", name, i)
+			return
 		}
+		vm := VMPlan{Name: name, Type: WorkerNode, Index: k, AZ: az.Name,
+			VMID: c.Proxmox.VMIDBase + workerVMIDStride*(i+1) + k, Cores: w.Cores, Memory: w.Memory, Disk: w.Disk}
+		if k <= len(w.Addresses) {
+			vm.Address = w.Addresses[k-1]
+		} else if vm.Address = alloc.next(f, fmt.Sprintf("azs[%d].workers.count", i), full); !vm.Address.IsValid() && !block.IsZero() {
+			return // reported once for the AZ
+		}
+		l.place(&vm, i, fmt.Sprintf("azs[%d].workers", i), f)
+		l.VMs = append(l.VMs, vm)
 	}
 }
 
@@ -200,59 +227,4 @@ func (l *Layout) place(vm *VMPlan, azIndex int, path string, f *findings) {
 	best.FreeThreads -= vm.Cores
 	best.FreeMemory -= vm.Memory
 	vm.Host = best.Name
-}
-
-// allocator hands out addresses from a range in order, skipping used ones.
-type allocator struct {
-	r        Range
-	used     map[netip.Addr]bool
-	cur      netip.Addr
-	reported bool
-}
-
-func (a *allocator) next(f *findings, path, rangePath string) netip.Addr {
-	if a.r.IsZero() {
-		return netip.Addr{}
-	}
-	if !a.cur.IsValid() {
-		a.cur = a.r.First
-	}
-	for ; a.r.Contains(a.cur); a.cur = a.cur.Next() {
-		if !a.used[a.cur] {
-			addr := a.cur
-			a.used[addr] = true
-			a.cur = a.cur.Next()
-			return addr
-		}
-	}
-	if !a.reported {
-		a.reported = true
-		f.errorf(path, "%s %s has no free address left for the plan; widen it or give explicit addresses", rangePath, a.r)
-	}
-	return netip.Addr{}
-}
-
-// reservedAddresses are the addresses the allocators must skip: every
-// explicit address, the gateway and the VIP.
-func reservedAddresses(c *Cluster) map[netip.Addr]bool {
-	used := map[netip.Addr]bool{}
-	add := func(a netip.Addr) {
-		if a.IsValid() {
-			used[a] = true
-		}
-	}
-	add(c.Network.Gateway)
-	add(c.Talos.VIP)
-	for _, a := range c.ControlPlane.Addresses {
-		add(a)
-	}
-	for _, az := range c.AZs {
-		for _, a := range az.Workers.Addresses {
-			add(a)
-		}
-		for _, h := range az.Hosts {
-			add(h.PrivateAddress)
-		}
-	}
-	return used
 }

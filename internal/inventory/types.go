@@ -114,8 +114,9 @@ type Proxmox struct {
 	VMStorage string `yaml:"vmStorage"`
 	// ISOStorage is the storage the Talos ISO is downloaded to. Default: local.
 	ISOStorage string `yaml:"isoStorage"`
-	// VMIDBase is the first VM ID; control plane n gets VMIDBase+n and worker
-	// n gets VMIDBase+100+n. Default: 1000.
+	// VMIDBase is the first VM ID; control plane n gets VMIDBase+n and
+	// worker k of the i-th AZ (0-based) gets VMIDBase+1000*(i+1)+k, so a
+	// worker's ID never depends on another AZ's count. Default: 1000.
 	VMIDBase int `yaml:"vmidBase"`
 }
 
@@ -136,8 +137,11 @@ type Network struct {
 	// HostRange is where host private addresses are allocated from, as
 	// FIRST-LAST. Default: subnet addresses 11 to 49.
 	HostRange Range `yaml:"hostRange"`
-	// NodeRange is where VM addresses are allocated from, as FIRST-LAST.
-	// Default: subnet addresses 50 to the last usable one.
+	// NodeRange is where VM addresses are allocated from, as FIRST-LAST: its
+	// first 5 addresses go to control planes, the rest is split into one
+	// equal block per AZ for that AZ's workers, so adding a worker in one AZ
+	// never moves another's. Default: subnet addresses 50 to the last
+	// usable one.
 	NodeRange Range `yaml:"nodeRange"`
 	// PrivateBandwidthGbps is the private link speed; it only drives
 	// warnings. Default: the hosts' offers' private bandwidth.
@@ -156,7 +160,7 @@ type ControlPlane struct {
 	// Disk per VM. Default: 40GiB.
 	Disk Size `yaml:"disk"`
 	// Addresses are explicit addresses for control planes 1..count, in order.
-	// Default: allocated from network.nodeRange.
+	// Default: allocated from the first 5 addresses of network.nodeRange.
 	Addresses []netip.Addr `yaml:"addresses"`
 }
 
@@ -171,7 +175,7 @@ type WorkerPool struct {
 	// Disk per VM. Default: 100GiB.
 	Disk Size `yaml:"disk"`
 	// Addresses are explicit addresses for this AZ's workers, in order.
-	// Default: allocated from network.nodeRange.
+	// Default: allocated from this AZ's block of network.nodeRange.
 	Addresses []netip.Addr `yaml:"addresses"`
 }
 

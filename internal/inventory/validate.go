@@ -55,8 +55,9 @@ func hasErrors(f findings) bool {
 	return false
 }
 
-// maxWorkersPerAZ keeps worker VM IDs (vmidBase+100+n) below the next
-// thousand, and plans small enough to reason about.
+// maxWorkersPerAZ keeps an AZ's worker VM IDs (vmidBase+1000*(AZ+1)+k)
+// inside the AZ's own thousand (k <= 999), and plans small enough to reason
+// about.
 const maxWorkersPerAZ = 250
 
 func checkLabel(f *findings, path, v string, maxLen int) {

@@ -167,8 +167,10 @@ func validateProxmox(f *findings, c *Cluster) {
 	if p.VMStorage != "" && !contains(pools, p.VMStorage) {
 		f.errorf("proxmox.vmStorage", "%q is not one of the Ceph pools (%s); VM disks go on Ceph so a VM survives its host", p.VMStorage, strings.Join(pools, ", "))
 	}
-	if p.VMIDBase < 100 || p.VMIDBase > 999_999_000 {
-		f.errorf("proxmox.vmidBase", "must be between 100 and 999999000, got %d", p.VMIDBase)
+	// Proxmox VM IDs end at 999999999; the third AZ's workers reach
+	// vmidBase+3999.
+	if p.VMIDBase < 100 || p.VMIDBase > 999_996_000 {
+		f.errorf("proxmox.vmidBase", "must be between 100 and 999996000, got %d", p.VMIDBase)
 	}
 }
 

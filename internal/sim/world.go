@@ -122,6 +122,11 @@ func (w *World) wire() {
 			w.Talos.PowerOff(ipCIDR)
 		}
 	}
+	w.Proxmox.OnVMDestroyed = func(_ string, _ int, ipCIDR string) {
+		if ipCIDR != "" {
+			w.Talos.Destroy(ipCIDR)
+		}
+	}
 	w.Talos.OnPowerOff = w.Proxmox.GuestPoweredOff
 }
 

@@ -55,10 +55,13 @@ func (s *health) kubernetes(ctx context.Context, st *run.Step) error {
 	return nil
 }
 
+// kubeClient is the admin kubeconfig's client for the health checks.
+func (s *health) kubeClient() (*http.Client, string, error) { return s.env.kubeClient() }
+
 // kubeClient is an HTTP client through the one dialer with the written
 // kubeconfig's CA and client certificate, and the API server's URL.
-func (s *health) kubeClient() (*http.Client, string, error) {
-	data, err := s.env.State.ReadSecretFile(talos.KubeconfigFile)
+func (e *Env) kubeClient() (*http.Client, string, error) {
+	data, err := e.State.ReadSecretFile(talos.KubeconfigFile)
 	if err != nil {
 		return nil, "", fmt.Errorf("failed to read the kubeconfig: %w", err)
 	}
@@ -72,9 +75,14 @@ func (s *health) kubeClient() (*http.Client, string, error) {
 	}
 	// The transport cuts each attempt and retries 429s, 5xx and hangs, counted
 	// under "kube"; a check's error is then the API server's lasting state.
+	// A cordon (a merge patch setting one field) and an eviction (a second
+	// one finds the pod gone) are harmless to repeat.
 	hc := &http.Client{Transport: &retry.Transport{
-		Base: s.env.Dialer.HTTPClient(tlsConf, 0).Transport, API: "kube", Counter: s.env.Retries, Timing: s.env.Timing,
+		Base: e.Dialer.HTTPClient(tlsConf, 0).Transport, API: "kube", Counter: e.Retries, Timing: e.Timing,
 		PerAttempt: 15 * time.Second, Attempts: 4,
+		Replayable: func(r *http.Request) bool {
+			return r.Method == http.MethodPatch || (r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/eviction"))
+		},
 	}}
 	return hc, strings.TrimSuffix(k.Server, "/"), nil
 }

@@ -49,14 +49,14 @@ func TestSwappedCertificateIsRefused(t *testing.T) {
 
 func TestForeignVMWithOurNameIsLeftAlone(t *testing.T) {
 	w := newPVEWorld(t, "../../inventories/lab.yaml")
-	foreign := simpve.PreloadedVM{VMID: 555, Name: "lab-w-1", Tags: []string{"team-db"}, Cores: 3, MemoryMiB: 1024}
+	foreign := simpve.PreloadedVM{VMID: 555, Name: "lab-par-dc2-w-1", Tags: []string{"team-db"}, Cores: 3, MemoryMiB: 1024}
 	w.World.Proxmox.PreloadVM("lab-pve-1", foreign)
 	w.World.Proxmox.PreloadVM("lab-pve-1", simpve.PreloadedVM{VMID: 1002, Name: "db-1", Cores: 1, MemoryMiB: 1024}) // lab-cp-2's ID
 	rep, err := w.run(w.Env, VMs, false)
 	if err == nil {
 		t.Fatal("up succeeded next to a foreign VM with one of our names")
 	}
-	msg := failure(rep, run.On(VMs, "lab-w-1"))
+	msg := failure(rep, run.On(VMs, "lab-par-dc2-w-1"))
 	for _, want := range []string{"555", "lab-pve-1", w.Env.VMTag()} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the failure does not name %q: %s", want, msg)
@@ -66,7 +66,7 @@ func TestForeignVMWithOurNameIsLeftAlone(t *testing.T) {
 		t.Errorf("the VMID clash is not reported: %q", msg)
 	}
 	if n := len(rep.Failed()); n != 2 {
-		t.Errorf("%d steps failed; only vms/lab-w-1 and vms/lab-cp-2 should: %+v", n, rep.Failed())
+		t.Errorf("%d steps failed; only vms/lab-par-dc2-w-1 and vms/lab-cp-2 should: %+v", n, rep.Failed())
 	}
 	s := w.World.Proxmox.State()
 	i := slices.IndexFunc(s.VMs, func(v simpve.VMState) bool { return v.VMID == 555 })
@@ -74,7 +74,7 @@ func TestForeignVMWithOurNameIsLeftAlone(t *testing.T) {
 		t.Errorf("the foreign VM was touched: %+v", s.VMs)
 	}
 	for _, vm := range w.Env.Layout().VMs {
-		if vm.Name != "lab-w-1" && vm.Name != "lab-cp-2" && !slices.ContainsFunc(s.VMs, func(v simpve.VMState) bool { return v.VMID == vm.VMID && v.Status == "running" }) {
+		if vm.Name != "lab-par-dc2-w-1" && vm.Name != "lab-cp-2" && !slices.ContainsFunc(s.VMs, func(v simpve.VMState) bool { return v.VMID == vm.VMID && v.Status == "running" }) {
 			t.Errorf("%s is not running: the foreign VM held up others", vm.Name)
 		}
 	}
@@ -126,7 +126,7 @@ func TestPlanFromScratchSendsNothing(t *testing.T) {
 		got = append(got, m.Verb+" "+m.Object)
 	}
 	for _, want := range []string{"create Proxmox cluster lab on lab-pve-1", "join lab-pve-2 to Proxmox cluster lab", "create Ceph pool vm",
-		"create VM 1001 lab-cp-1 on lab-pve-1", "start VM 1103 lab-w-3"} {
+		"create VM 1001 lab-cp-1 on lab-pve-1", "start VM 4001 lab-par-dc5-w-1"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("plan lacks %q:\n%s", want, strings.Join(got, "\n"))
 		}

@@ -128,15 +128,15 @@ func TestLostAnswerIsObservedBeforeRepeat(t *testing.T) {
 // A start that fails once in its task is tried again; a VM that cannot
 // start fails alone, with PVE's reason, while another VM is recreated.
 func TestVMThatCannotStartFailsAlone(t *testing.T) {
-	w := newPVEWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01), withFaults("vm-start-fail=lab-w-3"))
+	w := newPVEWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01), withFaults("vm-start-fail=lab-par-dc5-w-1"))
 	rep, err := w.run(w.Env, VMs, false)
 	requirePVEClean(t, rep, err)
 	checkProxmoxBuilt(t, w)
-	if n := w.World.Env.Faults.Injected()["oneshot vm-start-fail:lab-w-3"]; n != 1 {
+	if n := w.World.Env.Faults.Injected()["oneshot vm-start-fail:lab-par-dc5-w-1"]; n != 1 {
 		t.Fatalf("the one-shot start failure fired %d times", n)
 	}
 
-	broken, gone := w.Env.vmPlan("lab-w-2"), w.Env.vmPlan("lab-w-3")
+	broken, gone := w.Env.vmPlan("lab-par-dc3-w-1"), w.Env.vmPlan("lab-par-dc5-w-1")
 	ctx := context.Background()
 	stop := func(vm inventory.VMPlan) *proxmox.Client {
 		c := w.apiClient(vm.Host)
@@ -170,15 +170,15 @@ func TestVMThatCannotStartFailsAlone(t *testing.T) {
 	for _, s := range rep.Failed() {
 		failed = append(failed, s.Key.String())
 	}
-	if len(failed) != 1 || failed[0] != "vms/lab-w-2" {
-		t.Fatalf("failed steps %v; want only vms/lab-w-2", failed)
+	if len(failed) != 1 || failed[0] != "vms/lab-par-dc3-w-1" {
+		t.Fatalf("failed steps %v; want only vms/lab-par-dc3-w-1", failed)
 	}
-	if msg := failure(rep, run.On(VMs, "lab-w-2")); !strings.Contains(msg, "bridge 'vmbr9' does not exist") {
+	if msg := failure(rep, run.On(VMs, "lab-par-dc3-w-1")); !strings.Contains(msg, "bridge 'vmbr9' does not exist") {
 		t.Errorf("the failure does not carry PVE's reason: %s", msg)
 	}
 	s := w.World.Proxmox.State()
 	if i := slices.IndexFunc(s.VMs, func(v simVM) bool { return v.VMID == gone.VMID }); i < 0 || s.VMs[i].Status != "running" {
-		t.Errorf("lab-w-3 was not recreated and started: %+v", s.VMs)
+		t.Errorf("lab-par-dc5-w-1 was not recreated and started: %+v", s.VMs)
 	}
 }
 
@@ -237,7 +237,7 @@ func TestLostAnswersAreFoundNotRepeated(t *testing.T) {
 	checkConverged(t, w)
 
 	// Teardown too: the stop's and the delete's answers are lost.
-	vm := w.Env.vmPlan("lab-w-1")
+	vm := w.Env.vmPlan("lab-par-dc2-w-1")
 	_, err = w.withStep(w.Env, false, func(ctx context.Context, st *run.Step) error {
 		return w.Env.pveDestroyVM(ctx, st, vmSeen{VMID: vm.VMID, Name: vm.Name, Node: vm.Host, Status: "running", Tags: []string{w.Env.VMTag()}})
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	pve "github.com/Telmate/proxmox-api-go/proxmox"
 
@@ -82,15 +83,20 @@ type vmSeen struct {
 }
 
 // findVM looks for vm by its ID and by its name across the cluster. It
-// returns nil when neither exists, the VM to adopt when it carries our
-// tag, and an error (never touching anything) when either is someone
-// else's.
+// returns nil when neither exists, the VM to adopt only when one guest has
+// our tag, the VM ID and the name together, and an error (never touching
+// anything) when the ID or the name is held by another guest, ours or not.
 func (e *Env) findVM(ctx context.Context, c *proxmox.Client, vm inventory.VMPlan) (*vmSeen, error) {
 	list, err := e.listVMs(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	tag := e.VMTag()
+	if vm.Type == inventory.WorkerNode {
+		if err := e.refuseLegacyWorkers(list); err != nil {
+			return nil, err
+		}
+	}
 	var byID *vmSeen
 	var byName []vmSeen
 	for _, s := range list {
@@ -110,12 +116,29 @@ func (e *Env) findVM(ctx context.Context, c *proxmox.Client, vm inventory.VMPlan
 		return nil, nil
 	}
 	switch {
+	case byID.Name != vm.Name && slices.Contains(byID.Tags, tag):
+		return nil, fmt.Errorf("VMID %d, which the layout gives %s, is this cluster's VM %q on node %s: a VM is only adopted when its tag, ID and name all match, and tripod does not rename VMs (was an AZ or the cluster renamed?); restore the old name in the inventory, or remove that VM, then run again", vm.VMID, vm.Name, byID.Name, byID.Node)
 	case byID.Name != vm.Name:
 		return nil, fmt.Errorf("VMID %d, which the layout gives %s, is taken on node %s by VM %q without the tag %s; tripod never touches it: free the ID or change proxmox.vmidBase", vm.VMID, vm.Name, byID.Node, byID.Name, tag)
 	case !slices.Contains(byID.Tags, tag):
 		return nil, fmt.Errorf("VM %d on node %s is named %s but does not carry the tag %s: it is not tripod's, and tripod never touches it; rename or remove it (or tag it %s to adopt it), then run again", byID.VMID, byID.Node, vm.Name, tag, tag)
 	}
 	return byID, nil
+}
+
+// refuseLegacyWorkers fails when a VM of ours has a worker name from before
+// workers were named per AZ (<cluster>-w-<n>, numbered across the AZs): the
+// layout gives its address to another worker now, and tripod does not
+// migrate VMs. Nothing is created next to one.
+func (e *Env) refuseLegacyWorkers(list []vmSeen) error {
+	for _, s := range list {
+		n, ok := strings.CutPrefix(s.Name, e.Cluster().Name+"-w-")
+		if !ok || n == "" || strings.Trim(n, "0123456789") != "" || !slices.Contains(s.Tags, e.VMTag()) {
+			continue
+		}
+		return fmt.Errorf("VM %d %s on node %s is a worker named by an earlier tripod, which numbered workers across AZs; workers are now named per AZ (%s-<az>-w-<k>) with addresses from their AZ's block, which may be its address: drain it and delete it (or run tripod down), then run up again", s.VMID, s.Name, s.Node, e.Cluster().Name)
+	}
+	return nil
 }
 
 func str(v any) string {

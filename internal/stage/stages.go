@@ -16,6 +16,7 @@ const (
 	Apply         = "apply"
 	Bootstrap     = "bootstrap"
 	Health        = "health"
+	ScaleIn       = "scalein"
 )
 
 // List is the whole run, in the order a reader should see it. Execution is
@@ -37,6 +38,7 @@ func List(env *Env) []run.Stage {
 		&apply{env},         // maintenance API at each static address; apply; wait for mTLS
 		&bootstrap{env},     // Bootstrap once on the first control plane; etcd member per control plane
 		&health{env},        // Kubernetes ready through the endpoint; nodes Ready with zones; kubeconfig
+		&scaleIn{env},       // surplus workers: cordon, drain, delete the node; stop and delete the VM
 	}
 }
 

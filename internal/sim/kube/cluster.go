@@ -51,15 +51,20 @@ type Cluster struct {
 	mu           sync.Mutex
 	bootstrapped time.Time
 	nodes        map[string]*registered
-	srv          *http.Server
-	done         chan struct{}
+	// deleted is when each node deleted through the API last had its
+	// kubelet started: only a later start registers it again.
+	deleted map[string]time.Time
+	pods    map[string]Pod // namespace/name -> pod placed by SetPod
+	srv     *http.Server
+	done    chan struct{}
 }
 
 // registered is a Node plus what the API server keeps about it.
 type registered struct {
 	Node
-	created time.Time
-	rv      int
+	created       time.Time
+	rv            int
+	unschedulable bool // spec.unschedulable (cordoned)
 }
 
 // Start opens the cluster's endpoint (env.Listen on spec.Endpoint) and
@@ -76,7 +81,8 @@ func Start(env *simcore.Env, spec Spec) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{env: env, spec: spec, ca: pool, nodes: map[string]*registered{}, done: make(chan struct{})}
+	c := &Cluster{env: env, spec: spec, ca: pool, nodes: map[string]*registered{}, deleted: map[string]time.Time{},
+		pods: map[string]Pod{}, done: make(chan struct{})}
 	ln, err := env.Listen(spec.Endpoint, "", "kube")
 	if err != nil {
 		return nil, err
@@ -107,12 +113,19 @@ func (c *Cluster) Endpoint() string { return c.spec.Endpoint }
 // Name is the cluster name.
 func (c *Cluster) Name() string { return c.spec.Name }
 
-// SetNode registers or updates a node, the way a kubelet's status updates do.
+// SetNode registers or updates a node, the way a kubelet's status updates
+// do. A node deleted through the API stays deleted until its kubelet starts
+// again (a kubelet registers its node when it starts, as the real one does),
+// so the node of a stopped or deleted VM never comes back.
 func (c *Cluster) SetNode(n Node) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.nodes[n.Name]
 	if r == nil {
+		if at, gone := c.deleted[n.Name]; gone && !n.KubeletSince.After(at) {
+			return
+		}
+		delete(c.deleted, n.Name)
 		r = &registered{created: c.env.Now()}
 		c.nodes[n.Name] = r
 	}
@@ -183,9 +196,10 @@ type State struct {
 
 // NodeState is one node in State.
 type NodeState struct {
-	Name       string `json:"name"`
-	InternalIP string `json:"internal_ip"`
-	Ready      bool   `json:"ready"`
+	Name          string `json:"name"`
+	InternalIP    string `json:"internal_ip"`
+	Ready         bool   `json:"ready"`
+	Unschedulable bool   `json:"unschedulable,omitempty"`
 }
 
 // State returns the cluster's inspection view, nodes sorted by name.
@@ -193,7 +207,7 @@ func (c *Cluster) State() State {
 	st := State{Name: c.spec.Name, Endpoint: c.spec.Endpoint, Version: c.spec.Version,
 		Bootstrapped: c.Bootstrapped(), EtcdHealthy: c.etcdHealthy(), Ready: c.Ready()}
 	for _, n := range c.nodeList() {
-		st.Nodes = append(st.Nodes, NodeState{Name: n.Name, InternalIP: n.InternalIP, Ready: c.nodeReady(n.Node)})
+		st.Nodes = append(st.Nodes, NodeState{Name: n.Name, InternalIP: n.InternalIP, Ready: c.nodeReady(n.Node), Unschedulable: n.unschedulable})
 	}
 	return st
 }

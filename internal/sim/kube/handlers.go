@@ -17,6 +17,10 @@ func (c *Cluster) router() http.Handler {
 	rt.Handle("GET /version", false, c.version)
 	rt.Handle("GET /api/v1/nodes", false, c.listNodes)
 	rt.Handle("GET /api/v1/nodes/{name}", false, c.getNode)
+	rt.Handle("PATCH /api/v1/nodes/{name}", true, c.patchNode)
+	rt.Handle("DELETE /api/v1/nodes/{name}", true, c.deleteNode)
+	rt.Handle("GET /api/v1/pods", false, c.listPods)
+	rt.Handle("POST /api/v1/namespaces/{namespace}/pods/{name}/eviction", true, c.evictPod)
 	return rt
 }
 
@@ -136,6 +140,25 @@ func canReadNodes(r *http.Request) bool {
 	return false
 }
 
+// isAdmin stands in for RBAC on writes: only system:masters (the admin
+// kubeconfig) may cordon, delete or evict here.
+func isAdmin(r *http.Request) bool {
+	_, groups := user(r)
+	for _, g := range groups {
+		if g == "system:masters" {
+			return true
+		}
+	}
+	return false
+}
+
+// forbidden answers as RBAC's authorizer does.
+func forbidden(w http.ResponseWriter, r *http.Request, verb, resource, name string) {
+	u, _ := user(r)
+	writeStatusDetails(w, http.StatusForbidden, fmt.Sprintf("%s %q is forbidden: User %q cannot %s resource %q in API group \"\" at the cluster scope", resource, name, u, verb, resource),
+		&statusDetails{Name: name, Kind: resource})
+}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -157,12 +180,14 @@ type status struct {
 type statusDetails struct {
 	Name string `json:"name,omitempty"`
 	Kind string `json:"kind,omitempty"`
+	UID  string `json:"uid,omitempty"`
 }
 
 var reasons = map[int]string{
 	http.StatusUnauthorized: "Unauthorized", http.StatusForbidden: "Forbidden", http.StatusNotFound: "NotFound",
 	http.StatusTooManyRequests: "TooManyRequests", http.StatusInternalServerError: "InternalError",
 	http.StatusServiceUnavailable: "ServiceUnavailable", http.StatusNotImplemented: "NotImplemented",
+	http.StatusBadRequest: "BadRequest", http.StatusUnsupportedMediaType: "UnsupportedMediaType",
 }
 
 // writeStatus is the router's ErrorWriter: faults and unmodelled routes look

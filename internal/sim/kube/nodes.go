@@ -35,7 +35,8 @@ type taint struct {
 }
 
 type nodeSpec struct {
-	Taints []taint `json:"taints,omitempty"`
+	Unschedulable bool    `json:"unschedulable,omitempty"`
+	Taints        []taint `json:"taints,omitempty"`
 }
 
 type condition struct {
@@ -141,6 +142,9 @@ func (c *Cluster) render(n registered) nodeJSON {
 		taints = append(taints, taint{Key: "node-role.kubernetes.io/control-plane", Effect: "NoSchedule"})
 	}
 	maps.Copy(labels, n.Labels)
+	if n.unschedulable {
+		taints = append(taints, taint{Key: "node.kubernetes.io/unschedulable", Effect: "NoSchedule"})
+	}
 	ready := c.nodeReady(n.Node)
 	switch {
 	case n.KubeletSince.IsZero():
@@ -158,7 +162,7 @@ func (c *Cluster) render(n registered) nodeJSON {
 			CreationTimestamp: n.created.UTC().Format(time.RFC3339), Labels: labels,
 			Annotations: map[string]string{"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"},
 		},
-		Spec: nodeSpec{Taints: taints},
+		Spec: nodeSpec{Unschedulable: n.unschedulable, Taints: taints},
 		Status: nodeStatus{
 			Capacity: capacity, Allocatable: capacity,
 			Conditions: c.conditions(n, ready),

@@ -42,6 +42,9 @@ type Cluster struct {
 	// Metal private network). SSH forwards onto the VLAN need it; nil
 	// counts every server as attached.
 	OnPrivateLink func(serverID string) bool
+	// OnVMDestroyed is called, after OnVMStopped, when a VM is deleted with
+	// its disks: what ran on them is gone.
+	OnVMDestroyed func(node string, vmid int, ipCIDR string)
 	// Images answers download-url checksums; nil makes downloads fail.
 	Images ImageSource
 	// Version is the pve-manager version every host reports.

@@ -237,6 +237,10 @@ func (c *Cluster) applyVMDestroy(n *node, t *task) {
 	if v := n.db.VMs[id]; v != nil {
 		delete(n.db.VMs, id)
 		c.vmGone(v)
+		if hook := c.OnVMDestroyed; hook != nil {
+			node, ip := v.Node, c.vmInfo(v).IPCIDR
+			c.queue(func() { hook(node, id, ip) })
+		}
 	}
 }
 

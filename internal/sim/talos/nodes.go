@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -95,6 +96,37 @@ func (ns *Nodes) PowerOff(ipCIDR string) {
 	if n := ns.lookupCIDR(ipCIDR); n != nil {
 		n.powerOff()
 	}
+}
+
+// Destroy forgets the node at ipCIDR once its VM is deleted with its
+// disks: it stops at once, its etcd data (a control plane's) goes, and a
+// new VM booting at the same address starts from maintenance mode, as a
+// fresh disk does.
+func (ns *Nodes) Destroy(ipCIDR string) {
+	n := ns.lookupCIDR(ipCIDR)
+	if n == nil {
+		return
+	}
+	n.powerOff()
+	ns.mu.Lock()
+	if ns.nodes[n.ip] == n {
+		delete(ns.nodes, n.ip)
+	}
+	ns.mu.Unlock()
+	n.mu.Lock()
+	info, last := n.etcd, n.lastMember
+	n.mu.Unlock()
+	if info == nil {
+		return
+	}
+	// The member's files go once it has let go of them (a hard stop
+	// finishes in the background).
+	ns.background(func() {
+		if last != nil {
+			<-last.closed
+		}
+		_ = os.RemoveAll(ns.memberDir(info))
+	})
 }
 
 // PowerOn boots a node that was powered off, with the VM it had.
