@@ -9,7 +9,7 @@ import (
 
 // TestLiveClusterRefusesIdentityEdits: once lab is up, an address-plan edit
 // validate would otherwise accept (network.gateway inside the node range,
-// which shifts four nodes) is refused by validate, plan and up, each
+// which shifts a control plane) is refused by validate, plan and up, each
 // naming the field, both values and every node it would move, before a
 // single request is sent. A fresh state directory pointed at the same
 // live cluster with another VLAN is refused too, before any change.
@@ -26,7 +26,7 @@ func TestLiveClusterRefusesIdentityEdits(t *testing.T) {
 	gateway := editedLab(t, "  vlan: 120\n", "  vlan: 120\n  gateway: 10.20.0.52\n")
 	wants := []string{
 		"network.gateway: cannot change from 10.20.0.1 to 10.20.0.52 on a live cluster",
-		"lab-cp-3 from 10.20.0.52 to 10.20.0.53", "lab-w-3 from 10.20.0.55 to 10.20.0.56",
+		"lab-cp-3 from 10.20.0.52 to 10.20.0.53",
 		"rebuild the cluster (tripod down, then up)",
 	}
 	before := sim.requests()

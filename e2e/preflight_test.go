@@ -17,7 +17,7 @@ func TestPreflightCatchesWhatWouldFailLater(t *testing.T) {
 	sim := startSim(t, "--profile", "realistic", "--time-scale", "0.0005")
 	const bad = "testdata/invalid-machineconfig.yaml"
 	const patch = "talos.patches[1]: machine config of "
-	nodes := []string{"lab-cp-1", "lab-cp-2", "lab-cp-3", "lab-w-1", "lab-w-2", "lab-w-3"}
+	nodes := []string{"lab-cp-1", "lab-cp-2", "lab-cp-3", "lab-par-dc2-w-1", "lab-par-dc3-w-1", "lab-par-dc5-w-1"}
 
 	r := tripod(t, sim, "validate", "-i", bad)
 	if r.code != 1 || strings.Count(r.stderr, `unknown machine type "bogus"`) != len(nodes) {
@@ -30,7 +30,7 @@ func TestPreflightCatchesWhatWouldFailLater(t *testing.T) {
 	}
 	for _, cmd := range []string{"plan", "up"} {
 		r := tripod(t, sim, cmd, "-i", bad, "--state-dir", t.TempDir())
-		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "machine config of lab-w-3") || !strings.Contains(r.stdout+r.stderr, `unknown machine type "bogus"`) {
+		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "machine config of lab-par-dc5-w-1") || !strings.Contains(r.stdout+r.stderr, `unknown machine type "bogus"`) {
 			t.Errorf("%s with configs every node refuses: exit %d\n%s\n%s", cmd, r.code, r.stdout, r.stderr)
 		}
 	}

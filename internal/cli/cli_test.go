@@ -80,7 +80,7 @@ func TestValidateRendersMachineConfigs(t *testing.T) {
 	if code != 1 || out != "" {
 		t.Fatalf("code %d out %q err %q", code, out, errs)
 	}
-	for _, node := range []string{"lab-cp-1", "lab-cp-2", "lab-cp-3", "lab-w-1", "lab-w-2", "lab-w-3"} {
+	for _, node := range []string{"lab-cp-1", "lab-cp-2", "lab-cp-3", "lab-par-dc2-w-1", "lab-par-dc3-w-1", "lab-par-dc5-w-1"} {
 		want := inv + ": " + fmt.Sprintf(patch, node)
 		if !strings.Contains(errs, want) || !strings.Contains(errs, `unknown machine type "bogus"`) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)

@@ -14,7 +14,7 @@ import (
 const (
 	rebuild        = "rebuild the cluster (tripod down, then up)"
 	rebuildAll     = "rebuild the cluster (tripod down --release-servers, then up)"
-	replaceWorker  = "tripod cannot re-address, renumber or move a running worker, and up does not delete a worker scaled in, so changing it means rebuilding the VMs (tripod down, then up)"
+	replaceWorker  = "tripod cannot re-address, renumber or move a running worker, so changing it means rebuilding the VMs (tripod down, then up)"
 	rebuildControl = "a control plane's name, address and AZ are its etcd member's identity; to change them, " + rebuild
 	rebuildHost    = "a host's private address carries corosync, Ceph and its VMs' bridge; to re-address a host, " + rebuildAll
 )
