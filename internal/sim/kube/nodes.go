@@ -119,13 +119,7 @@ func (c *Cluster) getNode(w http.ResponseWriter, r *http.Request) {
 		n = *reg
 	}
 	c.mu.Unlock()
-	if !ok {
-		writeStatusDetails(w, http.StatusNotFound, fmt.Sprintf("nodes %q not found", name), &statusDetails{Name: name, Kind: "nodes"})
-		return
-	}
-	item := c.render(n)
-	item.Kind, item.APIVersion = "Node", "v1"
-	writeJSON(w, http.StatusOK, item)
+	c.answerNode(w, name, n, ok)
 }
 
 // render builds a node object. List items carry no kind or apiVersion, as
@@ -209,4 +203,15 @@ func uid(parts ...string) string {
 	}
 	b := h.Sum(nil)
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// answerNode writes one node as the API server does, or its 404.
+func (c *Cluster) answerNode(w http.ResponseWriter, name string, n registered, ok bool) {
+	if !ok {
+		writeStatusDetails(w, http.StatusNotFound, fmt.Sprintf("nodes %q not found", name), &statusDetails{Name: name, Kind: "nodes"})
+		return
+	}
+	item := c.render(n)
+	item.Kind, item.APIVersion = "Node", "v1"
+	writeJSON(w, http.StatusOK, item)
 }

@@ -76,13 +76,7 @@ func (c *Cluster) patchNode(w http.ResponseWriter, r *http.Request) {
 		n = *reg
 	}
 	c.mu.Unlock()
-	if !ok {
-		writeStatusDetails(w, http.StatusNotFound, fmt.Sprintf("nodes %q not found", name), &statusDetails{Name: name, Kind: "nodes"})
-		return
-	}
-	item := c.render(n)
-	item.Kind, item.APIVersion = "Node", "v1"
-	writeJSON(w, http.StatusOK, item)
+	c.answerNode(w, name, n, ok)
 }
 
 // deleteNode removes the node object; the pods bound to it go with it, as
