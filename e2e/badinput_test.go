@@ -68,7 +68,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if err := os.Chmod(secret, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	expect("up with a world-readable secret", tripod(t, sim, "up", "-i", inv, "--state-dir", good), "chmod 600 "+secret)
+	expect("up with a world-readable secret", tripod(t, sim, "up", "-i", inv, "--state-dir", good), secret+" is mode 0644; tripod keeps secrets 0600: chmod 600 it")
 	// The host whose secret was refused got nothing more; the others went on.
 	var st struct {
 		Proxmox struct {

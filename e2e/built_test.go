@@ -46,14 +46,17 @@ func TestLiveClusterRefusesIdentityEdits(t *testing.T) {
 	}
 
 	// A fresh state directory knows nothing of what was built: the live
-	// private network is observed before anything is sent.
+	// cluster is observed before anything is sent. Its servers carry the
+	// state directory that built it, so that refusal comes first; the live
+	// VLAN check (for servers from before state IDs) is the stage test
+	// TestPreflightRefusesLiveVLANChange.
 	vlan := editedLab(t, "vlan: 120", "vlan: 130")
 	before = sim.requests()
 	r := tripod(t, sim, "up", "-i", vlan, "--state-dir", t.TempDir())
 	if r.code == 0 {
 		t.Errorf("up from a fresh state directory with another VLAN: exit 0")
 	}
-	for _, w := range []string{"network.vlan: cannot change from 120 to 130 on a live cluster", "RPNv2 group tripod-lab", "fresh or misplaced state directory"} {
+	for _, w := range []string{"cluster lab is managed from another state directory", "use that one, or adopt its servers"} {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("fresh state directory: stderr lacks %q:\n%s", w, r.stderr)
 		}
