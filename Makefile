@@ -26,8 +26,10 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
+# The e2e suite builds a -race binary and runs whole bring-ups: well past go
+# test's default 10-minute limit on a loaded 2-core machine.
 unit:
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 40m $(PKGS)
 
 # Bounded fuzzing of the parsers that read user files.
 fuzz:

@@ -182,7 +182,10 @@ func TestLostAnswersAreServedAndFaultsAreNotMutations(t *testing.T) {
 		served     bool
 		mutating   int
 		clientSees int
-	}{{"5xx=1", false, 0, 503}, {"lost=1;hang-for=50ms", true, 1, 0}} {
+		// How long the client waits: a lost answer must outlast it, a
+		// 503 must not, however loaded the machine.
+		wait time.Duration
+	}{{"5xx=1", false, 0, 503, time.Minute}, {"lost=1;hang-for=50ms", true, 1, 0, 20 * time.Millisecond}} {
 		e := NewEnv(Instant, 1, 1)
 		s, _ := ParseFaults(tc.spec)
 		e.Faults.Set(s)
@@ -190,7 +193,7 @@ func TestLostAnswersAreServedAndFaultsAreNotMutations(t *testing.T) {
 		rt := NewRouter(e, APIProxmox, func(w http.ResponseWriter, r *http.Request, status int, msg string) { w.WriteHeader(status) })
 		rt.Handle("POST /create", true, func(w http.ResponseWriter, r *http.Request) { served = true })
 		srv := httptest.NewServer(rt)
-		client := &http.Client{Timeout: 20 * time.Millisecond}
+		client := &http.Client{Timeout: tc.wait}
 		resp, err := client.Post(srv.URL+"/create", "text/plain", nil)
 		code := 0
 		if err == nil {
