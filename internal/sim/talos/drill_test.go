@@ -206,7 +206,15 @@ func testRebootApply(t *testing.T, h *harness, ip string) {
 
 func apply(t *testing.T, h *harness, ip string, cfg []byte) {
 	t.Helper()
-	resp, err := h.insecure(ip).ApplyConfiguration(testCtx(t), &machine.ApplyConfigurationRequest{Data: cfg})
+	ctx := testCtx(t)
+	resp, err := h.insecure(ip).ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: cfg})
+	// A node that has just entered maintenance may still be opening its
+	// listener on a loaded machine: a refused dial sent nothing, so it is
+	// tried again, as the tool does.
+	for code(err) == codes.Unavailable && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+		resp, err = h.insecure(ip).ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: cfg})
+	}
 	if err != nil {
 		t.Fatal(fmt.Errorf("apply to %s: %w", ip, err))
 	}
