@@ -1,7 +1,7 @@
 # tripod's build and checks. `make test` is what CI runs (through .ci/run).
 GO       ?= go
 PKGS     ?= ./...
-FUZZTIME ?= 10s
+FUZZTIME ?= 3000x
 
 .PHONY: build test fmt-check vet unit fuzz crash bench generate clean
 
