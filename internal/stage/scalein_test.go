@@ -71,6 +71,12 @@ func (tw *testWorld) nodeLabels(t *testing.T) map[string]map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return listNodeLabels(t, hc, server)
+}
+
+// listNodeLabels lists every node's labels from the API server at server.
+func listNodeLabels(t *testing.T, hc *http.Client, server string) map[string]map[string]string {
+	t.Helper()
 	resp, err := hc.Get(server + "/api/v1/nodes")
 	if err != nil {
 		t.Fatal(err)

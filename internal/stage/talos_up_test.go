@@ -2,9 +2,7 @@ package stage
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -105,19 +103,7 @@ func checkNodesWithKubeconfig(t *testing.T, tw *testWorld, extra map[string]stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := tw.Env.Dialer.HTTPClient(tlsConf, 10*time.Second).Get(k.Server + "/api/v1/nodes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list nodeList
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
-		t.Fatalf("GET /api/v1/nodes: %s", resp.Status)
-	}
-	labels := map[string]map[string]string{}
-	for _, item := range list.Items {
-		labels[item.Metadata.Name] = item.Metadata.Labels
-	}
+	labels := listNodeLabels(t, tw.Env.Dialer.HTTPClient(tlsConf, 10*time.Second), k.Server)
 	for _, vm := range tw.Env.Layout().VMs {
 		l := labels[vm.Name]
 		if l[talos.ZoneLabel] != vm.AZ || l[talos.RegionLabel] != tw.Env.Cluster().Scaleway.Region {
