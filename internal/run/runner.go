@@ -27,6 +27,8 @@ type Runner struct {
 
 	sink  *serialSink
 	pools *pools
+	index map[Key]*node
+	order map[string]int
 }
 
 // node is one step in the run's graph.
@@ -56,6 +58,13 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	nodes, byStage, err := graph(stages)
 	if err != nil {
 		return nil, err
+	}
+	r.index, r.order = map[Key]*node{}, map[string]int{}
+	for i, st := range stages {
+		r.order[st.Name()] = i
+	}
+	for _, n := range nodes {
+		r.index[n.key] = n
 	}
 	var wg sync.WaitGroup
 	for _, n := range nodes {

@@ -288,3 +288,49 @@ func TestKeepObservingPastAnotherPlacement(t *testing.T) {
 		}
 	}
 }
+
+// TestAwaitWaitsForAnEarlierStageOnly: b/2 awaits a/1, which it does not
+// need, and sees a/1's result only after a/1 finished; awaiting its own
+// stage is refused, and a key outside the run returns at once.
+func TestAwaitWaitsForAnEarlierStageOnly(t *testing.T) {
+	var a1done atomic.Bool
+	a := &fakeStage{name: "a", targets: []Target{{ID: "1"}, {ID: "2"}}, fn: func(ctx context.Context, s *Step) error {
+		if s.Key.Target == "1" {
+			time.Sleep(50 * time.Millisecond)
+			a1done.Store(true)
+			return errors.New("a1 broke")
+		}
+		return nil
+	}}
+	var got Status
+	var found bool
+	var sameStage, outside error
+	var outsideFound bool
+	b := &fakeStage{name: "b", targets: []Target{{ID: "2", Needs: []Key{On("a", "2")}}, {ID: "3"}},
+		fn: func(ctx context.Context, s *Step) error {
+			if s.Key.Target == "3" {
+				_, _, sameStage = s.Await(ctx, On("b", "2"))
+				_, outsideFound, outside = s.Await(ctx, On("c", "1"))
+				return nil
+			}
+			var err error
+			got, found, err = s.Await(ctx, On("a", "1"))
+			if err == nil && !a1done.Load() {
+				return errors.New("Await returned before a/1 finished")
+			}
+			return err
+		}}
+	rep, _ := (&Runner{Stages: []Stage{a, b}}).Run(context.Background())
+	if st := status(t, rep, "b", "2"); st != StatusUnchanged {
+		t.Fatalf("b/2 %s: %v", st, rep.Failed())
+	}
+	if !found || got != StatusFailed {
+		t.Errorf("Await(a/1) = %q, %v; want failed, true", got, found)
+	}
+	if sameStage == nil || !strings.Contains(sameStage.Error(), "not an earlier stage") {
+		t.Errorf("awaiting the same stage: %v", sameStage)
+	}
+	if outside != nil || outsideFound {
+		t.Errorf("awaiting a key outside the run: %v, %v", outsideFound, outside)
+	}
+}

@@ -33,6 +33,28 @@ func (s *Step) UpstreamPlanned() bool { return s.upstreamPlanned }
 // published by a step for the steps that need it.
 func (s *Step) Facts() *Facts { return s.r.Facts }
 
+// Await waits for the step at key, of a strictly earlier stage, to finish,
+// and returns its status: a late-found need that only a rare path of this
+// step has (a recovery that must ask another host), so that the common path
+// does not wait on it. A key outside this run (not selected, or no such
+// target) returns false at once. Awaiting only earlier stages cannot
+// deadlock: needs never point to a later stage.
+func (s *Step) Await(ctx context.Context, key Key) (Status, bool, error) {
+	n := s.r.index[key]
+	if n == nil {
+		return "", false, nil
+	}
+	if s.r.order[key.Stage] >= s.r.order[s.Key.Stage] {
+		return "", false, fmt.Errorf("internal error: %s awaits %s, which is not an earlier stage", s.Key, key)
+	}
+	select {
+	case <-n.done:
+		return n.res.Status, true, nil
+	case <-ctx.Done():
+		return "", false, ctx.Err()
+	}
+}
+
 // Mutate is the one gate every remote change passes through. It records m,
 // then runs fn, or, in a dry run, returns ErrPlanned without running it.
 func (s *Step) Mutate(ctx context.Context, m Mutation, fn func(ctx context.Context) error) error {

@@ -47,6 +47,11 @@ func (e *Env) repinFromCluster(ctx context.Context, st *run.Step, host string, m
 	if host == first {
 		return nil, mismatch
 	}
+	// The first host's address comes from its servers step, which this
+	// step does not need on its usual path: wait for it here.
+	if _, _, err := st.Await(ctx, run.On(Servers, first)); err != nil {
+		return nil, err
+	}
 	fp, err := e.clusterFingerprint(ctx, st, first, host)
 	if err != nil {
 		// Say why the cluster could not vouch: a refusal for a reason
