@@ -3,7 +3,6 @@ package stage
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // bootVMs stands in for the vms stage, to test the Talos stages alone: it
@@ -110,26 +110,9 @@ func readConfigs(t *testing.T, env *Env) map[string][]byte {
 	out := map[string][]byte{}
 	for _, vm := range env.Layout().VMs {
 		p := filepath.Join(env.State.Path, "talos", vm.Name+".yaml")
-		out[vm.Name] = mustPrivateFile(t, p)
+		out[vm.Name] = simtest.ReadPrivate(t, p)
 	}
 	return out
-}
-
-// mustPrivateFile reads a file that must be 0600.
-func mustPrivateFile(t *testing.T, path string) []byte {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("%s has mode %v, want 0600", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // stepsOf lists a report's steps of one stage with a status.
