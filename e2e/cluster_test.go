@@ -4,11 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,10 +13,10 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 	"google.golang.org/grpc"
-	"gopkg.in/yaml.v3"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/netx"
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // worldState is the part of the simulator's /state these tests read.
@@ -212,55 +207,11 @@ func checkKubeNodes(t *testing.T, sim *simProc, dir string, l *inventory.Loaded)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kc struct {
-		Clusters []struct {
-			Cluster struct {
-				Server string `yaml:"server"`
-				CA     string `yaml:"certificate-authority-data"`
-			} `yaml:"cluster"`
-		} `yaml:"clusters"`
-		Users []struct {
-			User struct {
-				Cert string `yaml:"client-certificate-data"`
-				Key  string `yaml:"client-key-data"`
-			} `yaml:"user"`
-		} `yaml:"users"`
-	}
-	if err := yaml.Unmarshal(b, &kc); err != nil || len(kc.Clusters) == 0 || len(kc.Users) == 0 {
-		t.Fatalf("kubeconfig: %v", err)
-	}
-	dec := func(s string) []byte { v, _ := base64.StdEncoding.DecodeString(s); return v }
-	pair, err := tls.X509KeyPair(dec(kc.Users[0].User.Cert), dec(kc.Users[0].User.Key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(dec(kc.Clusters[0].Cluster.CA))
-	hc := dialer(t, sim).HTTPClient(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}, time.Until(waitDeadline(t)))
-	resp, err := hc.Get(kc.Clusters[0].Cluster.Server + "/api/v1/nodes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var nodes struct {
-		Items []struct {
-			Metadata struct {
-				Name   string            `json:"name"`
-				Labels map[string]string `json:"labels"`
-			} `json:"metadata"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(body, &nodes); err != nil {
-		t.Fatalf("nodes: %v: %s", err, body)
-	}
-	zones := map[string]string{}
-	for _, n := range nodes.Items {
-		zones[n.Metadata.Name] = n.Metadata.Labels["topology.kubernetes.io/zone"]
-	}
+	k := simtest.Kubeconfig(t, b)
+	labels := simtest.NodeLabels(t, simtest.KubeClient(t, dialer(t, sim), k, time.Until(waitDeadline(t))), k.Server)
 	for _, vm := range l.Layout.VMs {
-		if zones[vm.Name] != vm.AZ {
-			t.Errorf("node %s has zone %q, want %s", vm.Name, zones[vm.Name], vm.AZ)
+		if zone := labels[vm.Name]["topology.kubernetes.io/zone"]; zone != vm.AZ {
+			t.Errorf("node %s has zone %q, want %s", vm.Name, zone, vm.AZ)
 		}
 	}
 }
