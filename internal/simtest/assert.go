@@ -59,3 +59,19 @@ func CountDiff(a, b map[string]int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Succeeded stops the test unless the run succeeded, listing every failed
+// step with its status, error and reason.
+func Succeeded(t testing.TB, rep *run.Report, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	var lines []string
+	if rep != nil {
+		for _, s := range rep.Failed() {
+			lines = append(lines, fmt.Sprintf("%s: %s: %v %s", s.Key, s.Status, s.Err, s.Reason))
+		}
+	}
+	t.Fatalf("run failed: %v\n%s", err, strings.Join(lines, "\n"))
+}

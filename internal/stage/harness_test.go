@@ -55,6 +55,10 @@ func newTestWorld(t testing.TB, inventoryPath string, opts ...simOption) *testWo
 	return &testWorld{kitWorld: kit, t: t, World: kit.Sim}
 }
 
+// requireClean, requirePVEClean and mustSucceed stop the test unless the
+// run succeeded, listing every failed step.
+var requireClean, requirePVEClean, mustSucceed = simtest.Succeeded, simtest.Succeeded, simtest.Succeeded
+
 // seededEnv is NewEnv(d) with the shared throwaway bundle.
 func seededEnv(t testing.TB, d Deps) *Env {
 	env := NewEnv(d)

@@ -13,21 +13,6 @@ import (
 	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
-// requirePVEClean fails the test with every failed step's error.
-func requirePVEClean(t *testing.T, rep *run.Report, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	var lines []string
-	if rep != nil {
-		for _, s := range rep.Failed() {
-			lines = append(lines, fmt.Sprintf("%s: %s: %v", s.Key, s.Status, s.Err))
-		}
-	}
-	t.Fatalf("run failed: %v\n%s", err, strings.Join(lines, "\n"))
-}
-
 // checkProxmoxBuilt asserts what up until vms leaves: one quorate cluster
 // of every host; Ceph HEALTH_OK with a datacenter bucket per AZ, the
 // datacenter rule and every pool on its rule; the ISO on every node; every

@@ -80,21 +80,6 @@ func ours(tw *testWorld) []simscw.ServerState {
 	return out
 }
 
-// requireClean fails the test with every failed step's error.
-func requireClean(t *testing.T, rep *run.Report, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	var lines []string
-	if rep != nil {
-		for _, s := range rep.Failed() {
-			lines = append(lines, s.Key.String()+": "+string(s.Status)+": "+errString(s.Err))
-		}
-	}
-	t.Fatalf("run failed: %v\n%s", err, strings.Join(lines, "\n"))
-}
-
 func errString(err error) string {
 	if err == nil {
 		return ""

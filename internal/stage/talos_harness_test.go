@@ -92,18 +92,6 @@ func (tw *testWorld) talosRunFacts(env *Env, dryRun bool, sink run.Sink, facts *
 	return r.Run(context.Background())
 }
 
-// mustSucceed fails the test with every failed step.
-func mustSucceed(t *testing.T, rep *run.Report, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range rep.Failed() {
-		t.Errorf("%s: %s %v %s", s.Key, s.Status, s.Err, s.Reason)
-	}
-	t.FailNow()
-}
-
 // readConfigs reads every node's written config.
 func readConfigs(t *testing.T, env *Env) map[string][]byte {
 	t.Helper()
