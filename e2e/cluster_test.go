@@ -3,7 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/client"
-	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 	"google.golang.org/grpc"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
@@ -96,7 +95,7 @@ func TestEveryShippedInventoryComesUpHealthy(t *testing.T) {
 			checkEtcdMembers(t, sim, dir, len(loaded.Layout.ControlPlanes()))
 			checkKubeNodes(t, sim, dir, loaded)
 
-			configs := readConfigs(t, dir)
+			configs := simtest.MachineConfigs(t, dir)
 			before := sim.requests()
 			r = tripod(t, sim, "up", "-i", file, "--state-dir", dir)
 			after := sim.requests()
@@ -106,7 +105,7 @@ func TestEveryShippedInventoryComesUpHealthy(t *testing.T) {
 			if after.Mutating != before.Mutating {
 				t.Errorf("second up sent %d mutating requests; routes now: %v", after.Mutating-before.Mutating, after.mutatingRoutes())
 			}
-			if again := readConfigs(t, dir); !equalConfigs(configs, again) {
+			if again := simtest.MachineConfigs(t, dir); !maps.EqualFunc(configs, again, bytes.Equal) {
 				t.Error("machine configs changed on a re-run")
 			}
 			if r := tripod(t, sim, "plan", "-i", file, "--state-dir", dir, "--detailed-exitcode"); r.code != 0 {
@@ -177,10 +176,7 @@ func dialer(t *testing.T, sim *simProc) *netx.Dialer {
 // wrote and the machinery client, unmodified.
 func checkEtcdMembers(t *testing.T, sim *simProc, dir string, cps int) {
 	t.Helper()
-	cfg, err := clientconfig.Open(filepath.Join(dir, "talosconfig"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := simtest.Talosconfig(t, dir)
 	d := dialer(t, sim)
 	ctx, cancel := context.WithDeadline(context.Background(), waitDeadline(t))
 	defer cancel()
@@ -214,35 +210,6 @@ func checkKubeNodes(t *testing.T, sim *simProc, dir string, l *inventory.Loaded)
 			t.Errorf("node %s has zone %q, want %s", vm.Name, zone, vm.AZ)
 		}
 	}
-}
-
-func readConfigs(t *testing.T, dir string) map[string][32]byte {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "talos", "*.yaml"))
-	if len(files) == 0 {
-		t.Fatal("no machine configs in the state directory")
-	}
-	out := map[string][32]byte{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = sha256.Sum256(b)
-	}
-	return out
-}
-
-func equalConfigs(a, b map[string][32]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if !bytes.Equal(v[:], func() []byte { w := b[k]; return w[:] }()) {
-			return false
-		}
-	}
-	return true
 }
 
 func contains(list []string, v string) bool {

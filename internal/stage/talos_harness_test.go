@@ -3,16 +3,13 @@ package stage
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
-	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // bootVMs stands in for the vms stage, to test the Talos stages alone: it
@@ -90,17 +87,6 @@ func (tw *testWorld) talosRunFacts(env *Env, dryRun bool, sink run.Sink, facts *
 	r := &run.Runner{Stages: []run.Stage{&bootVMs{tw}, &machineConfig{env}, &apply{env}, &bootstrap{env}, &health{env}},
 		Pools: Pools, DryRun: dryRun, Sink: sink, Facts: facts}
 	return r.Run(context.Background())
-}
-
-// readConfigs reads every node's written config.
-func readConfigs(t *testing.T, env *Env) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	for _, vm := range env.Layout().VMs {
-		p := filepath.Join(env.State.Path, "talos", vm.Name+".yaml")
-		out[vm.Name] = simtest.ReadPrivate(t, p)
-	}
-	return out
 }
 
 // stepsOf lists a report's steps of one stage with a status.

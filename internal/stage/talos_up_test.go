@@ -10,7 +10,6 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/client"
-	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
@@ -30,7 +29,7 @@ func TestTalosStagesOnLab(t *testing.T) {
 	events := &eventLog{}
 	rep, err := tw.talosRun(tw.Env, false, events)
 	mustSucceed(t, rep, err)
-	configs := readConfigs(t, tw.Env)
+	configs := simtest.MachineConfigs(t, tw.Env.State.Path)
 	if got := stepsOf(rep, Apply, run.StatusChanged); len(got) != len(tw.Env.Layout().VMs) {
 		t.Errorf("applied %v, want every VM", got)
 	}
@@ -54,10 +53,7 @@ func TestTalosStagesOnLab(t *testing.T) {
 }
 
 func checkEtcdWithTalosconfig(t *testing.T, tw *testWorld) {
-	tc, err := clientconfig.FromBytes(simtest.ReadPrivate(t, filepath.Join(tw.Env.State.Path, talos.TalosconfigFile)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tc := simtest.Talosconfig(t, tw.Env.State.Path)
 	cps := tw.Env.Layout().ControlPlanes()
 	var want []string
 	for _, cp := range cps {
@@ -127,7 +123,7 @@ func checkSecondRun(t *testing.T, tw *testWorld, configs map[string][]byte) {
 	if r := after.APIs[simcore.APITalos].Routes[bootstrapRoute]; r == nil || r.Total != 1 || r.Statuses["OK"] != 1 {
 		t.Errorf("Bootstrap across both runs: %+v, want exactly one call", r)
 	}
-	if again := readConfigs(t, tw.Env); !maps.EqualFunc(configs, again, func(a, b []byte) bool { return string(a) == string(b) }) {
+	if again := simtest.MachineConfigs(t, tw.Env.State.Path); !maps.EqualFunc(configs, again, func(a, b []byte) bool { return string(a) == string(b) }) {
 		t.Error("configs of the second run differ from the first")
 	}
 	if got := stepsOf(rep, Apply, run.StatusUnchanged); len(got) != len(tw.Env.Layout().VMs) {
