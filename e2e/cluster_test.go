@@ -3,12 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,12 +11,11 @@ import (
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/client"
-	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 	"google.golang.org/grpc"
-	"gopkg.in/yaml.v3"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/netx"
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // worldState is the part of the simulator's /state these tests read.
@@ -101,7 +95,7 @@ func TestEveryShippedInventoryComesUpHealthy(t *testing.T) {
 			checkEtcdMembers(t, sim, dir, len(loaded.Layout.ControlPlanes()))
 			checkKubeNodes(t, sim, dir, loaded)
 
-			configs := readConfigs(t, dir)
+			configs := simtest.MachineConfigs(t, dir)
 			before := sim.requests()
 			r = tripod(t, sim, "up", "-i", file, "--state-dir", dir)
 			after := sim.requests()
@@ -111,7 +105,7 @@ func TestEveryShippedInventoryComesUpHealthy(t *testing.T) {
 			if after.Mutating != before.Mutating {
 				t.Errorf("second up sent %d mutating requests; routes now: %v", after.Mutating-before.Mutating, after.mutatingRoutes())
 			}
-			if again := readConfigs(t, dir); !equalConfigs(configs, again) {
+			if again := simtest.MachineConfigs(t, dir); !maps.EqualFunc(configs, again, bytes.Equal) {
 				t.Error("machine configs changed on a re-run")
 			}
 			if r := tripod(t, sim, "plan", "-i", file, "--state-dir", dir, "--detailed-exitcode"); r.code != 0 {
@@ -182,10 +176,7 @@ func dialer(t *testing.T, sim *simProc) *netx.Dialer {
 // wrote and the machinery client, unmodified.
 func checkEtcdMembers(t *testing.T, sim *simProc, dir string, cps int) {
 	t.Helper()
-	cfg, err := clientconfig.Open(filepath.Join(dir, "talosconfig"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := simtest.Talosconfig(t, dir)
 	d := dialer(t, sim)
 	ctx, cancel := context.WithDeadline(context.Background(), waitDeadline(t))
 	defer cancel()
@@ -212,86 +203,13 @@ func checkKubeNodes(t *testing.T, sim *simProc, dir string, l *inventory.Loaded)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kc struct {
-		Clusters []struct {
-			Cluster struct {
-				Server string `yaml:"server"`
-				CA     string `yaml:"certificate-authority-data"`
-			} `yaml:"cluster"`
-		} `yaml:"clusters"`
-		Users []struct {
-			User struct {
-				Cert string `yaml:"client-certificate-data"`
-				Key  string `yaml:"client-key-data"`
-			} `yaml:"user"`
-		} `yaml:"users"`
-	}
-	if err := yaml.Unmarshal(b, &kc); err != nil || len(kc.Clusters) == 0 || len(kc.Users) == 0 {
-		t.Fatalf("kubeconfig: %v", err)
-	}
-	dec := func(s string) []byte { v, _ := base64.StdEncoding.DecodeString(s); return v }
-	pair, err := tls.X509KeyPair(dec(kc.Users[0].User.Cert), dec(kc.Users[0].User.Key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(dec(kc.Clusters[0].Cluster.CA))
-	hc := dialer(t, sim).HTTPClient(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}, time.Until(waitDeadline(t)))
-	resp, err := hc.Get(kc.Clusters[0].Cluster.Server + "/api/v1/nodes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var nodes struct {
-		Items []struct {
-			Metadata struct {
-				Name   string            `json:"name"`
-				Labels map[string]string `json:"labels"`
-			} `json:"metadata"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(body, &nodes); err != nil {
-		t.Fatalf("nodes: %v: %s", err, body)
-	}
-	zones := map[string]string{}
-	for _, n := range nodes.Items {
-		zones[n.Metadata.Name] = n.Metadata.Labels["topology.kubernetes.io/zone"]
-	}
+	k := simtest.Kubeconfig(t, b)
+	labels := simtest.NodeLabels(t, simtest.KubeClient(t, dialer(t, sim), k, time.Until(waitDeadline(t))), k.Server)
 	for _, vm := range l.Layout.VMs {
-		if zones[vm.Name] != vm.AZ {
-			t.Errorf("node %s has zone %q, want %s", vm.Name, zones[vm.Name], vm.AZ)
+		if zone := labels[vm.Name]["topology.kubernetes.io/zone"]; zone != vm.AZ {
+			t.Errorf("node %s has zone %q, want %s", vm.Name, zone, vm.AZ)
 		}
 	}
-}
-
-func readConfigs(t *testing.T, dir string) map[string][32]byte {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "talos", "*.yaml"))
-	if len(files) == 0 {
-		t.Fatal("no machine configs in the state directory")
-	}
-	out := map[string][32]byte{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = sha256.Sum256(b)
-	}
-	return out
-}
-
-func equalConfigs(a, b map[string][32]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if !bytes.Equal(v[:], func() []byte { w := b[k]; return w[:] }()) {
-			return false
-		}
-	}
-	return true
 }
 
 func contains(list []string, v string) bool {

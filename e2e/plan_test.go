@@ -2,11 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"regexp"
-	"sort"
-	"strings"
 	"testing"
+
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // TestPlanIsExact: for a fresh inventory, after a partial run and after a
@@ -32,7 +31,7 @@ func TestPlanIsExact(t *testing.T) {
 				t.Fatalf("up: exit %d\n%s", r.code, r.stderr)
 			}
 			sent := sentRequests(before, sim.requests())
-			if diff := diffCounts(planned, sent); diff != "" {
+			if diff := simtest.CountDiff(planned, sent); diff != "" {
 				t.Errorf("plan and up differ (api request: planned/sent):\n%s", diff)
 			}
 			if after := planRequests(t, sim, inv, dir, 0); len(after) != 0 {
@@ -91,22 +90,4 @@ func normalize(r string) string {
 		return "(request not named)"
 	}
 	return paramRE.ReplaceAllString(r, "{}")
-}
-
-func diffCounts(planned, sent map[string]int) string {
-	keys := map[string]bool{}
-	for k := range planned {
-		keys[k] = true
-	}
-	for k := range sent {
-		keys[k] = true
-	}
-	var lines []string
-	for k := range keys {
-		if planned[k] != sent[k] {
-			lines = append(lines, fmt.Sprintf("  %s: %d/%d", k, planned[k], sent[k]))
-		}
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
 }

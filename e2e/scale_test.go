@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // labWithWorkers writes lab.yaml with par-dc2's workers.count set to n
@@ -79,7 +80,7 @@ func scaleTo(t *testing.T, sim *simProc, inv, dir string) {
 	if r := tripod(t, sim, "up", "-i", inv, "--state-dir", dir); r.code != 0 {
 		t.Fatalf("up %s: exit %d\n%s", inv, r.code, r.stderr)
 	}
-	if diff := diffCounts(planned, sentRequests(before, sim.requests())); diff != "" {
+	if diff := simtest.CountDiff(planned, sentRequests(before, sim.requests())); diff != "" {
 		t.Errorf("plan and up of %s differ (api request: planned/sent):\n%s", filepath.Base(inv), diff)
 	}
 	before = sim.requests()

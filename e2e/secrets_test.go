@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // TestSecretsNeverLeak runs lab with both renderers and greps every output
@@ -42,11 +44,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if len(secrets) < 10 {
 		t.Fatalf("found only %d secret values to look for; the test would prove nothing", len(secrets))
 	}
-	for name, v := range secrets {
-		if strings.Contains(all, v) {
-			t.Errorf("secret %s appears in an output or log", name)
-		}
-	}
+	simtest.NoSecrets(t, "an output or log", all, secrets)
 	for _, rel := range []string{"secrets", "talosconfig", "kubeconfig", "talos", "journal.jsonl"} {
 		filepath.Walk(filepath.Join(dir, rel), func(p string, info os.FileInfo, err error) error {
 			if err != nil || info.IsDir() {

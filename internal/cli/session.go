@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
-	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/stage"
 	"github.com/tripod-dev/tripod/internal/state"
@@ -96,16 +94,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	} else {
 		fmt.Fprintf(s.Err, "note: no run log: %v\n", err)
 	}
-	ss.env = &stage.Env{
-		Inv:            inv,
-		State:          dir,
-		Timing:         rem.timing,
-		Retries:        &retry.Counter{},
-		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Dialer:         rem.dialer,
-		Scaleway:       rem.profile,
-		ScalewaySource: rem.source,
-	}
+	ss.env = stage.NewEnv(stage.Deps{Inventory: inv, State: dir, Timing: rem.timing, Dialer: rem.dialer, Scaleway: rem.profile, ScalewaySource: rem.source})
 	return ss, nil
 }
 

@@ -89,3 +89,33 @@ func (e *Env) waitFor(ctx context.Context, st stepProgress, name string, interva
 		Progress: func(status string) { st.Progress("%s: %s", name, status) },
 	})
 }
+
+// Deps is what a run's Env is built from. A zero Timing is real time, a nil
+// Retries a new counter and a nil Log discards; a nil Dialer stays nil (a run
+// without remote calls), so nothing is dialed that the caller did not choose.
+type Deps struct {
+	Inventory      *inventory.Loaded
+	State          *state.Dir
+	Timing         retry.Timing
+	Retries        *retry.Counter
+	Log            *slog.Logger
+	Dialer         *netx.Dialer
+	Scaleway       *scw.Profile
+	ScalewaySource string
+}
+
+// NewEnv is the one way an Env is built: by the CLI and by the stage tests
+// over the test kit's world.
+func NewEnv(d Deps) *Env {
+	if d.Timing == (retry.Timing{}) {
+		d.Timing = retry.RealTime
+	}
+	if d.Retries == nil {
+		d.Retries = &retry.Counter{}
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Env{Inv: d.Inventory, State: d.State, Timing: d.Timing, Retries: d.Retries, Log: d.Log,
+		Dialer: d.Dialer, Scaleway: d.Scaleway, ScalewaySource: d.ScalewaySource}
+}

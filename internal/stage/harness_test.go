@@ -1,88 +1,69 @@
 package stage
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 
-	"github.com/scaleway/scaleway-sdk-go/scw"
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 
-	"github.com/tripod-dev/tripod/internal/inventory"
-	"github.com/tripod-dev/tripod/internal/netx"
-	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/sim"
-	"github.com/tripod-dev/tripod/internal/sim/simcore"
-	"github.com/tripod-dev/tripod/internal/state"
+	"github.com/tripod-dev/tripod/internal/simtest"
 	"github.com/tripod-dev/tripod/internal/talos"
 )
 
-// testWorld is a stage test's simulated world and the environment the
-// stages run in against it. Tests assert on the world's state and request
-// log, never on log text.
+// testWorld is a stage test's simulated world (the kit's, internal/simtest)
+// and the environment the stages run in against it (tw.Env, the kit's).
+// Tests assert on the world's state and request log, never on log text.
 type testWorld struct {
+	*kitWorld
 	t     testing.TB
 	World *sim.World
-	Env   *Env
 }
 
-// simOption adjusts the simulator before it starts.
-type simOption func(*sim.Options)
+// kitWorld names the kit's world for embedding, so that tw.World stays the
+// simulator.
+type kitWorld = simtest.World[*Env]
 
-func withFaults(spec string) simOption     { return func(o *sim.Options) { o.Faults = spec } }
-func withPreload(p *sim.Preload) simOption { return func(o *sim.Options) { o.Preload = p } }
-func withProfile(p simcore.Profile, scale float64) simOption {
-	return func(o *sim.Options) { o.Profile, o.TimeScale = p, scale }
+// simOption adjusts the simulator before it starts.
+type simOption = simtest.Option
+
+var (
+	withFaults  = simtest.WithFaults
+	withPreload = simtest.WithPreload
+	withProfile = simtest.WithProfile
+)
+
+// stageTool is how the kit builds an Env (NewEnv, with the shared
+// throwaway bundle) and runs the stage list.
+var stageTool = simtest.Tool[*Env]{
+	New: func(w *kitWorld) *Env {
+		return seededEnv(w.T, Deps{Inventory: w.Inv, State: w.State, Timing: w.Timing, Dialer: w.Dialer, Scaleway: w.Scaleway})
+	},
+	Fresh: func(t testing.TB, e *Env) *Env {
+		return seededEnv(t, Deps{Inventory: e.Inv, State: e.State, Timing: e.Timing, Log: e.Log, Dialer: e.Dialer, Scaleway: e.Scaleway})
+	},
+	Stages: List,
+	Pools:  Pools,
 }
 
 // newTestWorld loads inventoryPath, starts a simulator (instant profile by
 // default) and an Env whose state directory is a temporary one.
 func newTestWorld(t testing.TB, inventoryPath string, opts ...simOption) *testWorld {
 	t.Helper()
-	inv, err := inventory.Load(inventoryPath)
-	if err != nil {
-		t.Fatalf("inventory: %v", err)
-	}
-	dir := t.TempDir()
-	o := sim.Options{Profile: simcore.Instant, TimeScale: 1, Seed: 1, DataDir: filepath.Join(dir, "sim"),
-		SchematicIDs: []string{inventory.DefaultSchematic}}
-	for _, f := range opts {
-		f(&o)
-	}
-	w, err := sim.Start(o)
-	if err != nil {
-		t.Fatalf("simulator: %v", err)
-	}
-	t.Cleanup(w.Close)
-	d, err := netx.Simulated(w.AdminURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd, err := state.Open(filepath.Join(dir, "state"), state.Options{Command: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sd.Close() })
-	vars := map[string]string{}
-	for _, kv := range w.EnvVars() {
-		vars[kv[0]] = kv[1]
-	}
-	str := func(k string) *string { v := vars[k]; return &v }
-	scale, _ := strconv.ParseFloat(vars["TRIPOD_SIM_TIME_SCALE"], 64)
-	env := &Env{
-		Inv: inv, State: sd, Timing: retry.Scaled(scale), Retries: &retry.Counter{},
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Dialer: d,
-		Scaleway: &scw.Profile{APIURL: str("SCW_API_URL"), AccessKey: str("SCW_ACCESS_KEY"), SecretKey: str("SCW_SECRET_KEY"),
-			DefaultProjectID: str("SCW_DEFAULT_PROJECT_ID"), DefaultOrganizationID: str("SCW_DEFAULT_ORGANIZATION_ID"),
-			DefaultZone: str("SCW_DEFAULT_ZONE"), DefaultRegion: str("SCW_DEFAULT_REGION")},
-	}
+	kit := simtest.NewWorld(t, inventoryPath, stageTool, opts...)
+	return &testWorld{kitWorld: kit, t: t, World: kit.Sim}
+}
+
+// requireClean, requirePVEClean and mustSucceed stop the test unless the
+// run succeeded, listing every failed step.
+var requireClean, requirePVEClean, mustSucceed = simtest.Succeeded, simtest.Succeeded, simtest.Succeeded
+
+// seededEnv is NewEnv(d) with the shared throwaway bundle.
+func seededEnv(t testing.TB, d Deps) *Env {
+	env := NewEnv(d)
 	seedThrowaway(t, env)
-	return &testWorld{t: t, World: w, Env: env}
+	return env
 }
 
 // throwaways holds one throwaway Talos bundle per version for every test
@@ -107,27 +88,14 @@ func seedThrowaway(t testing.TB, env *Env) {
 }
 
 // up runs the stages until the named one (inclusive) and returns the report.
-func (tw *testWorld) up(until string) (*run.Report, error) {
-	tw.t.Helper()
-	r := &run.Runner{Stages: List(tw.Env), Until: until, Pools: Pools}
-	return r.Run(context.Background())
-}
+func (tw *testWorld) up(until string) (*run.Report, error) { tw.t.Helper(); return tw.Run(until) }
 
 // plan is up as a dry run.
-func (tw *testWorld) plan(until string) (*run.Report, error) {
-	tw.t.Helper()
-	r := &run.Runner{Stages: List(tw.Env), Until: until, Pools: Pools, DryRun: true}
-	return r.Run(context.Background())
-}
+func (tw *testWorld) plan(until string) (*run.Report, error) { tw.t.Helper(); return tw.Plan(until) }
 
 // fresh returns a new Env on the same state directory and simulator, as a
 // second tripod process would have (no cached clients, no facts).
-func (tw *testWorld) fresh() *Env {
-	e := tw.Env
-	env := &Env{Inv: e.Inv, State: e.State, Timing: e.Timing, Retries: &retry.Counter{}, Log: e.Log, Dialer: e.Dialer, Scaleway: e.Scaleway}
-	seedThrowaway(tw.t, env)
-	return env
-}
+func (tw *testWorld) fresh() *Env { return tw.Fresh() }
 
 // mutations is how many mutating requests the simulator has served so far.
-func (tw *testWorld) mutations() int { return tw.World.Env.Log.Snapshot().Mutating }
+func (tw *testWorld) mutations() int { return tw.Mutations() }

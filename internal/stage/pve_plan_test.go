@@ -2,14 +2,12 @@ package stage
 
 import (
 	"cmp"
-	"fmt"
 	"regexp"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 var paramName = regexp.MustCompile(`\{[^}]*\}`)
@@ -65,28 +63,10 @@ func TestProxmoxPlanIsExact(t *testing.T) {
 						}
 					}
 				}
-				var diff []string
-				for k := range merge(planned, sent) {
-					if planned[k] != sent[k] {
-						diff = append(diff, fmt.Sprintf("  %s: %d/%d", k, planned[k], sent[k]))
-					}
-				}
-				sort.Strings(diff)
-				if len(diff) > 0 {
-					t.Errorf("plan and up differ (planned/sent):\n%s", strings.Join(diff, "\n"))
+				if diff := simtest.CountDiff(planned, sent); diff != "" {
+					t.Errorf("plan and up differ (planned/sent):\n%s", diff)
 				}
 			})
 		}
 	}
-}
-
-func merge(a, b map[string]int) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
-	}
-	return out
 }

@@ -10,22 +10,8 @@ import (
 
 	"github.com/tripod-dev/tripod/internal/run"
 	simpve "github.com/tripod-dev/tripod/internal/sim/proxmox"
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
-
-// requirePVEClean fails the test with every failed step's error.
-func requirePVEClean(t *testing.T, rep *run.Report, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	var lines []string
-	if rep != nil {
-		for _, s := range rep.Failed() {
-			lines = append(lines, fmt.Sprintf("%s: %s: %v", s.Key, s.Status, s.Err))
-		}
-	}
-	t.Fatalf("run failed: %v\n%s", err, strings.Join(lines, "\n"))
-}
 
 // checkProxmoxBuilt asserts what up until vms leaves: one quorate cluster
 // of every host; Ceph HEALTH_OK with a datacenter bucket per AZ, the
@@ -85,24 +71,15 @@ func checkProxmoxBuilt(t *testing.T, w *pveWorld) {
 // requests, nothing through the gate), then plan (nothing listed).
 func checkConverged(t *testing.T, w *pveWorld) {
 	t.Helper()
-	before := w.World.Env.Log.Snapshot()
-	rep, err := w.run(w.fresh(), VMs, false)
-	requirePVEClean(t, rep, err)
-	after := w.World.Env.Log.Snapshot()
-	if after.Mutating != before.Mutating {
-		t.Errorf("second up made %d mutating requests; mutating routes now %v, before %v", after.Mutating-before.Mutating, after.MutatingRoutes(), before.MutatingRoutes())
+	again := func(dryRun bool) func() *run.Report {
+		return func() *run.Report {
+			rep, err := w.run(w.fresh(), VMs, dryRun)
+			requirePVEClean(t, rep, err)
+			return rep
+		}
 	}
-	if ms := rep.Mutations(); len(ms) > 0 {
-		t.Errorf("second up went through the gate: %v", ms)
-	}
-	rep, err = w.run(w.fresh(), VMs, true)
-	requirePVEClean(t, rep, err)
-	if ms := rep.Mutations(); len(ms) > 0 {
-		t.Errorf("plan after a full run lists %v", ms)
-	}
-	if n := w.World.Env.Log.Snapshot().Mutating; n != after.Mutating {
-		t.Errorf("plan made %d mutating requests", n-after.Mutating)
-	}
+	w.Converged(t, "second up", again(false))
+	w.Converged(t, "plan after a full run", again(true))
 }
 
 func TestProxmoxUpToVMs(t *testing.T) {
@@ -157,11 +134,11 @@ func checkTerminalUsed(t *testing.T, w *pveWorld) {
 // details) carries a root password, token secret or the SSH key.
 func checkNoSecretsInEvents(t *testing.T, w *pveWorld) {
 	t.Helper()
-	var secrets []string
+	secrets := map[string]string{}
 	for _, h := range w.Env.Layout().Hosts {
 		for _, name := range []string{secretRootPassword(h.Name), secretPVEToken(h.Name)} {
 			if v, err := w.Env.State.Secrets.Get(name); err == nil && len(v) > 0 {
-				secrets = append(secrets, string(v))
+				secrets["secret "+name] = string(v)
 			}
 		}
 	}
@@ -172,11 +149,7 @@ func checkNoSecretsInEvents(t *testing.T, w *pveWorld) {
 	defer w.mu.Unlock()
 	for _, e := range w.events {
 		text := fmt.Sprintf("%s %s %+v", e.Message, e.Error, e.Mutation)
-		for _, s := range secrets {
-			if strings.Contains(text, s) {
-				t.Errorf("event %s/%s %s carries a secret", e.Stage, e.Target, e.Kind)
-			}
-		}
+		simtest.NoSecrets(t, fmt.Sprintf("event %s/%s %s", e.Stage, e.Target, e.Kind), text, secrets)
 		if strings.Contains(text, "PRIVATE KEY") {
 			t.Errorf("event %s/%s %s carries the SSH key", e.Stage, e.Target, e.Kind)
 		}

@@ -1,10 +1,8 @@
 package stage
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/sim/kube"
+	"github.com/tripod-dev/tripod/internal/simtest"
 	"github.com/tripod-dev/tripod/internal/talos"
 )
 
@@ -71,26 +70,7 @@ func (tw *testWorld) nodeLabels(t *testing.T) map[string]map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return listNodeLabels(t, hc, server)
-}
-
-// listNodeLabels lists every node's labels from the API server at server.
-func listNodeLabels(t *testing.T, hc *http.Client, server string) map[string]map[string]string {
-	t.Helper()
-	resp, err := hc.Get(server + "/api/v1/nodes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list nodeList
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&list) != nil {
-		t.Fatalf("GET /api/v1/nodes: %s", resp.Status)
-	}
-	out := map[string]map[string]string{}
-	for _, item := range list.Items {
-		out[item.Metadata.Name] = item.Metadata.Labels
-	}
-	return out
+	return simtest.NodeLabels(t, hc, server)
 }
 
 // mutationObjects lists a report's mutations as "verb object".
@@ -119,14 +99,13 @@ func (tw *testWorld) converges(t *testing.T, what string) {
 	if rep, err := tw.up(""); err != nil {
 		t.Fatalf("%s: up: %v\n%+v", what, err, rep.Failed())
 	}
-	before := tw.mutations()
-	rep, err := tw.up("")
-	if err != nil {
-		t.Fatalf("%s: second up: %v\n%+v", what, err, rep.Failed())
-	}
-	if n := tw.mutations() - before; n != 0 || len(rep.Mutations()) != 0 {
-		t.Errorf("%s: second up sent %d mutating requests: %v", what, n, mutationObjects(rep))
-	}
+	tw.Converged(t, what+": second up", func() *run.Report {
+		rep, err := tw.up("")
+		if err != nil {
+			t.Fatalf("%s: second up: %v\n%+v", what, err, rep.Failed())
+		}
+		return rep
+	})
 }
 
 // TestScaleOutAndInKeepsEveryOtherVM is issue 12's scenario on a live lab

@@ -80,21 +80,6 @@ func ours(tw *testWorld) []simscw.ServerState {
 	return out
 }
 
-// requireClean fails the test with every failed step's error.
-func requireClean(t *testing.T, rep *run.Report, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	var lines []string
-	if rep != nil {
-		for _, s := range rep.Failed() {
-			lines = append(lines, s.Key.String()+": "+string(s.Status)+": "+errString(s.Err))
-		}
-	}
-	t.Fatalf("run failed: %v\n%s", err, strings.Join(lines, "\n"))
-}
-
 func errString(err error) string {
 	if err == nil {
 		return ""
@@ -106,15 +91,13 @@ func errString(err error) string {
 // and requires zero mutating requests.
 func assertNoMutations(t *testing.T, tw *testWorld, until string) *run.Report {
 	t.Helper()
-	before := tw.World.Env.Log.Snapshot()
-	rep, err := tw.runScw(tw.fresh(), until, false)
-	requireClean(t, rep, err)
-	after := tw.World.Env.Log.Snapshot()
-	if after.Mutating != before.Mutating {
-		t.Fatalf("second up made %d mutating requests; routes now: %v (before: %v)", after.Mutating-before.Mutating, after.MutatingRoutes(), before.MutatingRoutes())
-	}
-	if ms := rep.Mutations(); len(ms) > 0 {
-		t.Fatalf("second up went through the gate: %v", ms)
+	rep, ok := tw.Converged(t, "second up", func() *run.Report {
+		rep, err := tw.runScw(tw.fresh(), until, false)
+		requireClean(t, rep, err)
+		return rep
+	})
+	if !ok {
+		t.FailNow()
 	}
 	return rep
 }

@@ -1,13 +1,12 @@
 package stage
 
 import (
-	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // TestScalewayPlanIsExact: for every shipped inventory shape, from nothing
@@ -53,7 +52,7 @@ func TestScalewayPlanIsExact(t *testing.T) {
 					}
 				}
 				if !maps.Equal(planned, sent) {
-					t.Errorf("plan and run differ (request: planned/sent):\n%s", countDiff(planned, sent))
+					t.Errorf("plan and run differ (request: planned/sent):\n%s", simtest.CountDiff(planned, sent))
 				}
 			})
 		}
@@ -69,27 +68,6 @@ func scwMutating(tw *testWorld) map[string]int {
 				out[route] = rc.Mutating
 			}
 		}
-	}
-	return out
-}
-
-func countDiff(a, b map[string]int) string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(mergeKeys(a, b))) {
-		if a[k] != b[k] {
-			out = append(out, fmt.Sprintf("  %s: %d/%d", k, a[k], b[k]))
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
-func mergeKeys(a, b map[string]int) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/simtest"
 	"github.com/tripod-dev/tripod/internal/state"
 	"github.com/tripod-dev/tripod/internal/talos"
 )
@@ -77,7 +78,7 @@ func TestEncryptedLabRunKeepsNoSecretInClear(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(tw.Env.State.Path, rel)); err == nil {
 			t.Errorf("%s is in clear beside %s.age", rel, rel)
 		}
-		mustPrivateFile(t, tw.Env.State.SecretPath(rel))
+		simtest.ReadPrivate(t, tw.Env.State.SecretPath(rel))
 	}
 	t.Logf("scanned %d files for %d secrets", files, len(needles))
 

@@ -3,12 +3,9 @@ package stage
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
@@ -90,46 +87,6 @@ func (tw *testWorld) talosRunFacts(env *Env, dryRun bool, sink run.Sink, facts *
 	r := &run.Runner{Stages: []run.Stage{&bootVMs{tw}, &machineConfig{env}, &apply{env}, &bootstrap{env}, &health{env}},
 		Pools: Pools, DryRun: dryRun, Sink: sink, Facts: facts}
 	return r.Run(context.Background())
-}
-
-// mustSucceed fails the test with every failed step.
-func mustSucceed(t *testing.T, rep *run.Report, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range rep.Failed() {
-		t.Errorf("%s: %s %v %s", s.Key, s.Status, s.Err, s.Reason)
-	}
-	t.FailNow()
-}
-
-// readConfigs reads every node's written config.
-func readConfigs(t *testing.T, env *Env) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	for _, vm := range env.Layout().VMs {
-		p := filepath.Join(env.State.Path, "talos", vm.Name+".yaml")
-		out[vm.Name] = mustPrivateFile(t, p)
-	}
-	return out
-}
-
-// mustPrivateFile reads a file that must be 0600.
-func mustPrivateFile(t *testing.T, path string) []byte {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("%s has mode %v, want 0600", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // stepsOf lists a report's steps of one stage with a status.

@@ -26,7 +26,7 @@ func TestBrokenPatchFailsItsNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sd.Close() })
-	env := &Env{Inv: inv, State: sd, Timing: retry.Scaled(0.01), Retries: &retry.Counter{}}
+	env := NewEnv(Deps{Inventory: inv, State: sd, Timing: retry.Scaled(0.01)})
 	events := &eventLog{}
 	rep, err := (&run.Runner{Stages: []run.Stage{&machineConfig{env}}, Sink: events}).Run(context.Background())
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
+	"github.com/tripod-dev/tripod/internal/simtest"
 )
 
 // TestTalosStagesOnProd3AZ: prod-3az.yaml's twelve nodes, a DNS-named
@@ -23,7 +24,7 @@ func TestTalosStagesOnProd3AZ(t *testing.T) {
 	checkEtcdWithTalosconfig(t, tw)
 	checkNodesWithKubeconfig(t, tw, nil)
 	checkSummary(t, tw, facts)
-	checkSecondRun(t, tw, readConfigs(t, tw.Env))
+	checkSecondRun(t, tw, simtest.MachineConfigs(t, tw.Env.State.Path))
 }
 
 func checkSummary(t *testing.T, tw *testWorld, facts *run.Facts) {
