@@ -91,6 +91,23 @@ func StatusOf(err error) int {
 	return 0
 }
 
+// What Proxmox's answers mean to tripod, named here so that the stages test
+// a meaning, not a status number (the peers of scaleway.IsNotFound and its
+// kin).
+
+// IsAuthRefused reports whether the API refused the credentials (401): a
+// wrong root password, or a token that does not exist (any more) or whose
+// secret is not the stored one.
+func IsAuthRefused(err error) bool { return StatusOf(err) == http.StatusUnauthorized }
+
+// IsCephNotReady reports whether a Ceph endpoint answered that Ceph is not
+// usable on the node yet. PVE answers 500 on /nodes/{node}/ceph/... both
+// before the packages are installed and before the cluster's ceph.conf
+// exists (and while the monitors have no quorum); without its text, which
+// tripod does not read, these cannot be told apart, so callers decide from
+// where they are in the bring-up.
+func IsCephNotReady(err error) bool { return StatusOf(err) == http.StatusInternalServerError }
+
 // TaskError is a UPID task that ended in anything but OK or WARNINGS; Status
 // is its exitstatus (PVE's error text, reported as evidence only).
 type TaskError struct {

@@ -63,7 +63,7 @@ type clusterView struct {
 
 func (e *Env) clusterView(ctx context.Context, c *proxmox.Client) (clusterView, error) {
 	v := clusterView{Online: map[string]bool{}}
-	list, err := e.pveList(ctx, c, "/cluster/status")
+	list, err := c.ReadList(ctx, "/cluster/status")
 	if err != nil {
 		return v, err
 	}
@@ -104,7 +104,7 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 	if st.UpstreamPlanned() {
 		return planOnly(ctx, st, m)
 	}
-	api, err := e.pveAPI(st, h.Name)
+	api, err := e.node(st, h.Name).API()
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 			return err
 		}
 	}
-	root, err := e.pveRoot(ctx, st, h.Name)
+	root, err := e.node(st, h.Name).Root(ctx)
 	if err != nil {
 		return err
 	}
@@ -139,9 +139,9 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 		v, err := e.clusterView(ctx, api)
 		return v.Name != "", err
 	}
-	err = e.pveSend(ctx, st, m, pveReq{c: root, method: "POST", path: "/cluster/config",
-		params: map[string]any{"clustername": name, "link0": h.PrivateAddress.String()},
-		task:   &pveTaskRef{node: h.Name, typ: "clustercreate"}, landed: created, wait: 5 * time.Minute})
+	err = e.pveSend(ctx, st, m, proxmox.Request{Client: root, Method: "POST", Path: "/cluster/config",
+		Params: map[string]any{"clustername": name, "link0": h.PrivateAddress.String()},
+		Task:   &proxmox.TaskRef{Node: h.Name, Type: "clustercreate"}, Landed: created, Wait: 5 * time.Minute})
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 // requirePrivateAddress checks h's private address is up before corosync
 // is told to use it: the network stage's bridge (a need) put it there.
 func (e *Env) requirePrivateAddress(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
-	c, err := e.pveAPI(st, h.Name)
+	c, err := e.node(st, h.Name).API()
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (e *Env) requirePrivateAddress(ctx context.Context, st *run.Step, h invento
 // addressUp reports whether addr is configured on an active interface of
 // node.
 func (e *Env) addressUp(ctx context.Context, c *proxmox.Client, node string, addr netip.Addr) (bool, error) {
-	ifaces, err := e.pveList(ctx, c, "/nodes/"+node+"/network")
+	ifaces, err := c.ReadList(ctx, "/nodes/"+node+"/network")
 	if err != nil {
 		return false, err
 	}
