@@ -143,6 +143,34 @@ func Classify(err error) retry.Decision {
 	return retry.Decision{Class: retry.Fatal}
 }
 
+// classifyAbove is Classify for the retries above a client's transport (the
+// read policy, Send): what the transport already resent until its attempts
+// ran out (retry.Resends) is not repeated again, so that each request has
+// one retry layer. What is left to this layer: pveproxy's 595/596, errors
+// from outside the transport, explicit marks, and what the transport does
+// not resend (a POST's gateway error, which Send observes before repeating).
+func classifyAbove(err error) retry.Decision {
+	d := Classify(err)
+	if d.Class == retry.Transient && resentBelow(err) {
+		return retry.Decision{Class: retry.Fatal}
+	}
+	return d
+}
+
+// resentBelow reports whether err is a call's failure that the client's
+// retry.Transport resends on its own.
+func resentBelow(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) || e.Method == "" {
+		return false
+	}
+	safe := retry.Idempotent(e.Method) || replayable(e.Method, e.Path)
+	if e.Status != 0 {
+		return retry.Resends(safe, e.Status, nil)
+	}
+	return e.Err != nil && retry.Resends(safe, 0, e.Err)
+}
+
 func sortedKeys[T any](m map[string]T) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

@@ -155,11 +155,5 @@ func (f *Fleet) access(host string) (HostAccess, error) {
 	return acc, err
 }
 
-// Read runs one Proxmox read (or a call safe to repeat) under the fleet's
-// read policy (see read).
-func (f *Fleet) Read(ctx context.Context, fn func(ctx context.Context) error) error {
-	return read(ctx, f.cfg, fn)
-}
-
 // ticketLife is how long a root@pam ticket is reused: PVE's last two hours.
 const ticketLife = time.Hour

@@ -52,20 +52,15 @@ func (n *Node) API() (*Client, error) {
 	return c, nil
 }
 
-// Read runs fn under the fleet's read policy.
-func (n *Node) Read(ctx context.Context, fn func(ctx context.Context) error) error {
-	return n.fleet.Read(ctx, fn)
-}
-
 // Certificate is the certificate the host's API presents now, trusting
-// nothing and sending nothing (see ProbeCert), read under the read policy.
+// nothing and sending nothing (see ProbeCert), under the probe policy.
 func (n *Node) Certificate(ctx context.Context) (*x509.Certificate, error) {
 	ep, err := n.fleet.Endpoint(n.name)
 	if err != nil {
 		return nil, err
 	}
 	var c *x509.Certificate
-	err = n.Read(ctx, func(ctx context.Context) (err error) {
+	err = probe(ctx, n.fleet.cfg, func(ctx context.Context) (err error) {
 		c, err = ProbeCert(ctx, n.fleet.cfg.Dialer, ep)
 		return err
 	})

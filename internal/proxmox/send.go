@@ -8,9 +8,26 @@ import (
 	"github.com/tripod-dev/tripod/internal/retry"
 )
 
-// read runs one Proxmox read (or a call safe to repeat) with classified
-// retries on top of the transport's: 5 attempts, each cut after 60 s.
+// read runs one Proxmox API read (or a call safe to repeat) through the
+// client's retry.Transport, which is the one retry layer for what it
+// resends (a 429, the gateway statuses, connection failures and cut
+// attempts of idempotent or replayable requests: at most its 6 attempts).
+// read adds up to 5 attempts only for what the transport leaves to the API
+// layer (classifyAbove: pveproxy's 595/596, explicit marks). It sets no
+// attempt timeout of its own: the transport cuts each attempt, and a
+// timeout here would cut the transport's retries short.
 func read(ctx context.Context, cfg Config, fn func(ctx context.Context) error) error {
+	return retry.Do(ctx, retry.Policy{
+		API: "proxmox", Attempts: 5,
+		Initial: cfg.Timing.Interval(time.Second), Max: cfg.Timing.Interval(15 * time.Second),
+		Classify: classifyAbove, Counter: cfg.Retries,
+	}, fn)
+}
+
+// probe runs a look at a host outside its API client (the certificate
+// probe's own dial and handshake), which no transport retries: this is its
+// one layer, 5 attempts, each cut after 60 s.
+func probe(ctx context.Context, cfg Config, fn func(ctx context.Context) error) error {
 	return retry.Do(ctx, retry.Policy{
 		API: "proxmox", Attempts: 5, PerAttempt: cfg.Timing.Attempt(60 * time.Second),
 		Initial: cfg.Timing.Interval(time.Second), Max: cfg.Timing.Interval(15 * time.Second),
@@ -145,7 +162,7 @@ func (n *Node) SendOnce(ctx context.Context, req Request, progress Progress) (st
 	var upid string
 	err = retry.Do(ctx, retry.Policy{
 		API: "proxmox", Attempts: 6, Initial: cfg.Timing.Interval(time.Second), Max: cfg.Timing.Interval(15 * time.Second),
-		Classify: Classify, Counter: cfg.Retries,
+		Classify: classifyAbove, Counter: cfg.Retries,
 		OnRetry: func(_ int, err error, _ time.Duration) {
 			progress("%s %s did not take effect (%v); sending it again", req.Method, req.Path, err)
 		},
@@ -155,7 +172,7 @@ func (n *Node) SendOnce(ctx context.Context, req Request, progress Progress) (st
 			upid, _ = data.(string)
 			return nil
 		}
-		if (req.Landed == nil && req.Task == nil) || Classify(err).Class == retry.Fatal {
+		if (req.Landed == nil && req.Task == nil) || classifyAbove(err).Class == retry.Fatal {
 			return err
 		}
 		found, ok, lerr := Landed(ctx, req, before)
