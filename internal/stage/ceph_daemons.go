@@ -103,7 +103,7 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 	monPath, mgrPath := "/nodes/"+host+"/ceph/mon", "/nodes/"+host+"/ceph/mgr"
 	has := func(path string) func(ctx context.Context) (bool, error) {
 		return func(ctx context.Context) (bool, error) {
-			names, err := e.cephNames(ctx, c, path)
+			names, err := cephNames(ctx, c, path)
 			return names[host], err
 		}
 	}
@@ -134,7 +134,7 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 }
 
 // cephNames lists the names of a Ceph daemon list (mons, mgrs).
-func (e *Env) cephNames(ctx context.Context, c *proxmox.Client, path string) (map[string]bool, error) {
+func cephNames(ctx context.Context, c *proxmox.Client, path string) (map[string]bool, error) {
 	list, err := c.ReadList(ctx, path)
 	out := map[string]bool{}
 	for _, it := range list {

@@ -29,7 +29,7 @@ func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 	if err != nil {
 		return err
 	}
-	disks, err := e.hostDisks(ctx, c, host)
+	disks, err := hostDisks(ctx, c, host)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 const reqCephOSD = "POST /api2/json/nodes/{node}/ceph/osd"
 
 // hostDisks is host's disks by device path.
-func (e *Env) hostDisks(ctx context.Context, c *proxmox.Client, host string) (map[string]map[string]any, error) {
+func hostDisks(ctx context.Context, c *proxmox.Client, host string) (map[string]map[string]any, error) {
 	list, err := c.ReadList(ctx, "/nodes/"+host+"/disks/list")
 	disks := map[string]map[string]any{}
 	for _, d := range list {
@@ -87,7 +87,7 @@ func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []
 	}
 	for _, dev := range devs {
 		taken := func(ctx context.Context) (bool, error) {
-			disks, err := e.hostDisks(ctx, root, host)
+			disks, err := hostDisks(ctx, root, host)
 			d := disks[dev]
 			return d != nil && ((d["osdid"] != nil && num(d["osdid"]) >= 0) || str(d["used"]) != ""), err
 		}

@@ -24,10 +24,10 @@ func (e *Env) pveVMs(ctx context.Context, st *run.Step, via string) ([]vmSeen, e
 	if err != nil {
 		return nil, err
 	}
-	return e.listVMs(ctx, c)
+	return listVMs(ctx, c)
 }
 
-func (e *Env) listVMs(ctx context.Context, c *proxmox.Client) ([]vmSeen, error) {
+func listVMs(ctx context.Context, c *proxmox.Client) ([]vmSeen, error) {
 	list, err := c.ReadList(ctx, "/cluster/resources?type=vm")
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 // pveVMGone reports whether g no longer exists (a DELETE whose answer was
 // lost may have been carried out).
 func (e *Env) pveVMGone(ctx context.Context, c *proxmox.Client, g vmSeen) bool {
-	list, err := e.listVMs(ctx, c)
+	list, err := listVMs(ctx, c)
 	return err == nil && !slices.ContainsFunc(list, func(v vmSeen) bool { return v.VMID == g.VMID })
 }
 

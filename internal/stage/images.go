@@ -44,7 +44,7 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 		return err
 	}
 	volid := storage + ":iso/" + iso.file
-	have, err := e.isoOn(ctx, c, host, volid)
+	have, err := isoOn(ctx, c, host, volid)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 	}
 	m.Detail += ", sha256 " + sum.sha256
 	there := func(ctx context.Context) (bool, error) {
-		v, err := e.isoOn(ctx, c, host, volid)
+		v, err := isoOn(ctx, c, host, volid)
 		return v != nil, err
 	}
 	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: "/nodes/" + host + "/storage/" + storage + "/download-url", Params: map[string]any{
@@ -73,7 +73,7 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 const reqDownloadURL = "POST /api2/json/nodes/{node}/storage/{storage}/download-url"
 
 // isoOn is volid's entry in host's ISO storage, nil when it is not there.
-func (e *Env) isoOn(ctx context.Context, c *proxmox.Client, host, volid string) (map[string]any, error) {
+func isoOn(ctx context.Context, c *proxmox.Client, host, volid string) (map[string]any, error) {
 	storage, _, _ := strings.Cut(volid, ":")
 	content, err := c.ReadList(ctx, "/nodes/"+host+"/storage/"+storage+"/content?content=iso")
 	for _, v := range content {

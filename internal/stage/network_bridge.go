@@ -38,7 +38,7 @@ func (s *network) bridge(ctx context.Context, st *run.Step, h inventory.HostPlan
 	if err != nil {
 		return err
 	}
-	cur, err := e.networkConfig(ctx, c, h.Name)
+	cur, err := networkConfig(ctx, c, h.Name)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ type netConfig struct {
 	changes string // the unified diff of pending changes, "" when none
 }
 
-func (e *Env) networkConfig(ctx context.Context, c *proxmox.Client, node string) (netConfig, error) {
+func networkConfig(ctx context.Context, c *proxmox.Client, node string) (netConfig, error) {
 	var env map[string]any
 	err := c.Read(ctx, func(ctx context.Context) (err error) {
 		env, err = c.Envelope(ctx, "/nodes/"+node+"/network")
@@ -225,7 +225,7 @@ func (e *Env) putIface(ctx context.Context, st *run.Step, c *proxmox.Client, nod
 		params[k] = v
 	}
 	staged := func(ctx context.Context) (bool, error) {
-		cur, err := e.networkConfig(ctx, c, node)
+		cur, err := networkConfig(ctx, c, node)
 		return cur.ifaces[w.name] != nil, err
 	}
 	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: "/nodes/" + node + "/network", Params: params, Landed: staged})

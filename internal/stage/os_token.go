@@ -121,12 +121,12 @@ var errSecretLost = errors.New("the token was created, but its secret was lost w
 // deleted first, each request its own mutation. On a cluster member the
 // token is the cluster's, so the first host's secret is updated too.
 func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *proxmox.Client, m run.Mutation) error {
-	clustered, err := e.inCluster(ctx, root)
+	clustered, err := inCluster(ctx, root)
 	if err != nil {
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		exists, err := e.tokenExists(ctx, root)
+		exists, err := tokenExists(ctx, root)
 		if err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func (e *Env) sendToken(ctx context.Context, st *run.Step, root *proxmox.Client,
 				return nil, err
 			},
 			Landed: func(ctx context.Context) (bool, error) {
-				made, err := e.tokenExists(ctx, root)
+				made, err := tokenExists(ctx, root)
 				if err == nil && made {
 					err = errSecretLost // made, but useless: replaced by the caller
 				}
@@ -183,7 +183,7 @@ func (e *Env) deleteToken(ctx context.Context, st *run.Step, root *proxmox.Clien
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		err := root.DeleteToken(ctx, "tripod")
 		if err != nil {
-			if exists, lerr := e.tokenExists(ctx, root); lerr == nil && !exists {
+			if exists, lerr := tokenExists(ctx, root); lerr == nil && !exists {
 				return nil
 			}
 		}
@@ -192,7 +192,7 @@ func (e *Env) deleteToken(ctx context.Context, st *run.Step, root *proxmox.Clien
 }
 
 // tokenExists reports whether root@pam has a token named tripod.
-func (e *Env) tokenExists(ctx context.Context, root *proxmox.Client) (bool, error) {
+func tokenExists(ctx context.Context, root *proxmox.Client) (bool, error) {
 	var names []string
 	if err := root.Read(ctx, func(ctx context.Context) (err error) { names, err = root.Tokens(ctx); return err }); err != nil {
 		return false, err
@@ -201,7 +201,7 @@ func (e *Env) tokenExists(ctx context.Context, root *proxmox.Client) (bool, erro
 }
 
 // inCluster reports whether the host c talks to is in a corosync cluster.
-func (e *Env) inCluster(ctx context.Context, c *proxmox.Client) (bool, error) {
+func inCluster(ctx context.Context, c *proxmox.Client) (bool, error) {
 	st, err := c.ReadList(ctx, "/cluster/status")
 	for _, it := range st {
 		if it["type"] == "cluster" {

@@ -61,7 +61,8 @@ type clusterView struct {
 	Online  map[string]bool // member name -> online
 }
 
-func (e *Env) clusterView(ctx context.Context, c *proxmox.Client) (clusterView, error) {
+// readClusterView reads what the member c talks to says about its cluster.
+func readClusterView(ctx context.Context, c *proxmox.Client) (clusterView, error) {
 	v := clusterView{Online: map[string]bool{}}
 	list, err := c.ReadList(ctx, "/cluster/status")
 	if err != nil {
@@ -108,7 +109,7 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 	if err != nil {
 		return err
 	}
-	v, err := e.clusterView(ctx, api)
+	v, err := readClusterView(ctx, api)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 		return err
 	}
 	created := func(ctx context.Context) (bool, error) {
-		v, err := e.clusterView(ctx, api)
+		v, err := readClusterView(ctx, api)
 		return v.Name != "", err
 	}
 	err = e.pveSend(ctx, st, m, proxmox.Request{Client: root, Method: "POST", Path: "/cluster/config",
@@ -159,7 +160,7 @@ func (e *Env) requirePrivateAddress(ctx context.Context, st *run.Step, h invento
 	if err != nil {
 		return err
 	}
-	up, err := e.addressUp(ctx, c, h.Name, h.PrivateAddress)
+	up, err := addressUp(ctx, c, h.Name, h.PrivateAddress)
 	if err == nil && !up {
 		err = fmt.Errorf("%s's private address %s is not up, although the network stage has built its bridge %s; corosync's link needs it",
 			h.Name, h.PrivateAddress, e.Cluster().Network.Bridge)
@@ -169,7 +170,7 @@ func (e *Env) requirePrivateAddress(ctx context.Context, st *run.Step, h invento
 
 // addressUp reports whether addr is configured on an active interface of
 // node.
-func (e *Env) addressUp(ctx context.Context, c *proxmox.Client, node string, addr netip.Addr) (bool, error) {
+func addressUp(ctx context.Context, c *proxmox.Client, node string, addr netip.Addr) (bool, error) {
 	ifaces, err := c.ReadList(ctx, "/nodes/"+node+"/network")
 	if err != nil {
 		return false, err

@@ -186,7 +186,7 @@ func (e *Env) waitQuorum(ctx context.Context, st *run.Step, host string) error {
 	}
 	name := fmt.Sprintf("cluster quorate with %s online", host)
 	return e.pveWait(ctx, st, name, time.Second, 10*time.Minute, func(ctx context.Context) (bool, string, error) {
-		v, err := e.clusterView(ctx, c)
+		v, err := readClusterView(ctx, c)
 		if err != nil {
 			return false, "", err
 		}

@@ -70,7 +70,7 @@ func (e *Env) privateUp(ctx context.Context, st *run.Step, hosts []inventory.Hos
 		if err != nil {
 			return nil, err
 		}
-		if out[h.Name], err = e.addressUp(ctx, c, h.Name, h.PrivateAddress); err != nil {
+		if out[h.Name], err = addressUp(ctx, c, h.Name, h.PrivateAddress); err != nil {
 			return nil, err
 		}
 	}

@@ -81,7 +81,7 @@ func (s *vms) Run(ctx context.Context, st *run.Step) error {
 	} else if err := e.startVM(ctx, st, c, vm, node, start); err != nil {
 		return err
 	}
-	return e.publishVM(ctx, st, c, vm, node)
+	return publishVM(ctx, st, c, vm, node)
 }
 
 func (e *Env) vmPlan(name string) inventory.VMPlan {
@@ -153,7 +153,7 @@ func (e *Env) startVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm i
 
 // publishVM reads back where the VM is and how it is wired, for the Talos
 // stages.
-func (e *Env) publishVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventory.VMPlan, node string) error {
+func publishVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventory.VMPlan, node string) error {
 	if st.DryRun() {
 		return nil
 	}
