@@ -89,8 +89,11 @@ func NewClient(cfg Config, ep Endpoint) (*Client, error) {
 // isLogin recognises a ticket login: a POST that only issues a ticket, so
 // resending it after a dropped connection (pveproxy restarts after a join
 // and cuts its connections) is harmless.
-func isLogin(r *http.Request) bool {
-	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/access/ticket")
+func isLogin(r *http.Request) bool { return replayable(r.Method, r.URL.Path) }
+
+// replayable is isLogin by method and path, as an APIError records them.
+func replayable(method, path string) bool {
+	return method == http.MethodPost && strings.HasSuffix(path, "/access/ticket")
 }
 
 // Endpoint is the host this client talks to.

@@ -12,6 +12,9 @@
 // that never started (ErrNotRun) apart from one that may have run. Every
 // change is one request tripod sends itself: Telmate renders a VM's create
 // offline (QemuCreateParams) because its typed calls may repeat a POST or
-// flatten its error. It holds no tripod logic: what to create, and when,
-// is the stages' business.
+// flatten its error. A run's clients are one Fleet (one Node per host, built
+// from the caller's Credentials and Endpoints), whose Send observes a
+// request whose answer was lost before it repeats it. It holds no tripod
+// logic: what to create, and when, is the stages' business; it imports
+// neither the stages nor the runner, and reports progress to a callback.
 package proxmox

@@ -91,6 +91,23 @@ func StatusOf(err error) int {
 	return 0
 }
 
+// What Proxmox's answers mean to tripod, named here so that the stages test
+// a meaning, not a status number (the peers of scaleway.IsNotFound and its
+// kin).
+
+// IsAuthRefused reports whether the API refused the credentials (401): a
+// wrong root password, or a token that does not exist (any more) or whose
+// secret is not the stored one.
+func IsAuthRefused(err error) bool { return StatusOf(err) == http.StatusUnauthorized }
+
+// IsCephNotReady reports whether a Ceph endpoint answered that Ceph is not
+// usable on the node yet. PVE answers 500 on /nodes/{node}/ceph/... both
+// before the packages are installed and before the cluster's ceph.conf
+// exists (and while the monitors have no quorum); without its text, which
+// tripod does not read, these cannot be told apart, so callers decide from
+// where they are in the bring-up.
+func IsCephNotReady(err error) bool { return StatusOf(err) == http.StatusInternalServerError }
+
 // TaskError is a UPID task that ended in anything but OK or WARNINGS; Status
 // is its exitstatus (PVE's error text, reported as evidence only).
 type TaskError struct {
@@ -124,6 +141,34 @@ func Classify(err error) retry.Decision {
 		return d // an explicit mark or a cut attempt
 	}
 	return retry.Decision{Class: retry.Fatal}
+}
+
+// classifyAbove is Classify for the retries above a client's transport (the
+// read policy, Send): what the transport already resent until its attempts
+// ran out (retry.Resends) is not repeated again, so that each request has
+// one retry layer. What is left to this layer: pveproxy's 595/596, errors
+// from outside the transport, explicit marks, and what the transport does
+// not resend (a POST's gateway error, which Send observes before repeating).
+func classifyAbove(err error) retry.Decision {
+	d := Classify(err)
+	if d.Class == retry.Transient && resentBelow(err) {
+		return retry.Decision{Class: retry.Fatal}
+	}
+	return d
+}
+
+// resentBelow reports whether err is a call's failure that the client's
+// retry.Transport resends on its own.
+func resentBelow(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) || e.Method == "" {
+		return false
+	}
+	safe := retry.Idempotent(e.Method) || replayable(e.Method, e.Path)
+	if e.Status != 0 {
+		return retry.Resends(safe, e.Status, nil)
+	}
+	return e.Err != nil && retry.Resends(safe, 0, e.Err)
 }
 
 func sortedKeys[T any](m map[string]T) []string {

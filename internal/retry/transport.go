@@ -21,6 +21,13 @@ import (
 // otherwise are returned to the caller, who must observe before repeating
 // them, unless Replayable says repeating them is harmless. The SDKs
 // (scaleway-sdk-go, Telmate) run on top of it unmodified.
+//
+// It is the one retry layer for what it resends (Resends says which): a
+// caller's own retries above it must not repeat those again, or one GET
+// against a failing endpoint costs Attempts times the caller's attempts. A
+// request therefore sends at most Attempts requests for what the transport
+// decides, and the caller's policy covers only what the transport cannot
+// decide (an answer only the API gives meaning to, an observed landing).
 type Transport struct {
 	Base       http.RoundTripper
 	API        string
@@ -125,20 +132,42 @@ func (c *cancelOnClose) Close() error {
 }
 
 func (t *Transport) decide(req *http.Request, resp *http.Response, err error) (time.Duration, bool) {
-	safe := idempotent[req.Method] || (t.Replayable != nil && t.Replayable(req))
-	if err != nil {
-		return 0, Default(err).Class == Transient && (safe || notSent(err))
+	safe := Idempotent(req.Method) || (t.Replayable != nil && t.Replayable(req))
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
 	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
+	if !Resends(safe, status, err) {
+		return 0, false
+	}
+	if status == http.StatusTooManyRequests {
 		if s, e := strconv.Atoi(resp.Header.Get("Retry-After")); e == nil && s >= 0 {
 			return time.Duration(s) * time.Second, true
 		}
-		return 0, true
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return 0, safe
 	}
-	return 0, false
+	return 0, true
+}
+
+// Idempotent reports whether method may be sent twice with the effect of
+// once (GET, HEAD, OPTIONS, PUT, DELETE).
+func Idempotent(method string) bool { return idempotent[method] }
+
+// Resends reports whether a Transport resends a request on its own (until
+// its attempts run out) when it failed with err or, with err nil, was
+// answered status; safe says the request may be repeated (an idempotent
+// method, or one marked Replayable). Layers above a Transport ask it so that
+// they do not repeat what it already repeated.
+func Resends(safe bool, status int, err error) bool {
+	if err != nil {
+		return Default(err).Class == Transient && (safe || notSent(err))
+	}
+	switch status {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return safe
+	}
+	return false
 }
 
 // notSent reports whether err happened before the request could leave: the

@@ -10,6 +10,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/talos"
 )
 
 type apply struct{ env *Env }
@@ -54,7 +55,7 @@ func (s *apply) Run(ctx context.Context, st *run.Step) error {
 		return planMutation(ctx, st, first)
 	case err != nil:
 		return err
-	case mode == nodeMaintenance:
+	case mode == talos.Maintenance:
 		return s.applyMaintenance(ctx, st, vm, cfg.Bytes, first)
 	}
 	return s.reconcile(ctx, st, vm, cfg.Bytes)
@@ -71,10 +72,10 @@ func (s *apply) applyMaintenance(ctx context.Context, st *run.Step, vm inventory
 		attempt := 0
 		return retry.Do(ctx, s.env.talosPolicy(st, 30*time.Minute), func(ctx context.Context) error {
 			if attempt++; attempt > 1 {
-				switch mode, err := s.env.probeNode(ctx, vm, false); mode {
-				case nodeConfigured:
+				switch mode, err := s.env.talosProbe(vm, false).Mode(ctx); mode {
+				case talos.Configured:
 					return nil
-				case nodeSilent:
+				case talos.Silent:
 					return retry.MarkTransient(fmt.Errorf("%s does not answer, so whether its config landed is not known yet: %w", vm.Name, err), 0)
 				}
 			}
@@ -93,7 +94,7 @@ func (s *apply) applyMaintenance(ctx context.Context, st *run.Step, vm inventory
 	if err != nil {
 		return err
 	}
-	return s.env.waitSecure(ctx, st, vm)
+	return s.env.talosProbe(vm, false).WaitSecure(ctx, vmProgress(st, vm))
 }
 
 // reconcile compares the config with the one the node runs, through the
@@ -104,7 +105,7 @@ func (s *apply) reconcile(ctx context.Context, st *run.Step, vm inventory.VMPlan
 		var resolved machine.ApplyConfigurationRequest_Mode
 		var same bool
 		err := retry.Do(ctx, s.env.talosPolicy(st, 5*time.Minute), func(ctx context.Context) (err error) {
-			resolved, same, err = dryRunApply(ctx, c, data)
+			resolved, same, err = talos.DryRunApply(ctx, c, data)
 			return err
 		})
 		if err != nil {
@@ -123,7 +124,7 @@ func (s *apply) reconcile(ctx context.Context, st *run.Step, vm inventory.VMPlan
 		if err != nil || resolved != machine.ApplyConfigurationRequest_REBOOT {
 			return err
 		}
-		return s.env.waitRunning(ctx, st, vm, data)
+		return s.env.talosProbe(vm, false).WaitRunning(ctx, data, vmProgress(st, vm))
 	})
 }
 
@@ -135,7 +136,7 @@ func (s *apply) applyConfigured(ctx context.Context, st *run.Step, c talosClient
 	attempt := 0
 	return retry.Do(ctx, s.env.talosPolicy(st, 10*time.Minute), func(ctx context.Context) error {
 		if attempt++; attempt > 1 {
-			if _, same, err := dryRunApply(ctx, c, data); err != nil || same {
+			if _, same, err := talos.DryRunApply(ctx, c, data); err != nil || same {
 				return err
 			}
 		}

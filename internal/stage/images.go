@@ -39,12 +39,12 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	c, err := e.pveAPI(st, host)
+	c, err := e.node(st, host).API()
 	if err != nil {
 		return err
 	}
 	volid := storage + ":iso/" + iso.file
-	have, err := e.isoOn(ctx, c, host, volid)
+	have, err := isoOn(ctx, c, host, volid)
 	if err != nil {
 		return err
 	}
@@ -61,21 +61,21 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 	}
 	m.Detail += ", sha256 " + sum.sha256
 	there := func(ctx context.Context) (bool, error) {
-		v, err := e.isoOn(ctx, c, host, volid)
+		v, err := isoOn(ctx, c, host, volid)
 		return v != nil, err
 	}
-	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + host + "/storage/" + storage + "/download-url", params: map[string]any{
+	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: "/nodes/" + host + "/storage/" + storage + "/download-url", Params: map[string]any{
 		"url": iso.url, "filename": iso.file, "content": "iso", "checksum": sum.sha256, "checksum-algorithm": "sha256",
-	}, task: &pveTaskRef{node: host, typ: "download"}, landed: there, wait: 30 * time.Minute})
+	}, Task: &proxmox.TaskRef{Node: host, Type: "download"}, Landed: there, Wait: 30 * time.Minute})
 }
 
 // reqDownloadURL is the request template of a node's download.
 const reqDownloadURL = "POST /api2/json/nodes/{node}/storage/{storage}/download-url"
 
 // isoOn is volid's entry in host's ISO storage, nil when it is not there.
-func (e *Env) isoOn(ctx context.Context, c *proxmox.Client, host, volid string) (map[string]any, error) {
+func isoOn(ctx context.Context, c *proxmox.Client, host, volid string) (map[string]any, error) {
 	storage, _, _ := strings.Cut(volid, ":")
-	content, err := e.pveList(ctx, c, "/nodes/"+host+"/storage/"+storage+"/content?content=iso")
+	content, err := c.ReadList(ctx, "/nodes/"+host+"/storage/"+storage+"/content?content=iso")
 	for _, v := range content {
 		if v["volid"] == volid {
 			return v, err

@@ -34,11 +34,11 @@ func (s *network) bridge(ctx context.Context, st *run.Step, h inventory.HostPlan
 	if err != nil {
 		return err
 	}
-	c, err := e.pveAPI(st, h.Name)
+	c, err := e.node(st, h.Name).API()
 	if err != nil {
 		return err
 	}
-	cur, err := e.networkConfig(ctx, c, h.Name)
+	cur, err := networkConfig(ctx, c, h.Name)
 	if err != nil {
 		return err
 	}
@@ -90,9 +90,9 @@ type netConfig struct {
 	changes string // the unified diff of pending changes, "" when none
 }
 
-func (e *Env) networkConfig(ctx context.Context, c *proxmox.Client, node string) (netConfig, error) {
+func networkConfig(ctx context.Context, c *proxmox.Client, node string) (netConfig, error) {
 	var env map[string]any
-	err := e.pveRead(ctx, func(ctx context.Context) (err error) {
+	err := c.Read(ctx, func(ctx context.Context) (err error) {
 		env, err = c.Envelope(ctx, "/nodes/"+node+"/network")
 		return err
 	})
@@ -202,7 +202,7 @@ func (e *Env) applyBridge(ctx context.Context, st *run.Step, c *proxmox.Client, 
 	}
 	m := run.Mutation{Verb: "apply", Object: "network configuration of " + h.Name, Request: reqNetworkApply,
 		Detail: "pending changes of " + strings.Join(sortedNames(ours), ", ")}
-	return e.pveSend(ctx, st, m, pveReq{c: c, method: "PUT", path: "/nodes/" + h.Name + "/network", wait: 5 * time.Minute})
+	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "PUT", Path: "/nodes/" + h.Name + "/network", Wait: 5 * time.Minute})
 }
 
 // putIface stages one interface, created (POST) or corrected (PUT); the
@@ -214,7 +214,7 @@ func (e *Env) putIface(ctx context.Context, st *run.Step, c *proxmox.Client, nod
 	}
 	m := run.Mutation{Verb: "update", Object: what + " on " + node, Detail: diff, Request: reqIfaceUpdate}
 	if exists {
-		return e.pveSend(ctx, st, m, pveReq{c: c, method: "PUT", path: "/nodes/" + node + "/network/" + w.name, params: w.params})
+		return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "PUT", Path: "/nodes/" + node + "/network/" + w.name, Params: w.params})
 	}
 	m.Verb, m.Detail, m.Request = "create", strings.TrimPrefix(str(w.params["comments"]), "tripod: "), reqIfaceCreate
 	if cidr := str(w.params["cidr"]); cidr != "" {
@@ -225,10 +225,10 @@ func (e *Env) putIface(ctx context.Context, st *run.Step, c *proxmox.Client, nod
 		params[k] = v
 	}
 	staged := func(ctx context.Context) (bool, error) {
-		cur, err := e.networkConfig(ctx, c, node)
+		cur, err := networkConfig(ctx, c, node)
 		return cur.ifaces[w.name] != nil, err
 	}
-	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + node + "/network", params: params, landed: staged})
+	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: "/nodes/" + node + "/network", Params: params, Landed: staged})
 }
 
 // ifaceDiff names the parameters in which have differs from want ("" when

@@ -10,7 +10,7 @@ import (
 
 // osInstall installs Proxmox VE on each server through Scaleway's install
 // API (os_install.go), then prepares the Proxmox API for the stages after it:
-// the certificate fingerprint pinned, an API token created (os_proxmox.go).
+// the certificate fingerprint pinned, an API token created (os_token.go).
 type osInstall struct{ env *Env }
 
 func (s *osInstall) Name() string { return OS }

@@ -61,9 +61,10 @@ type clusterView struct {
 	Online  map[string]bool // member name -> online
 }
 
-func (e *Env) clusterView(ctx context.Context, c *proxmox.Client) (clusterView, error) {
+// readClusterView reads what the member c talks to says about its cluster.
+func readClusterView(ctx context.Context, c *proxmox.Client) (clusterView, error) {
 	v := clusterView{Online: map[string]bool{}}
-	list, err := e.pveList(ctx, c, "/cluster/status")
+	list, err := c.ReadList(ctx, "/cluster/status")
 	if err != nil {
 		return v, err
 	}
@@ -104,11 +105,11 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 	if st.UpstreamPlanned() {
 		return planOnly(ctx, st, m)
 	}
-	api, err := e.pveAPI(st, h.Name)
+	api, err := e.node(st, h.Name).API()
 	if err != nil {
 		return err
 	}
-	v, err := e.clusterView(ctx, api)
+	v, err := readClusterView(ctx, api)
 	if err != nil {
 		return err
 	}
@@ -131,17 +132,17 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 			return err
 		}
 	}
-	root, err := e.pveRoot(ctx, st, h.Name)
+	root, err := e.node(st, h.Name).Root(ctx)
 	if err != nil {
 		return err
 	}
 	created := func(ctx context.Context) (bool, error) {
-		v, err := e.clusterView(ctx, api)
+		v, err := readClusterView(ctx, api)
 		return v.Name != "", err
 	}
-	err = e.pveSend(ctx, st, m, pveReq{c: root, method: "POST", path: "/cluster/config",
-		params: map[string]any{"clustername": name, "link0": h.PrivateAddress.String()},
-		task:   &pveTaskRef{node: h.Name, typ: "clustercreate"}, landed: created, wait: 5 * time.Minute})
+	err = e.pveSend(ctx, st, m, proxmox.Request{Client: root, Method: "POST", Path: "/cluster/config",
+		Params: map[string]any{"clustername": name, "link0": h.PrivateAddress.String()},
+		Task:   &proxmox.TaskRef{Node: h.Name, Type: "clustercreate"}, Landed: created, Wait: 5 * time.Minute})
 	if err != nil {
 		return err
 	}
@@ -155,11 +156,11 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 // requirePrivateAddress checks h's private address is up before corosync
 // is told to use it: the network stage's bridge (a need) put it there.
 func (e *Env) requirePrivateAddress(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
-	c, err := e.pveAPI(st, h.Name)
+	c, err := e.node(st, h.Name).API()
 	if err != nil {
 		return err
 	}
-	up, err := e.addressUp(ctx, c, h.Name, h.PrivateAddress)
+	up, err := addressUp(ctx, c, h.Name, h.PrivateAddress)
 	if err == nil && !up {
 		err = fmt.Errorf("%s's private address %s is not up, although the network stage has built its bridge %s; corosync's link needs it",
 			h.Name, h.PrivateAddress, e.Cluster().Network.Bridge)
@@ -169,8 +170,8 @@ func (e *Env) requirePrivateAddress(ctx context.Context, st *run.Step, h invento
 
 // addressUp reports whether addr is configured on an active interface of
 // node.
-func (e *Env) addressUp(ctx context.Context, c *proxmox.Client, node string, addr netip.Addr) (bool, error) {
-	ifaces, err := e.pveList(ctx, c, "/nodes/"+node+"/network")
+func addressUp(ctx context.Context, c *proxmox.Client, node string, addr netip.Addr) (bool, error) {
+	ifaces, err := c.ReadList(ctx, "/nodes/"+node+"/network")
 	if err != nil {
 		return false, err
 	}

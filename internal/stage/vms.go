@@ -53,7 +53,7 @@ func (s *vms) Run(ctx context.Context, st *run.Step) error {
 		_ = planOnly(ctx, st, create)
 		return planOnly(ctx, st, start)
 	}
-	c, err := e.pveAPI(st, vm.Host)
+	c, err := e.node(st, vm.Host).API()
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *vms) Run(ctx context.Context, st *run.Step) error {
 		if node != vm.Host {
 			st.Warn("VM %d %s runs on %s, the layout places it on %s; tripod does not migrate it", vm.VMID, vm.Name, node, vm.Host)
 		}
-		if c, err = e.pveAPI(st, node); err == nil {
+		if c, err = e.node(st, node).API(); err == nil {
 			err = e.fixDrift(ctx, st, c, vm, node)
 		}
 	}
@@ -81,7 +81,7 @@ func (s *vms) Run(ctx context.Context, st *run.Step) error {
 	} else if err := e.startVM(ctx, st, c, vm, node, start); err != nil {
 		return err
 	}
-	return e.publishVM(ctx, st, c, vm, node)
+	return publishVM(ctx, st, c, vm, node)
 }
 
 func (e *Env) vmPlan(name string) inventory.VMPlan {
@@ -119,8 +119,8 @@ func (e *Env) createVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm 
 			seen, err := e.findVM(ctx, c, vm)
 			return seen != nil, err
 		}
-		return e.pveSendWait(ctx, st, pveReq{c: c, method: "POST", path: "/nodes/" + vm.Host + "/qemu", params: params,
-			task: &pveTaskRef{node: vm.Host, typ: "qmcreate", vmid: vm.VMID}, landed: exists, wait: 10 * time.Minute})
+		return e.node(st, vm.Host).Send(ctx, proxmox.Request{Client: c, Method: "POST", Path: "/nodes/" + vm.Host + "/qemu", Params: params,
+			Task: &proxmox.TaskRef{Node: vm.Host, Type: "qmcreate", VMID: vm.VMID}, Landed: exists, Wait: 10 * time.Minute}, st.Progress)
 	})
 }
 
@@ -131,7 +131,7 @@ func (e *Env) createVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm 
 func (e *Env) startVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventory.VMPlan, node string, m run.Mutation) error {
 	path := fmt.Sprintf("/nodes/%s/qemu/%d/status", node, vm.VMID)
 	running := func(ctx context.Context) (bool, error) {
-		cur, err := e.pveMap(ctx, c, path+"/current")
+		cur, err := c.ReadMap(ctx, path+"/current")
 		return cur["status"] == "running", err
 	}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
@@ -145,23 +145,23 @@ func (e *Env) startVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm i
 			if ok, err := running(ctx); err != nil || ok {
 				return err
 			}
-			return e.pveSendWait(ctx, st, pveReq{c: c, method: "POST", path: path + "/start",
-				task: &pveTaskRef{node: node, typ: "qmstart", vmid: vm.VMID}, landed: running, wait: 5 * time.Minute})
+			return e.node(st, node).Send(ctx, proxmox.Request{Client: c, Method: "POST", Path: path + "/start",
+				Task: &proxmox.TaskRef{Node: node, Type: "qmstart", VMID: vm.VMID}, Landed: running, Wait: 5 * time.Minute}, st.Progress)
 		})
 	})
 }
 
 // publishVM reads back where the VM is and how it is wired, for the Talos
 // stages.
-func (e *Env) publishVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventory.VMPlan, node string) error {
+func publishVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventory.VMPlan, node string) error {
 	if st.DryRun() {
 		return nil
 	}
-	conf, err := e.pveMap(ctx, c, fmt.Sprintf("/nodes/%s/qemu/%d/config", node, vm.VMID))
+	conf, err := c.ReadMap(ctx, fmt.Sprintf("/nodes/%s/qemu/%d/config", node, vm.VMID))
 	if err != nil {
 		return err
 	}
-	cur, err := e.pveMap(ctx, c, fmt.Sprintf("/nodes/%s/qemu/%d/status/current", node, vm.VMID))
+	cur, err := c.ReadMap(ctx, fmt.Sprintf("/nodes/%s/qemu/%d/status/current", node, vm.VMID))
 	if err != nil {
 		return err
 	}

@@ -28,12 +28,12 @@ const (
 // 500 otherwise, in both cases; without the text, the two cannot be told
 // apart, so before the init an answer of 500 means "install".
 func (e *Env) cephAnswers(ctx context.Context, st *run.Step, host string) (bool, error) {
-	c, err := e.pveAPI(st, host)
+	c, err := e.node(st, host).API()
 	if err != nil {
 		return false, err
 	}
-	_, err = e.pveList(ctx, c, "/nodes/"+host+"/ceph/mon")
-	if proxmox.StatusOf(err) == 500 {
+	_, err = c.ReadList(ctx, "/nodes/"+host+"/ceph/mon")
+	if proxmox.IsCephNotReady(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -73,13 +73,13 @@ func (e *Env) cephInit(ctx context.Context, st *run.Step) error {
 		}
 		return err
 	}
-	c, err := e.pveAPI(st, first)
+	c, err := e.node(st, first).API()
 	if err != nil {
 		return err
 	}
-	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + first + "/ceph/init",
-		params: map[string]any{"network": cc.PublicNetwork.String(), "cluster-network": cc.ClusterNetwork.String()},
-		landed: func(ctx context.Context) (bool, error) { return e.cephAnswers(ctx, st, first) }})
+	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: "/nodes/" + first + "/ceph/init",
+		Params: map[string]any{"network": cc.PublicNetwork.String(), "cluster-network": cc.ClusterNetwork.String()},
+		Landed: func(ctx context.Context) (bool, error) { return e.cephAnswers(ctx, st, first) }})
 }
 
 // cephMon creates host's monitor on its private address and a manager
@@ -96,14 +96,14 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 		}
 		return err
 	}
-	c, err := e.pveAPI(st, host)
+	c, err := e.node(st, host).API()
 	if err != nil {
 		return err
 	}
 	monPath, mgrPath := "/nodes/"+host+"/ceph/mon", "/nodes/"+host+"/ceph/mgr"
 	has := func(path string) func(ctx context.Context) (bool, error) {
 		return func(ctx context.Context) (bool, error) {
-			names, err := e.cephNames(ctx, c, path)
+			names, err := cephNames(ctx, c, path)
 			return names[host], err
 		}
 	}
@@ -112,9 +112,9 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 		return err
 	}
 	if !haveMon {
-		err := e.pveSend(ctx, st, mon, pveReq{c: c, method: "POST", path: monPath + "/" + host,
-			params: map[string]any{"mon-address": h.PrivateAddress.String()},
-			task:   &pveTaskRef{node: host, typ: "cephcreatemon"}, landed: has(monPath), wait: 10 * time.Minute})
+		err := e.pveSend(ctx, st, mon, proxmox.Request{Client: c, Method: "POST", Path: monPath + "/" + host,
+			Params: map[string]any{"mon-address": h.PrivateAddress.String()},
+			Task:   &proxmox.TaskRef{Node: host, Type: "cephcreatemon"}, Landed: has(monPath), Wait: 10 * time.Minute})
 		if errors.Is(err, run.ErrPlanned) && !firstMon {
 			return planOnly(ctx, st, mgr) // the first monitor brings its manager
 		}
@@ -129,13 +129,13 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 		}
 		return err
 	}
-	return e.pveSend(ctx, st, mgr, pveReq{c: c, method: "POST", path: mgrPath + "/" + host,
-		task: &pveTaskRef{node: host, typ: "cephcreatemgr"}, landed: has(mgrPath), wait: 10 * time.Minute})
+	return e.pveSend(ctx, st, mgr, proxmox.Request{Client: c, Method: "POST", Path: mgrPath + "/" + host,
+		Task: &proxmox.TaskRef{Node: host, Type: "cephcreatemgr"}, Landed: has(mgrPath), Wait: 10 * time.Minute})
 }
 
 // cephNames lists the names of a Ceph daemon list (mons, mgrs).
-func (e *Env) cephNames(ctx context.Context, c *proxmox.Client, path string) (map[string]bool, error) {
-	list, err := e.pveList(ctx, c, path)
+func cephNames(ctx context.Context, c *proxmox.Client, path string) (map[string]bool, error) {
+	list, err := c.ReadList(ctx, path)
 	out := map[string]bool{}
 	for _, it := range list {
 		if n, _ := it["name"].(string); n != "" {

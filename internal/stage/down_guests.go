@@ -20,15 +20,15 @@ import (
 // pveVMs lists every VM of the cluster (or of the lone host) that via
 // belongs to, with its node, status and tags, through via's API token.
 func (e *Env) pveVMs(ctx context.Context, st *run.Step, via string) ([]vmSeen, error) {
-	c, err := e.pveAPI(st, via)
+	c, err := e.node(st, via).API()
 	if err != nil {
 		return nil, err
 	}
-	return e.listVMs(ctx, c)
+	return listVMs(ctx, c)
 }
 
-func (e *Env) listVMs(ctx context.Context, c *proxmox.Client) ([]vmSeen, error) {
-	list, err := e.pveList(ctx, c, "/cluster/resources?type=vm")
+func listVMs(ctx context.Context, c *proxmox.Client) ([]vmSeen, error) {
+	list, err := c.ReadList(ctx, "/cluster/resources?type=vm")
 	if err != nil {
 		return nil, err
 	}
@@ -61,19 +61,19 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 	if !e.pveOurs(g) {
 		return fmt.Errorf("refusing to delete VM %d %s on %s: it does not carry the tag %s", g.VMID, g.Name, g.Node, e.VMTag())
 	}
-	c, err := e.pveAPI(st, g.Node)
+	c, err := e.node(st, g.Node).API()
 	if err != nil {
 		return err
 	}
 	vmPath := fmt.Sprintf("/nodes/%s/qemu/%d", g.Node, g.VMID)
 	stopped := func(ctx context.Context) (bool, error) {
-		cur, err := e.pveMap(ctx, c, vmPath+"/status/current")
+		cur, err := c.ReadMap(ctx, vmPath+"/status/current")
 		return cur["status"] == "stopped", err
 	}
 	if g.Status != "stopped" {
 		m := run.Mutation{Verb: "stop", Object: fmt.Sprintf("VM %d %s on %s", g.VMID, g.Name, g.Node), Request: reqVMStop}
-		err := e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: vmPath + "/status/stop",
-			task: &pveTaskRef{node: g.Node, typ: "qmstop", vmid: g.VMID}, landed: stopped, wait: 5 * time.Minute})
+		err := e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: vmPath + "/status/stop",
+			Task: &proxmox.TaskRef{Node: g.Node, Type: "qmstop", VMID: g.VMID}, Landed: stopped, Wait: 5 * time.Minute})
 		if !sentOrPlanned(err) {
 			return err
 		}
@@ -81,16 +81,16 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 	m := run.Mutation{API: "proxmox", Verb: "delete", Object: fmt.Sprintf("VM %d %s on %s", g.VMID, g.Name, g.Node),
 		Detail: "with its disks", Request: reqVMDestroy}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		ref := pveTaskRef{node: g.Node, typ: "qmdestroy", vmid: g.VMID}
-		before, err := e.pveTasks(ctx, c, ref)
+		ref := proxmox.TaskRef{Node: g.Node, Type: "qmdestroy", VMID: g.VMID}
+		before, err := c.Tasks(ctx, ref)
 		if err != nil {
 			return err
 		}
 		// The transport repeats a DELETE whose answer was lost; the repeat
 		// may meet the first one's work (gone, or being destroyed).
-		_, err = e.pveSendOnce(ctx, st, pveReq{c: c, method: "DELETE", path: vmPath + "?purge=1&destroy-unreferenced-disks=1"})
+		_, err = e.node(st, g.Node).SendOnce(ctx, proxmox.Request{Client: c, Method: "DELETE", Path: vmPath + "?purge=1&destroy-unreferenced-disks=1"}, st.Progress)
 		if err != nil && !e.pveVMGone(ctx, c, g) {
-			if upid, ok, _ := e.pveLanded(ctx, pveReq{c: c, task: &ref}, before); !ok || upid == "" {
+			if upid, ok, _ := proxmox.Landed(ctx, proxmox.Request{Client: c, Task: &ref}, before); !ok || upid == "" {
 				return err
 			}
 		}
@@ -105,7 +105,7 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 // pveVMGone reports whether g no longer exists (a DELETE whose answer was
 // lost may have been carried out).
 func (e *Env) pveVMGone(ctx context.Context, c *proxmox.Client, g vmSeen) bool {
-	list, err := e.listVMs(ctx, c)
+	list, err := listVMs(ctx, c)
 	return err == nil && !slices.ContainsFunc(list, func(v vmSeen) bool { return v.VMID == g.VMID })
 }
 
@@ -124,6 +124,6 @@ func (e *Env) pveForgetHost(st *run.Step, host string) error {
 		errs = append(errs, pins.Unpin(key))
 	}
 	errs = append(errs, e.State.Secrets.Delete(secretPVEToken(host)))
-	e.pve(st).forget(host)
+	e.fleet(st).Forget(host)
 	return errors.Join(errs...)
 }

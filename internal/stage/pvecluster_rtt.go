@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/proxmox"
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
@@ -65,11 +66,11 @@ func (e *Env) checkRTT(ctx context.Context, st *run.Step) error {
 func (e *Env) privateUp(ctx context.Context, st *run.Step, hosts []inventory.HostPlan) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, h := range hosts {
-		c, err := e.pveAPI(st, h.Name)
+		c, err := e.node(st, h.Name).API()
 		if err != nil {
 			return nil, err
 		}
-		if out[h.Name], err = e.addressUp(ctx, c, h.Name, h.PrivateAddress); err != nil {
+		if out[h.Name], err = addressUp(ctx, c, h.Name, h.PrivateAddress); err != nil {
 			return nil, err
 		}
 	}
@@ -79,21 +80,21 @@ func (e *Env) privateUp(ctx context.Context, st *run.Step, hosts []inventory.Hos
 func (e *Env) ping(ctx context.Context, st *run.Step, from, to inventory.HostPlan, private bool) rttResult {
 	r := rttResult{from: from, to: to, private: private, target: to.PrivateAddress.String()}
 	if !private {
-		ep, err := e.pveEndpoint(st.Facts(), to.Name)
+		ep, err := hostEndpoints{st.Facts()}.Endpoint(to.Name)
 		if err != nil {
 			r.err = err
 			return r
 		}
 		r.target = ep.Address
 	}
-	out, err := e.pveObserve(ctx, st, from.Name, "ping -c 3 -q -n "+r.target)
+	out, err := e.node(st, from.Name).Observe(ctx, "ping -c 3 -q -n "+r.target)
 	if err != nil {
 		r.err = err
 		return r
 	}
 	m := pingAvg.FindStringSubmatch(out)
 	if m == nil {
-		r.err = fmt.Errorf("no round-trip time in the output of ping on %s: %s", from.Name, lastLines(out, 3))
+		r.err = fmt.Errorf("no round-trip time in the output of ping on %s: %s", from.Name, proxmox.LastLines(out, 3))
 		return r
 	}
 	ms, _ := strconv.ParseFloat(m[1], 64)

@@ -47,11 +47,11 @@ func (e *Env) joinCluster(ctx context.Context, st *run.Step, h inventory.HostPla
 
 // isMember reports whether via's cluster lists host.
 func (e *Env) isMember(ctx context.Context, st *run.Step, via, host string) (bool, error) {
-	c, err := e.pveAPI(st, via)
+	c, err := e.node(st, via).API()
 	if err != nil {
 		return false, err
 	}
-	nodes, err := e.pveList(ctx, c, "/cluster/config/nodes")
+	nodes, err := c.ReadList(ctx, "/cluster/config/nodes")
 	if err != nil {
 		return false, err
 	}
@@ -69,7 +69,7 @@ func (e *Env) isMember(ctx context.Context, st *run.Step, via, host string) (boo
 // while h still answers with its old certificate, to catch a join that
 // failed before it changed anything.
 func (e *Env) postJoin(ctx context.Context, st *run.Step, h, first inventory.HostPlan) error {
-	root, err := e.pveRoot(ctx, st, h.Name)
+	root, err := e.node(st, h.Name).Root(ctx)
 	if err != nil {
 		return err
 	}
@@ -78,8 +78,8 @@ func (e *Env) postJoin(ctx context.Context, st *run.Step, h, first inventory.Hos
 		return err
 	}
 	listed := func(ctx context.Context) (bool, error) { return e.isMember(ctx, st, first.Name, h.Name) }
-	upid, err := e.pveSendOnce(ctx, st, pveReq{c: root, method: "POST", path: "/cluster/config/join", params: params,
-		task: &pveTaskRef{node: h.Name, typ: "clusterjoin"}, landed: listed})
+	upid, err := e.node(st, h.Name).SendOnce(ctx, proxmox.Request{Client: root, Method: "POST", Path: "/cluster/config/join", Params: params,
+		Task: &proxmox.TaskRef{Node: h.Name, Type: "clusterjoin"}, Landed: listed}, st.Progress)
 	if err != nil {
 		return err
 	}
@@ -105,12 +105,12 @@ func (e *Env) postJoin(ctx context.Context, st *run.Step, h, first inventory.Hos
 // joinParams are the join's parameters: the peer's address, the pinned
 // fingerprint of its certificate and its root password.
 func (e *Env) joinParams(st *run.Step, h, first inventory.HostPlan) (map[string]any, error) {
-	p := e.pve(st)
-	ep, err := e.pveEndpoint(p.facts, first.Name)
+	f := e.fleet(st)
+	ep, err := f.Endpoint(first.Name)
 	if err != nil {
 		return nil, err
 	}
-	fp, err := p.cfg.Pins.Pin(first.Name)
+	fp, err := f.Pins().Pin(first.Name)
 	if err != nil || fp == "" {
 		return nil, fmt.Errorf("no pinned certificate for %s: %v", first.Name, err)
 	}
@@ -127,25 +127,25 @@ func (e *Env) joinParams(st *run.Step, h, first inventory.HostPlan) (map[string]
 // root@pam login, the cluster's token secret, and quorum with h online.
 func (e *Env) afterJoin(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	first := e.firstHost().Name
-	p := e.pve(st)
+	f := e.fleet(st)
 	fp, err := e.clusterFingerprint(ctx, st, first, h.Name)
 	if err != nil {
 		return err
 	}
-	if pin, err := p.cfg.Pins.Pin(h.Name); err != nil || (fp != "" && pin != fp) {
+	if pin, err := f.Pins().Pin(h.Name); err != nil || (fp != "" && pin != fp) {
 		if err != nil {
 			return err
 		}
 		if err := e.clusterIssued(ctx, st, h.Name, fp); err != nil {
 			return fmt.Errorf("refusing to re-pin %s to the fingerprint the cluster records for it (%s): %w", h.Name, fp, err)
 		}
-		if err := p.cfg.Pins.SetPin(h.Name, fp); err != nil {
+		if err := f.Pins().SetPin(h.Name, fp); err != nil {
 			return err
 		}
-		p.forget(h.Name)
+		f.Forget(h.Name)
 		st.Progress("re-pinned %s from the cluster's record: %s", h.Name, fp)
 	}
-	if _, err := e.pveRoot(ctx, st, h.Name); err != nil {
+	if _, err := e.node(st, h.Name).Root(ctx); err != nil {
 		return err
 	}
 	if err := e.adoptClusterToken(ctx, st, h.Name); err != nil {
@@ -157,21 +157,20 @@ func (e *Env) afterJoin(ctx context.Context, st *run.Step, h inventory.HostPlan)
 // adoptClusterToken makes host use the cluster's token (the first host's
 // secret) unless its stored one already works.
 func (e *Env) adoptClusterToken(ctx context.Context, st *run.Step, host string) error {
-	p := e.pve(st)
-	p.tokenMu.Lock()
-	defer p.tokenMu.Unlock()
-	if ok, err := e.tokenWorks(ctx, p, host, secretPVEToken(host)); ok || err != nil {
+	f := e.fleet(st)
+	defer f.LockTokens()()
+	if ok, err := e.tokenWorks(ctx, f, host, host); ok || err != nil {
 		return err
 	}
 	first := e.firstHost().Name
-	ok, err := e.tokenWorks(ctx, p, host, secretPVEToken(first))
+	ok, err := e.tokenWorks(ctx, f, host, first)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return fmt.Errorf("neither %s's API token nor the cluster's authenticates on %s; run again so the os stage recreates it", host, host)
 	}
-	p.forget(host)
+	f.Forget(host)
 	if st.DryRun() {
 		return nil
 	}
@@ -181,13 +180,13 @@ func (e *Env) adoptClusterToken(ctx context.Context, st *run.Step, host string) 
 // waitQuorum waits until the first host's cluster is quorate with host
 // online.
 func (e *Env) waitQuorum(ctx context.Context, st *run.Step, host string) error {
-	c, err := e.pveAPI(st, e.firstHost().Name)
+	c, err := e.node(st, e.firstHost().Name).API()
 	if err != nil {
 		return err
 	}
 	name := fmt.Sprintf("cluster quorate with %s online", host)
 	return e.pveWait(ctx, st, name, time.Second, 10*time.Minute, func(ctx context.Context) (bool, string, error) {
-		v, err := e.clusterView(ctx, c)
+		v, err := readClusterView(ctx, c)
 		if err != nil {
 			return false, "", err
 		}

@@ -30,7 +30,7 @@ type vmDrift struct {
 // grows. Anything else (a disk to shrink or move, another machine type,
 // firmware or controller) is reported, not forced.
 func (e *Env) fixDrift(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventory.VMPlan, node string) error {
-	conf, err := e.pveMap(ctx, c, fmt.Sprintf("/nodes/%s/qemu/%d/config", node, vm.VMID))
+	conf, err := c.ReadMap(ctx, fmt.Sprintf("/nodes/%s/qemu/%d/config", node, vm.VMID))
 	if err != nil {
 		return err
 	}

@@ -25,11 +25,11 @@ func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 		}
 		return err
 	}
-	c, err := e.pveAPI(st, host)
+	c, err := e.node(st, host).API()
 	if err != nil {
 		return err
 	}
-	disks, err := e.hostDisks(ctx, c, host)
+	disks, err := hostDisks(ctx, c, host)
 	if err != nil {
 		return err
 	}
@@ -58,8 +58,8 @@ func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 const reqCephOSD = "POST /api2/json/nodes/{node}/ceph/osd"
 
 // hostDisks is host's disks by device path.
-func (e *Env) hostDisks(ctx context.Context, c *proxmox.Client, host string) (map[string]map[string]any, error) {
-	list, err := e.pveList(ctx, c, "/nodes/"+host+"/disks/list")
+func hostDisks(ctx context.Context, c *proxmox.Client, host string) (map[string]map[string]any, error) {
+	list, err := c.ReadList(ctx, "/nodes/"+host+"/disks/list")
 	disks := map[string]map[string]any{}
 	for _, d := range list {
 		if p, _ := d["devpath"].(string); p != "" {
@@ -81,13 +81,13 @@ func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []
 		}
 		return err
 	}
-	root, err := e.pveRoot(ctx, st, host)
+	root, err := e.node(st, host).Root(ctx)
 	if err != nil {
 		return err
 	}
 	for _, dev := range devs {
 		taken := func(ctx context.Context) (bool, error) {
-			disks, err := e.hostDisks(ctx, root, host)
+			disks, err := hostDisks(ctx, root, host)
 			d := disks[dev]
 			return d != nil && ((d["osdid"] != nil && num(d["osdid"]) >= 0) || str(d["used"]) != ""), err
 		}
@@ -97,8 +97,8 @@ func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []
 				return err
 			}
 			defer release()
-			return e.pveSendWait(ctx, st, pveReq{c: root, method: "POST", path: "/nodes/" + host + "/ceph/osd",
-				params: map[string]any{"dev": dev}, task: &pveTaskRef{node: host, typ: "cephcreateosd"}, landed: taken, wait: 20 * time.Minute})
+			return e.node(st, host).Send(ctx, proxmox.Request{Client: root, Method: "POST", Path: "/nodes/" + host + "/ceph/osd",
+				Params: map[string]any{"dev": dev}, Task: &proxmox.TaskRef{Node: host, Type: "cephcreateosd"}, Landed: taken, Wait: 20 * time.Minute}, st.Progress)
 		})
 		if err != nil {
 			return err

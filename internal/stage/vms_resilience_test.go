@@ -103,16 +103,16 @@ func TestLostAnswerIsObservedBeforeRepeat(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sends, looks := 0, 0
-			req := pveReq{method: "POST", path: "/x",
-				call: func(context.Context) (any, error) {
+			req := proxmox.Request{Method: "POST", Path: "/x",
+				Call: func(context.Context) (any, error) {
 					sends++
 					return nil, tc.errs[min(sends, len(tc.errs))-1]
 				},
-				landed: func(context.Context) (bool, error) { looks++; return sends >= tc.landedAfter, nil },
+				Landed: func(context.Context) (bool, error) { looks++; return sends >= tc.landedAfter, nil },
 			}
 			env := w.fresh()
 			_, err := w.withStep(env, false, func(ctx context.Context, st *run.Step) error {
-				_, err := env.pveSendOnce(ctx, st, req)
+				_, err := env.node(st, "pve").SendOnce(ctx, req, st.Progress)
 				return err
 			})
 			if sends != tc.wantSends || (err != nil) != tc.wantErr {
@@ -224,7 +224,7 @@ func TestLostAnswersAreFoundNotRepeated(t *testing.T) {
 	w := newPVEWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Realistic, 0.0005))
 	d := &losingDialer{Dialer: w.Env.Dialer, lost: map[string]int{}}
 	facts := &run.Facts{}
-	cached(w.Env, "proxmox", func() (*pveHosts, error) { return w.Env.newPVEHosts(d, false, facts), nil })
+	cached(w.Env, "proxmox", func() (*proxmox.Fleet, error) { return w.Env.newFleet(d, false, facts), nil })
 	rep, err := (&run.Runner{Stages: List(w.Env), Until: VMs, Pools: Pools, Facts: facts}).Run(context.Background())
 	requirePVEClean(t, rep, err)
 	checkProxmoxBuilt(t, w)

@@ -89,7 +89,7 @@ func (e *Env) cephCRUSH(ctx context.Context, st *run.Step) error {
 	if st.UpstreamPlanned() {
 		m = e.freshCRUSH()
 	} else {
-		out, err := e.pveObserve(ctx, st, host, "ceph osd crush dump --format json")
+		out, err := e.node(st, host).Observe(ctx, "ceph osd crush dump --format json")
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ func (e *Env) prepareProxmox(ctx context.Context, st *run.Step, h inventory.Host
 	if err := e.pinHost(ctx, st, h.Name); err != nil {
 		return err
 	}
-	root, err := e.pveRoot(ctx, st, h.Name)
+	root, err := e.node(st, h.Name).Root(ctx)
 	var mismatch *proxmox.PinMismatchError
 	if errors.As(err, &mismatch) {
 		if root, err = e.repinFromCluster(ctx, st, h.Name, mismatch); err != nil {
@@ -67,10 +67,9 @@ func planOnly(ctx context.Context, st *run.Step, m run.Mutation) error {
 // prepareProxmox). Token changes on one member are changes for the whole
 // cluster, so they are serialized within the run.
 func (e *Env) ensureToken(ctx context.Context, st *run.Step, host string, root *proxmox.Client, m run.Mutation) error {
-	p := e.pve(st)
-	p.tokenMu.Lock()
-	defer p.tokenMu.Unlock()
-	if ok, err := e.tokenWorks(ctx, p, host, secretPVEToken(host)); err != nil || ok {
+	f := e.fleet(st)
+	defer f.LockTokens()()
+	if ok, err := e.tokenWorks(ctx, f, host, host); err != nil || ok {
 		if ok {
 			st.Skip("certificate pinned, root@pam login and API token %s work on %s", pveTokenID, host)
 		}
@@ -78,9 +77,9 @@ func (e *Env) ensureToken(ctx context.Context, st *run.Step, host string, root *
 	}
 	first := e.firstHost().Name
 	if host != first {
-		if ok, err := e.tokenWorks(ctx, p, host, secretPVEToken(first)); err != nil || ok {
+		if ok, err := e.tokenWorks(ctx, f, host, first); err != nil || ok {
 			if ok { // a member of the cluster: its token is the cluster's
-				p.forget(host)
+				f.Forget(host)
 				return e.copySecret(secretPVEToken(first), secretPVEToken(host))
 			}
 			return err
@@ -89,18 +88,19 @@ func (e *Env) ensureToken(ctx context.Context, st *run.Step, host string, root *
 	return e.createToken(ctx, st, host, root, m)
 }
 
-// tokenWorks reports whether the token secret stored under secret
-// authenticates on host; a refused token is false, not an error.
-func (e *Env) tokenWorks(ctx context.Context, p *pveHosts, host, secret string) (bool, error) {
-	if _, err := e.State.Secrets.Get(secret); errors.Is(err, state.ErrNoSecret) {
+// tokenWorks reports whether the token secret stored for owner
+// authenticates on host; a refused token (or none stored) is false, not an
+// error.
+func (e *Env) tokenWorks(ctx context.Context, f *proxmox.Fleet, host, owner string) (bool, error) {
+	if _, err := e.State.Secrets.Get(secretPVEToken(owner)); errors.Is(err, state.ErrNoSecret) {
 		return false, nil
 	}
-	c, err := e.pveTokenClient(p, host, secret)
+	c, err := f.TokenClient(host, owner)
 	if err != nil {
 		return false, err
 	}
-	err = e.pveRead(ctx, func(ctx context.Context) error { _, err := c.GetMap(ctx, "/version"); return err })
-	if proxmox.StatusOf(err) == 401 {
+	_, err = c.ReadMap(ctx, "/version")
+	if proxmox.IsAuthRefused(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -121,12 +121,12 @@ var errSecretLost = errors.New("the token was created, but its secret was lost w
 // deleted first, each request its own mutation. On a cluster member the
 // token is the cluster's, so the first host's secret is updated too.
 func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *proxmox.Client, m run.Mutation) error {
-	clustered, err := e.inCluster(ctx, root)
+	clustered, err := inCluster(ctx, root)
 	if err != nil {
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		exists, err := e.tokenExists(ctx, root)
+		exists, err := tokenExists(ctx, root)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *
 		if err != nil {
 			return err
 		}
-		e.pve(st).forget(host)
+		e.fleet(st).Forget(host)
 		if err := e.State.Secrets.Put(secretPVEToken(host), []byte(secret)); err != nil {
 			return err
 		}
@@ -158,19 +158,19 @@ func (e *Env) createToken(ctx context.Context, st *run.Step, host string, root *
 func (e *Env) sendToken(ctx context.Context, st *run.Step, root *proxmox.Client, m run.Mutation) (string, error) {
 	var secret string
 	err := st.Mutate(ctx, m, func(ctx context.Context) error {
-		_, err := e.pveSendOnce(ctx, st, pveReq{c: root, method: "POST", path: "/access/users/root@pam/token/tripod",
-			call: func(ctx context.Context) (any, error) {
+		_, err := e.node(st, root.Node()).SendOnce(ctx, proxmox.Request{Client: root, Method: "POST", Path: "/access/users/root@pam/token/tripod",
+			Call: func(ctx context.Context) (any, error) {
 				s, err := root.CreateToken(ctx, "tripod", "tripod cluster "+e.Cluster().Name)
 				secret = s
 				return nil, err
 			},
-			landed: func(ctx context.Context) (bool, error) {
-				made, err := e.tokenExists(ctx, root)
+			Landed: func(ctx context.Context) (bool, error) {
+				made, err := tokenExists(ctx, root)
 				if err == nil && made {
 					err = errSecretLost // made, but useless: replaced by the caller
 				}
 				return false, err
-			}})
+			}}, st.Progress)
 		return err
 	})
 	return secret, err
@@ -183,7 +183,7 @@ func (e *Env) deleteToken(ctx context.Context, st *run.Step, root *proxmox.Clien
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
 		err := root.DeleteToken(ctx, "tripod")
 		if err != nil {
-			if exists, lerr := e.tokenExists(ctx, root); lerr == nil && !exists {
+			if exists, lerr := tokenExists(ctx, root); lerr == nil && !exists {
 				return nil
 			}
 		}
@@ -192,17 +192,17 @@ func (e *Env) deleteToken(ctx context.Context, st *run.Step, root *proxmox.Clien
 }
 
 // tokenExists reports whether root@pam has a token named tripod.
-func (e *Env) tokenExists(ctx context.Context, root *proxmox.Client) (bool, error) {
+func tokenExists(ctx context.Context, root *proxmox.Client) (bool, error) {
 	var names []string
-	if err := e.pveRead(ctx, func(ctx context.Context) (err error) { names, err = root.Tokens(ctx); return err }); err != nil {
+	if err := root.Read(ctx, func(ctx context.Context) (err error) { names, err = root.Tokens(ctx); return err }); err != nil {
 		return false, err
 	}
 	return slices.Contains(names, "tripod"), nil
 }
 
 // inCluster reports whether the host c talks to is in a corosync cluster.
-func (e *Env) inCluster(ctx context.Context, c *proxmox.Client) (bool, error) {
-	st, err := e.pveList(ctx, c, "/cluster/status")
+func inCluster(ctx context.Context, c *proxmox.Client) (bool, error) {
+	st, err := c.ReadList(ctx, "/cluster/status")
 	for _, it := range st {
 		if it["type"] == "cluster" {
 			return true, nil

@@ -2,7 +2,6 @@ package stage
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"strings"
 
@@ -17,25 +16,17 @@ import (
 // pinHost trusts host's certificate on first use: the first contact after
 // the install, before any secret is sent. Later contacts check the pin.
 func (e *Env) pinHost(ctx context.Context, st *run.Step, host string) error {
-	p := e.pve(st)
-	pin, err := p.cfg.Pins.Pin(host)
+	f := e.fleet(st)
+	pin, err := f.Pins().Pin(host)
 	if err != nil || pin != "" {
 		return err
 	}
-	ep, err := e.pveEndpoint(p.facts, host)
-	if err != nil {
-		return err
-	}
-	var fp string
-	err = e.pveRead(ctx, func(ctx context.Context) (err error) {
-		fp, err = proxmox.Probe(ctx, e.Dialer, ep)
-		return err
-	})
+	fp, err := f.Node(host).Fingerprint(ctx)
 	if err != nil {
 		return err
 	}
 	st.Progress("trusting the TLS certificate of %s on first use: %s", host, fp)
-	return p.cfg.Pins.SetPin(host, fp)
+	return f.Pins().SetPin(host, fp)
 }
 
 // repinFromCluster accepts a changed certificate only when the first host,
@@ -64,12 +55,12 @@ func (e *Env) repinFromCluster(ctx context.Context, st *run.Step, host string, m
 	if err := e.clusterIssued(ctx, st, host, fp); err != nil {
 		return nil, fmt.Errorf("%w; the cluster lists it, but %v", mismatch, err)
 	}
-	if err := e.pve(st).cfg.Pins.SetPin(host, fp); err != nil {
+	if err := e.fleet(st).Pins().SetPin(host, fp); err != nil {
 		return nil, err
 	}
-	e.pve(st).forget(host)
+	e.fleet(st).Forget(host)
 	st.Warn("%s presents a certificate signed by the cluster (it joined in an earlier run); re-pinned it from %s: %s", host, first, fp)
-	return e.pveRoot(ctx, st, host)
+	return e.node(st, host).Root(ctx)
 }
 
 // clusterIssued checks that host presents the certificate fp and that the
@@ -78,27 +69,16 @@ func (e *Env) repinFromCluster(ctx context.Context, st *run.Step, host string, m
 // refused even when the cluster's record lists it (a botched renewal shows
 // there too).
 func (e *Env) clusterIssued(ctx context.Context, st *run.Step, host, fp string) error {
-	p := e.pve(st)
+	f := e.fleet(st)
 	first := e.firstHost().Name
-	probe := func(node string) (c *x509.Certificate, err error) {
-		ep, err := e.pveEndpoint(p.facts, node)
-		if err != nil {
-			return nil, err
-		}
-		err = e.pveRead(ctx, func(ctx context.Context) (err error) {
-			c, err = proxmox.ProbeCert(ctx, e.Dialer, ep)
-			return err
-		})
-		return c, err
-	}
-	ca, err := probe(first)
+	ca, err := f.Node(first).Certificate(ctx)
 	if err != nil {
 		return err
 	}
-	if pin, err := p.cfg.Pins.Pin(first); err != nil || !strings.EqualFold(proxmox.Fingerprint(ca.Raw), pin) {
+	if pin, err := f.Pins().Pin(first); err != nil || !strings.EqualFold(proxmox.Fingerprint(ca.Raw), pin) {
 		return fmt.Errorf("%s no longer presents its pinned certificate (%v)", first, err)
 	}
-	c, err := probe(host)
+	c, err := f.Node(host).Certificate(ctx)
 	if err != nil {
 		return err
 	}
@@ -114,11 +94,11 @@ func (e *Env) clusterIssued(ctx context.Context, st *run.Step, host, fp string) 
 // clusterFingerprint is the certificate fingerprint the cluster records for
 // member (from /cluster/config/join on via), "" if it is not a member.
 func (e *Env) clusterFingerprint(ctx context.Context, st *run.Step, via, member string) (string, error) {
-	c, err := e.pveAPI(st, via)
+	c, err := e.node(st, via).API()
 	if err != nil {
 		return "", err
 	}
-	info, err := e.pveMap(ctx, c, "/cluster/config/join")
+	info, err := c.ReadMap(ctx, "/cluster/config/join")
 	if err != nil {
 		return "", err
 	}

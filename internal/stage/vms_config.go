@@ -87,7 +87,7 @@ type vmSeen struct {
 // our tag, the VM ID and the name together, and an error (never touching
 // anything) when the ID or the name is held by another guest, ours or not.
 func (e *Env) findVM(ctx context.Context, c *proxmox.Client, vm inventory.VMPlan) (*vmSeen, error) {
-	list, err := e.listVMs(ctx, c)
+	list, err := listVMs(ctx, c)
 	if err != nil {
 		return nil, err
 	}

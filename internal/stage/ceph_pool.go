@@ -35,11 +35,11 @@ func (e *Env) cephPool(ctx context.Context, st *run.Step, name string) error {
 		return planOnly(ctx, st, m)
 	}
 	host := e.cephHost()
-	c, err := e.pveAPI(st, host)
+	c, err := e.node(st, host).API()
 	if err != nil {
 		return err
 	}
-	pools, err := e.pveList(ctx, c, "/nodes/"+host+"/ceph/pool")
+	pools, err := c.ReadList(ctx, "/nodes/"+host+"/ceph/pool")
 	if err != nil {
 		return err
 	}
@@ -49,13 +49,13 @@ func (e *Env) cephPool(ctx context.Context, st *run.Step, name string) error {
 		}
 	}
 	exists := func(ctx context.Context) (bool, error) {
-		pools, err := e.pveList(ctx, c, "/nodes/"+host+"/ceph/pool")
+		pools, err := c.ReadList(ctx, "/nodes/"+host+"/ceph/pool")
 		return slices.ContainsFunc(pools, func(have map[string]any) bool { return have["pool_name"] == name }), err
 	}
-	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/nodes/" + host + "/ceph/pool", params: map[string]any{
+	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: "/nodes/" + host + "/ceph/pool", Params: map[string]any{
 		"name": name, "size": p.Size, "min_size": p.MinSize, "pg_num": p.PGNum, "crush_rule": rule,
 		"application": "rbd", "add_storages": 1,
-	}, task: &pveTaskRef{node: host, typ: "cephcreatepool"}, landed: exists, wait: 10 * time.Minute})
+	}, Task: &proxmox.TaskRef{Node: host, Type: "cephcreatepool"}, Landed: exists, Wait: 10 * time.Minute})
 }
 
 // Request templates of pools and their storage.
@@ -81,7 +81,7 @@ func (e *Env) fixPool(ctx context.Context, st *run.Step, c *proxmox.Client, host
 			return err
 		}
 	}
-	storages, err := e.pveList(ctx, c, "/storage")
+	storages, err := c.ReadList(ctx, "/storage")
 	if err != nil {
 		return err
 	}
@@ -95,11 +95,11 @@ func (e *Env) fixPool(ctx context.Context, st *run.Step, c *proxmox.Client, host
 	}
 	m := run.Mutation{API: "proxmox", Verb: "create", Object: "RBD storage " + p.Name, Detail: "for the existing Ceph pool " + p.Name, Request: reqStorageRBD}
 	registered := func(ctx context.Context) (bool, error) {
-		storages, err := e.pveList(ctx, c, "/storage")
+		storages, err := c.ReadList(ctx, "/storage")
 		return slices.ContainsFunc(storages, func(s map[string]any) bool { return s["storage"] == p.Name }), err
 	}
-	return e.pveSend(ctx, st, m, pveReq{c: c, method: "POST", path: "/storage",
-		params: map[string]any{"storage": p.Name, "type": "rbd", "pool": p.Name, "content": "images,rootdir", "krbd": 0}, landed: registered})
+	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: "/storage",
+		Params: map[string]any{"storage": p.Name, "type": "rbd", "pool": p.Name, "content": "images,rootdir", "krbd": 0}, Landed: registered})
 }
 
 // cephHealthy waits until Ceph reports HEALTH_OK, as a named condition
@@ -111,13 +111,13 @@ func (e *Env) cephHealthy(ctx context.Context, st *run.Step) error {
 		return nil
 	}
 	host := e.cephHost()
-	c, err := e.pveAPI(st, host)
+	c, err := e.node(st, host).API()
 	if err != nil {
 		return err
 	}
 	check := func(ctx context.Context) (bool, string, error) {
 		s, err := c.GetMap(ctx, "/nodes/"+host+"/ceph/status")
-		if proxmox.StatusOf(err) == 500 {
+		if proxmox.IsCephNotReady(err) {
 			return false, "Ceph is not answering yet", nil
 		}
 		if err != nil {
