@@ -110,17 +110,9 @@ var catalogue = []FaultRow{
 }
 
 // FaultCatalogue returns every fault the --faults grammar knows, in the
-// grammar's order (a copy: the catalogue itself cannot be changed).
+// grammar's order, for whatever lists them (help, docs, their test). It is a
+// copy: the catalogue itself cannot be changed.
 func FaultCatalogue() []FaultRow { return append([]FaultRow(nil), catalogue...) }
-
-// FaultGrammar is the grammar's help: one line per fault, usage and effect.
-func FaultGrammar() string {
-	var b strings.Builder
-	for _, r := range catalogue {
-		fmt.Fprintf(&b, "%-20s %s\n", r.Usage, r.Effect)
-	}
-	return b.String()
-}
 
 // faultNamed returns the row whose clause key is name, nil if none.
 func faultNamed(name string) *FaultRow {

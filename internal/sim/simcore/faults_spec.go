@@ -8,7 +8,7 @@ import (
 )
 
 // FaultSpec is a parsed --faults value: clauses separated by ';', each one
-// row of the catalogue (faults_catalogue.go, printed by FaultGrammar):
+// row of the catalogue (faults_catalogue.go, FaultCatalogue):
 // per-request rates ("5xx=0.05", "proxmox.hang=0.01"), one-shots
 // ("install-fail=NAME"), placement faults ("dark=DC3") and parameters
 // ("hang-for=30s", "rtt=DC2-DC5:12ms"). An API prefix (scaleway, proxmox,
