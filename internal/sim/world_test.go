@@ -64,7 +64,7 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatalf("POST /faults: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	if !w.Env.Faults.IsDark("DC3") {
+	if w.Env.Reachable(simcore.Outside, simcore.At("DC3")) {
 		t.Error("dark fault not applied at run time")
 	}
 	resp, _ = http.Post(w.AdminURL()+"/faults", "text/plain", strings.NewReader("dark"))

@@ -64,7 +64,7 @@ type Cluster struct {
 
 // New returns an empty simulated fleet.
 func New(env *simcore.Env) *Cluster {
-	return &Cluster{
+	c := &Cluster{
 		Version:        "8.4.1",
 		HostReserveMiB: 2048,
 		OSDMemoryMiB:   4096,
@@ -72,6 +72,8 @@ func New(env *simcore.Env) *Cluster {
 		nodes:          map[string]*node{},
 		preloads:       map[string][]PreloadedVM{},
 	}
+	env.SetHostLinks(c.onVLAN) // what a host's forward reaches on the VLAN
+	return c
 }
 
 // lockSettled takes the lock and brings every computed state up to now
@@ -223,7 +225,7 @@ func (c *Cluster) nodeList() []*node {
 // online reports whether a node answers: present and not in a dark placement.
 func (c *Cluster) online(name string) bool {
 	n := c.nodes[name]
-	return n != nil && !c.env.Faults.IsDark(n.Info.Placement)
+	return n != nil && c.env.Reachable(simcore.Outside, simcore.At(n.Info.Placement))
 }
 
 // queue defers a hook call until the lock is released.

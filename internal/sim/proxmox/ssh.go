@@ -89,8 +89,7 @@ func (c *Cluster) serveSSH(host string, cfg *ssh.ServerConfig, conn net.Conn) {
 // and ignored, a shell is refused, an exec runs through the interpreter and
 // reports its exit status.
 func (c *Cluster) sshSession(ctx context.Context, host string, nc ssh.NewChannel) {
-	switch c.env.Faults.Decide(simcore.APISSH, "session", false).Kind {
-	case simcore.Fault5xx, simcore.Fault429, simcore.Fault429Bare:
+	if c.env.Faults.DecideOn(simcore.APISSH, "session", simcore.TransportSSH).SSH() == simcore.MoveRefuse {
 		// sshd too busy to open a session (MaxSessions, MaxStartups): the
 		// client knows its command never started.
 		c.env.Log.Record(simcore.APISSH, "REFUSED session", false, "-")
@@ -129,12 +128,12 @@ func (c *Cluster) sshExec(ctx context.Context, host, cmd string, ch ssh.Channel)
 	if f := strings.Fields(cmd); len(f) > 0 {
 		route = f[0]
 	}
-	switch f := c.env.Faults.Decide(simcore.APISSH, route, false); f.Kind {
-	case simcore.FaultHang:
+	switch f := c.env.Faults.DecideOn(simcore.APISSH, route, simcore.TransportSSH); f.SSH() {
+	case simcore.MoveHang:
 		c.env.Log.Record(simcore.APISSH, "DROPPED", false, "-")
 		sshHang(ctx, f.HangFor, ch)
 		return
-	case simcore.FaultLost:
+	case simcore.MoveLose:
 		c.newShell(host).run(ctx, cmd, io.Discard, io.Discard)
 		sshHang(ctx, f.HangFor, ch)
 		return

@@ -47,8 +47,7 @@ func (c *Cluster) sshForward(ctx context.Context, host string, nc ssh.NewChannel
 		c.env.Log.Record(simcore.APISSH, route, false, outcome)
 		_ = nc.Reject(reason, msg)
 	}
-	switch c.env.Faults.Decide(simcore.APISSH, "direct-tcpip", false).Kind {
-	case simcore.Fault5xx, simcore.Fault429, simcore.Fault429Bare:
+	if c.env.Faults.DecideOn(simcore.APISSH, "direct-tcpip", simcore.TransportSSH).SSH() == simcore.MoveRefuse {
 		reject(ssh.ResourceShortage, "too many sessions (simulated fault)", "resource-shortage")
 		return
 	}
@@ -58,7 +57,7 @@ func (c *Cluster) sshForward(ctx context.Context, host string, nc ssh.NewChannel
 		reject(ssh.Prohibited, "open failed", "prohibited")
 		return
 	}
-	if !c.onVLAN(host, req.Host) {
+	if c.env.Reach(simcore.Spot{Host: host}, simcore.Spot{Side: simcore.SidePrivate, Address: req.Host}) == simcore.ReachNoRoute {
 		reject(ssh.ConnectionFailed, "No route to host", "no-route")
 		return
 	}
@@ -78,7 +77,8 @@ func (c *Cluster) sshForward(ctx context.Context, host string, nc ssh.NewChannel
 }
 
 // onVLAN reports whether host has its leg on the private network that holds
-// target (an IP, or a name the VLAN's DNS answers).
+// target (an IP, or a name the VLAN's DNS answers). It is the fleet's
+// answer to simcore.HostLinks: Env.Reach asks it for a host's dial.
 func (c *Cluster) onVLAN(host, target string) bool {
 	c.mu.Lock()
 	n := c.nodes[host]

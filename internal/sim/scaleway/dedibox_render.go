@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
 
 // dStock is the stock of offer o in datacenter dc: a SetStock override, else
 // available; a dark datacenter has nothing to deliver.
 func (s *Sim) dStock(o dOffer, dc string) string {
-	if s.env.Faults.IsDark(dc) {
+	if !s.env.Reachable(simcore.Outside, simcore.At(dc)) {
 		return "empty"
 	}
 	if v, ok := s.w.Stock[stockKey(o.Name, dc)]; ok {

@@ -98,7 +98,7 @@ func (s *Sim) emProvisionedAt(e *emServer) (time.Time, bool) {
 func (s *Sim) emPingStatus(e *emServer, now time.Time) string {
 	at, ok := s.emProvisionedAt(e)
 	switch {
-	case s.env.Faults.IsDark(e.Zone), s.emStatus(e, now) == "stopped":
+	case !s.env.Reachable(simcore.Outside, simcore.At(e.Zone)), s.emStatus(e, now) == "stopped":
 		return "ping_status_down"
 	case ok && !now.Before(at):
 		return "ping_status_up"

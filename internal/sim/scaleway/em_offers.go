@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
 
 // The wire form of baremetal/v1 offers, written from the recorded bodies.
@@ -98,7 +100,7 @@ type bandwidthW struct {
 // emStock is the stock of offer o in zone: a SetStock override, else the
 // recorded value; a dark zone has nothing to deliver.
 func (s *Sim) emStock(o emOffer, zone string) string {
-	if s.env.Faults.IsDark(zone) {
+	if !s.env.Reachable(simcore.Outside, simcore.At(zone)) {
 		return "empty"
 	}
 	if v, ok := s.w.Stock[stockKey(o.Name, zone)]; ok {

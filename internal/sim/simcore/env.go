@@ -20,6 +20,7 @@ type Env struct {
 	mu       sync.Mutex
 	nowFn    func() time.Time
 	operator Operator
+	links    HostLinks // what a simulated host reaches on the VLAN (Reach)
 }
 
 // NewEnv returns an Env with the given profile, time scale and seed, no faults,

@@ -9,35 +9,37 @@ import (
 	"time"
 )
 
-// FaultKind is what the fault model decided for one request.
-type FaultKind int
-
-// The faults a request can meet.
-const (
-	FaultNone        FaultKind = iota
-	Fault5xx                   // HTTP 503 in the API's own error shape
-	Fault429                   // HTTP 429 with Retry-After
-	Fault429Bare               // HTTP 429 without Retry-After
-	FaultUnavailable           // gRPC Unavailable
-	FaultHang                  // no answer until the client gives up (or HangFor passes)
-	FaultLost                  // served, but the answer is lost: the client sees a hang
-)
-
-// Fault is one decision of the fault model.
+// Fault is one decision of the fault model: a per-request row of the
+// catalogue, with what its moves need.
 type Fault struct {
 	Kind       FaultKind
-	RetryAfter time.Duration // for Fault429
-	HangFor    time.Duration // for FaultHang
+	RetryAfter time.Duration // what a rate-limit answer asks the client to wait
+	HangFor    time.Duration // how long a hang (or a lost answer) lasts
+	row        *FaultRow
 }
 
-// Rates are per-request probabilities (0..1).
-type Rates struct {
-	HTTP5xx     float64 `json:"5xx,omitempty"`
-	HTTP429     float64 `json:"429,omitempty"`
-	HTTP429Bare float64 `json:"429-bare,omitempty"`
-	Unavailable float64 `json:"unavailable,omitempty"`
-	Hang        float64 `json:"hang,omitempty"`
-	Lost        float64 `json:"lost,omitempty"`
+// HTTP is the fault's move on an HTTP request.
+func (f Fault) HTTP() HTTPMove {
+	if f.row == nil {
+		return HTTPMove{}
+	}
+	return f.row.HTTP
+}
+
+// GRPC is the fault's move on a gRPC call.
+func (f Fault) GRPC() GRPCMove {
+	if f.row == nil {
+		return GRPCMove{}
+	}
+	return f.row.GRPC
+}
+
+// SSH is the fault's move on the hosts' sshd (FaultRow.SSH).
+func (f Fault) SSH() Move {
+	if f.row == nil {
+		return MovePass
+	}
+	return f.row.SSH
 }
 
 // Faults is the live fault model. It can be changed at run time.
@@ -81,16 +83,23 @@ func (f *Faults) Injected() map[string]int {
 	return out
 }
 
-// Decide draws the fault for one request to route of api. grpc selects the
-// kinds that make sense for gRPC (Unavailable, hang) instead of HTTP ones.
+// Decide draws the fault for one HTTP request (grpc false) or gRPC call
+// (grpc true) to route of api: DecideOn for those two transports.
 func (f *Faults) Decide(api API, route string, grpc bool) Fault {
+	if grpc {
+		return f.DecideOn(api, route, TransportGRPC)
+	}
+	return f.DecideOn(api, route, TransportHTTP)
+}
+
+// DecideOn draws the fault for one request to route of api over transport
+// t, among the catalogue's per-request rows that have a move on t, in the
+// catalogue's order.
+func (f *Faults) DecideOn(api API, route string, t Transport) Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r := f.spec.Global
-	if pr, ok := f.spec.PerAPI[api]; ok {
-		r = mergeRates(r, pr)
-	}
-	if r == (Rates{}) {
+	r := mergeRates(f.spec.Global, f.spec.PerAPI[api])
+	if len(r) == 0 {
 		return Fault{}
 	}
 	key := string(api) + " " + route
@@ -103,43 +112,35 @@ func (f *Faults) Decide(api API, route string, grpc bool) Fault {
 	if hang <= 0 {
 		hang = 10 * time.Minute
 	}
-	type choice struct {
-		p     float64
-		fault Fault
-		name  string
-	}
-	var choices []choice
-	if grpc {
-		choices = []choice{{r.Unavailable, Fault{Kind: FaultUnavailable}, "unavailable"}, {r.Hang, Fault{Kind: FaultHang, HangFor: hang}, "hang"},
-			{r.Lost, Fault{Kind: FaultLost, HangFor: hang}, "lost"}}
-	} else {
-		choices = []choice{
-			{r.HTTP5xx, Fault{Kind: Fault5xx}, "5xx"},
-			{r.HTTP429, Fault{Kind: Fault429, RetryAfter: time.Duration(1+n%2) * time.Second}, "429"},
-			{r.HTTP429Bare, Fault{Kind: Fault429Bare}, "429-bare"},
-			{r.Hang, Fault{Kind: FaultHang, HangFor: hang}, "hang"},
-			{r.Lost, Fault{Kind: FaultLost, HangFor: hang}, "lost"},
-		}
-	}
 	acc := 0.0
-	for _, c := range choices {
-		acc += c.p
+	for i := range catalogue {
+		row := &catalogue[i]
+		if row.Kind == FaultNone || row.on(t) == MovePass {
+			continue
+		}
+		acc += r[row.Kind]
 		if u < acc {
-			f.injected[string(api)+" "+c.name]++
-			return c.fault
+			f.injected[string(api)+" "+row.Name]++
+			return Fault{Kind: row.Kind, RetryAfter: time.Duration(1+n%2) * time.Second, HangFor: hang, row: row}
 		}
 	}
 	return Fault{}
 }
 
+// mergeRates is the global rates with an API's own (non-zero) rates over them.
 func mergeRates(g, a Rates) Rates {
-	pick := func(x, y float64) float64 {
-		if y != 0 {
-			return y
+	out := make(Rates, len(g)+len(a))
+	for k, p := range g {
+		if p != 0 {
+			out[k] = p
 		}
-		return x
 	}
-	return Rates{pick(g.HTTP5xx, a.HTTP5xx), pick(g.HTTP429, a.HTTP429), pick(g.HTTP429Bare, a.HTTP429Bare), pick(g.Unavailable, a.Unavailable), pick(g.Hang, a.Hang), pick(g.Lost, a.Lost)}
+	for k, p := range a {
+		if p != 0 {
+			out[k] = p
+		}
+	}
+	return out
 }
 
 // TakeOneShot consumes the one-shot fault kind ("install-fail",
@@ -158,14 +159,18 @@ func (f *Faults) TakeOneShot(kind string, names ...string) bool {
 	return false
 }
 
-// IsDark reports whether placement (datacenter or zone) is dark.
-func (f *Faults) IsDark(placement string) bool {
-	if placement == "" {
-		return false
-	}
+// cuts reports whether a placement fault keeps from from reaching to. Only
+// Env.Reach asks it: it is the fault half of the network's one
+// reachability question.
+func (f *Faults) cuts(from, to Spot) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.spec.Dark[strings.ToLower(placement)]
+	for i := range catalogue {
+		if c := catalogue[i].cuts; c != nil && c(&f.spec, from, to) {
+			return true
+		}
+	}
+	return false
 }
 
 // SetDark switches a placement dark or back on.

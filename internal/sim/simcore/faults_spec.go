@@ -7,23 +7,14 @@ import (
 	"time"
 )
 
-// FaultSpec is a parsed --faults value. The grammar, clauses separated by ';':
-//
-//	[API.]5xx=P           HTTP 503 with probability P (0..1); API is scaleway, proxmox, factory or kube
-//	[API.]429=P           HTTP 429 with a Retry-After header
-//	[API.]429-bare=P      HTTP 429 without Retry-After
-//	[API.]unavailable=P   gRPC Unavailable (talos)
-//	[API.]hang=P          the request gets no answer for hang-for
-//	[API.]lost=P          the request is served, but its answer is lost (a hang):
-//	                      a create that happened although the client never heard
-//	hang-for=DURATION     how long a hang lasts (default 10m: longer than any sane per-attempt timeout)
-//	install-fail=NAME     the next OS install of the server named NAME (hostname or ID) fails, once
-//	vm-start-fail=NAME    the next start of the VM named NAME fails, once
-//	dark=PLACEMENT        every endpoint in datacenter or zone PLACEMENT (DC3, fr-par-2) stops answering
-//	rtt=A-B:DURATION      ping between placements A and B reports DURATION (e.g. rtt=DC2-DC5:12ms)
-//
-// An API prefix limits a rate to that API; without one the rate applies to
-// every API it makes sense for. Same seed, same decisions per route.
+// FaultSpec is a parsed --faults value: clauses separated by ';', each one
+// row of the catalogue (faults_catalogue.go, FaultCatalogue):
+// per-request rates ("5xx=0.05", "proxmox.hang=0.01"), one-shots
+// ("install-fail=NAME"), placement faults ("dark=DC3") and parameters
+// ("hang-for=30s", "rtt=DC2-DC5:12ms"). An API prefix (scaleway, proxmox,
+// ssh, talos, kube, factory) limits a rate to that API; without one the rate
+// applies to every API it makes sense for. Same seed, same decisions per
+// route.
 type FaultSpec struct {
 	Global   Rates                    `json:"global"`
 	PerAPI   map[API]Rates            `json:"per_api,omitempty"`
@@ -34,11 +25,15 @@ type FaultSpec struct {
 	Source   string                   `json:"source"`
 }
 
+// Rates are per-request probabilities (0..1) by kind; a kind not set (or set
+// to 0) is never drawn.
+type Rates map[FaultKind]float64
+
 var knownAPIs = map[API]bool{APIScaleway: true, APIProxmox: true, APISSH: true, APITalos: true, APIKube: true, APIFactory: true}
 
 // ParseFaults parses the --faults grammar. An empty string is no faults.
 func ParseFaults(s string) (FaultSpec, error) {
-	spec := FaultSpec{PerAPI: map[API]Rates{}, OneShots: map[string]bool{}, Dark: map[string]bool{}, RTT: map[string]time.Duration{}, Source: s}
+	spec := FaultSpec{Global: Rates{}, PerAPI: map[API]Rates{}, OneShots: map[string]bool{}, Dark: map[string]bool{}, RTT: map[string]time.Duration{}, Source: s}
 	for _, clause := range strings.Split(s, ";") {
 		clause = strings.TrimSpace(clause)
 		if clause == "" {
@@ -56,36 +51,11 @@ func ParseFaults(s string) (FaultSpec, error) {
 	return spec, nil
 }
 
+// apply reads one clause: a row that parses its own value, else a
+// per-request rate with an optional API prefix.
 func (s *FaultSpec) apply(key, val string) error {
-	switch key {
-	case "hang-for":
-		d, err := time.ParseDuration(val)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("want a positive duration like 30s")
-		}
-		s.HangFor = d
-		return nil
-	case "install-fail", "vm-start-fail":
-		if val == "" {
-			return fmt.Errorf("want a name")
-		}
-		s.OneShots[key+":"+val] = true
-		return nil
-	case "dark":
-		if val == "" {
-			return fmt.Errorf("want a datacenter or zone")
-		}
-		s.Dark[strings.ToLower(val)] = true
-		return nil
-	case "rtt":
-		pair, dur, ok := strings.Cut(val, ":")
-		a, b, ok2 := strings.Cut(pair, "-")
-		d, err := time.ParseDuration(dur)
-		if !ok || !ok2 || err != nil || a == "" || b == "" {
-			return fmt.Errorf("want rtt=A-B:DURATION, e.g. rtt=DC2-DC5:12ms")
-		}
-		s.RTT[rttKey(a, b)] = d
-		return nil
+	if row := faultNamed(key); row != nil && row.parse != nil {
+		return row.parse(s, key, val)
 	}
 	api, rate := API(""), key
 	if a, r, ok := strings.Cut(key, "."); ok {
@@ -98,30 +68,21 @@ func (s *FaultSpec) apply(key, val string) error {
 	if err != nil || p < 0 || p > 1 {
 		return fmt.Errorf("want a probability between 0 and 1")
 	}
-	r := s.Global
-	if api != "" {
-		r = s.PerAPI[api]
-	}
-	switch rate {
-	case "5xx":
-		r.HTTP5xx = p
-	case "429":
-		r.HTTP429 = p
-	case "429-bare":
-		r.HTTP429Bare = p
-	case "unavailable":
-		r.Unavailable = p
-	case "hang":
-		r.Hang = p
-	case "lost":
-		r.Lost = p
-	default:
+	row := faultNamed(rate)
+	if row == nil || row.Kind == FaultNone {
 		return fmt.Errorf("unknown fault %q", rate)
 	}
-	if api == "" {
-		s.Global = r
+	r := s.Global
+	if api != "" {
+		if r = s.PerAPI[api]; r == nil {
+			r = Rates{}
+			s.PerAPI[api] = r
+		}
+	}
+	if p == 0 {
+		delete(r, row.Kind) // 0 is unset: a per-API 0 leaves the global rate in force
 	} else {
-		s.PerAPI[api] = r
+		r[row.Kind] = p
 	}
 	return nil
 }

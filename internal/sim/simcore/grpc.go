@@ -15,7 +15,7 @@ import (
 type Mutating func(fullMethod string, req any) bool
 
 // UnaryInterceptor records each gRPC call under its full method name, applies
-// the fault model (Unavailable, hangs) before the handler runs, and counts
+// the fault model (refusals such as Unavailable, hangs) before the handler runs, and counts
 // calls that mutating reports as mutating.
 func (e *Env) UnaryInterceptor(api API, mutating Mutating) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -66,12 +66,13 @@ func (e *Env) grpcFault(ctx context.Context, api API, method string) (lost func(
 			return status.Error(codes.DeadlineExceeded, "simulated hang")
 		}
 	}
-	switch f := e.Faults.Decide(api, method, true); f.Kind {
-	case FaultUnavailable:
-		return nil, status.Error(codes.Unavailable, "connection error: simulated fault")
-	case FaultHang:
+	f := e.Faults.DecideOn(api, method, TransportGRPC)
+	switch m := f.GRPC(); m.Move {
+	case MoveRefuse:
+		return nil, status.Error(m.Code, m.Message)
+	case MoveHang:
 		return nil, hang(f.HangFor)
-	case FaultLost:
+	case MoveLose:
 		return func() error { return hang(f.HangFor) }, nil
 	}
 	return nil, nil

@@ -55,7 +55,7 @@ func (e *Env) Listen(address, placement, service string) (net.Listener, error) {
 	side := SideOf(address, service)
 	var ln net.Listener
 	loopback := ""
-	if side == SidePrivate && e.OperatorPosition() == OperatorPublic {
+	if e.Reach(Outside, Spot{Side: side}) == ReachNoRoute {
 		ln = newMemListener(address)
 	} else {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -64,7 +64,7 @@ func (e *Env) Listen(address, placement, service string) (net.Listener, error) {
 		}
 		ln, loopback = l, l.Addr().String()
 	}
-	wl := &darkListener{Listener: ln, dark: func() bool { return e.Faults.IsDark(placement) }}
+	wl := &darkListener{Listener: ln, dark: func() bool { return e.Reach(Outside, At(placement)) == ReachSilent }}
 	n.entries[address] = &mapped{
 		entry: NetEntry{Address: address, Loopback: loopback, Placement: placement, Service: service, Side: side},
 		ln:    wl,
@@ -135,7 +135,8 @@ func (n *NetMap) Entries() []NetEntry {
 	return out
 }
 
-// darkListener holds connections without answering while its placement is dark.
+// darkListener holds connections without answering while Reach says its
+// placement is silent (a dark datacenter), whoever dials.
 type darkListener struct {
 	net.Listener
 	dark func() bool

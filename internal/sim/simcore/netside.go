@@ -66,7 +66,7 @@ func SideOf(address, service string) Side {
 // DialPrivate opens a connection to a private simulated address the way a
 // simulated host on the VLAN does (sshd forwarding a direct-tcpip channel).
 // from names the dialing host, for errors. Whether the host may reach the
-// VLAN at all is the caller's to decide. A dark target hangs, as on a
+// VLAN at all is Env.Reach's answer, which the caller asks first. A dark target hangs, as on a
 // direct dial; an address nothing listens on is refused.
 func (e *Env) DialPrivate(ctx context.Context, from, address string) (net.Conn, error) {
 	e.Net.mu.Lock()

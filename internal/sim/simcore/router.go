@@ -62,26 +62,20 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d := rt.Env.Delay(OpAPIRoundTrip, pattern); d > 0 {
 		time.Sleep(d)
 	}
-	f := rt.Env.Faults.Decide(rt.API, pattern, false)
-	switch f.Kind {
-	case Fault5xx:
+	f := rt.Env.Faults.DecideOn(rt.API, pattern, TransportHTTP)
+	switch m := f.HTTP(); m.Move {
+	case MoveRefuse:
 		logged = false
-		rt.WriteErr(rec, r, http.StatusServiceUnavailable, "service temporarily unavailable (simulated fault)")
+		if m.RetryAfter {
+			// Retry-After is whole seconds on the wire. The simulator's clock
+			// is scaled, so a real gateway's "1" becomes what one simulated
+			// second is here (usually "0": retry at once).
+			secs := int(float64(f.RetryAfter) * rt.Env.TimeScale / float64(time.Second))
+			rec.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+		rt.WriteErr(rec, r, m.Status, m.Message)
 		return
-	case Fault429:
-		logged = false
-		// Retry-After is whole seconds on the wire. The simulator's clock is
-		// scaled, so a real gateway's "1" becomes what one simulated second
-		// is here (usually "0": retry at once).
-		secs := int(float64(f.RetryAfter) * rt.Env.TimeScale / float64(time.Second))
-		rec.Header().Set("Retry-After", strconv.Itoa(secs))
-		rt.WriteErr(rec, r, http.StatusTooManyRequests, "too many requests (simulated fault)")
-		return
-	case Fault429Bare:
-		logged = false
-		rt.WriteErr(rec, r, http.StatusTooManyRequests, "too many requests (simulated fault)")
-		return
-	case FaultHang:
+	case MoveHang:
 		logged, rec.code = false, 0 // never answered
 		Hang(r, f.HangFor)
 		return
@@ -89,7 +83,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.Before != nil && !rt.Before(rec, r) {
 		return
 	}
-	if f.Kind == FaultLost {
+	if f.HTTP().Move == MoveLose {
 		// Served for real, then the answer is lost on the way back.
 		lost := &statusRecorder{ResponseWriter: discard{h: http.Header{}}, code: http.StatusOK}
 		rt.mux.ServeHTTP(lost, r)

@@ -15,7 +15,7 @@ func TestParseFaultsGrammar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Global.HTTP5xx != 0.05 || s.Global.HTTP429 != 0.02 || s.PerAPI[APIProxmox].Hang != 0.01 || s.PerAPI[APITalos].Unavailable != 0.05 {
+	if s.Global[Fault5xx] != 0.05 || s.Global[Fault429] != 0.02 || s.PerAPI[APIProxmox][FaultHang] != 0.01 || s.PerAPI[APITalos][FaultUnavailable] != 0.05 {
 		t.Errorf("rates: %+v %+v", s.Global, s.PerAPI)
 	}
 	if s.HangFor != 30*time.Second || !s.OneShots["install-fail:lab-pve-2"] || !s.OneShots["vm-start-fail:lab-cp-1"] || !s.Dark["dc3"] {

@@ -123,7 +123,7 @@ func (ns *Nodes) issueAPICert(f facts, ip string) (tls.Certificate, error) {
 	}
 	for _, n := range ns.all() {
 		n.mu.Lock()
-		nf, up := n.f, n.mode == ModeConfigured && !ns.env.Faults.IsDark(n.vm.Placement)
+		nf, up := n.f, n.mode == ModeConfigured && ns.env.Reachable(simcore.OnVLAN, n.spotLocked())
 		n.mu.Unlock()
 		if up && nf.controlPlane() && sameCA(nf, f) && nf.token == f.token && len(nf.osCA.Key) > 0 {
 			return apidCert(nf.osCA, f, ip)

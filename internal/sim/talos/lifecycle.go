@@ -40,7 +40,7 @@ func (n *node) etcdView() etcdView {
 	v.up = n.mode == ModeConfigured || ((n.mode == ModeRebooting || n.mode == ModeResetting) && !n.down())
 	v.running = n.member != nil && n.member.running()
 	v.stale = n.member != nil && !v.running
-	v.dark = n.ns.env.Faults.IsDark(n.vm.Placement)
+	v.dark = !n.ns.env.Reachable(simcore.OnVLAN, n.spotLocked()) // its peers cannot reach it
 	v.data = n.etcd != nil && hasData(n.ns.memberDir(n.etcd))
 	v.bootstrapDue = n.bootstrap != nil && n.ns.env.Done(n.bootstrap.Since, simcore.OpEtcdBootstrap, n.key())
 	v.leaveOnReset = n.mode == ModeResetting && n.gracefulLeave

@@ -239,9 +239,14 @@ func (n *node) startPhase(mode Mode, op simcore.Op, next Mode) {
 	n.kubeletSince = time.Time{}
 }
 
-func (n *node) dark() bool {
+// spot is where the node stands in the simulated network, for Env.Reach.
+func (n *node) spot() simcore.Spot {
 	n.mu.Lock()
-	p := n.vm.Placement
-	n.mu.Unlock()
-	return n.ns.env.Faults.IsDark(p)
+	defer n.mu.Unlock()
+	return n.spotLocked()
+}
+
+// spotLocked is spot with n.mu held.
+func (n *node) spotLocked() simcore.Spot {
+	return simcore.Spot{Placement: n.vm.Placement, Side: simcore.SidePrivate, Address: n.ip}
 }

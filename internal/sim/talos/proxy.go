@@ -53,7 +53,7 @@ func (ns *Nodes) reach(ctx context.Context, from *node, target string) (*node, e
 	if t == nil {
 		return nil, unavailable("transport: Error while dialing: dial tcp " + addr + ": connect: no route to host")
 	}
-	if t.dark() {
+	if !ns.env.Reachable(from.spot(), t.spot()) {
 		wait, cancel := context.WithTimeout(ctx, dialTimeout)
 		defer cancel()
 		<-wait.Done()
