@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tripod-dev/tripod/internal/crashpoint"
 	"sync"
 	"time"
 )
@@ -72,9 +71,9 @@ func (s *Step) Mutate(ctx context.Context, m Mutation, fn func(ctx context.Conte
 		return ErrPlanned
 	}
 	s.emit(Event{Kind: EventMutation, Message: m.String(), Mutation: &m})
-	crashpoint.Hit("before-call " + m.Verb)
+	s.r.Crash.Hit("before-call " + m.Verb)
 	err := fn(ctx)
-	crashpoint.Hit("after-call " + m.Verb)
+	s.r.Crash.Hit("after-call " + m.Verb)
 	if err != nil {
 		return fmt.Errorf("failed to %s %s: %w", m.Verb, m.Object, err)
 	}
