@@ -88,7 +88,7 @@ func (p *pveHosts) forget(name string) {
 
 // pveEndpoint is where host's API answers, from the servers stage's fact.
 func (e *Env) pveEndpoint(facts *run.Facts, host string) (proxmox.Endpoint, error) {
-	f, ok := run.Fact[HostFact](facts, hostFactKey(host))
+	f, ok := tableOf(facts).Host(host)
 	if !ok || f.PublicIP == "" {
 		return proxmox.Endpoint{}, fmt.Errorf("no public address is known for %s: the servers and os stages publish it", host)
 	}
