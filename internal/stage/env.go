@@ -32,7 +32,8 @@ type Env struct {
 	// ("the SCW_ACCESS_KEY and SCW_SECRET_KEY variables"); "" if unknown.
 	ScalewaySource string
 
-	clients sync.Map // name -> *cachedClient
+	clients sync.Map   // name -> *cachedClient
+	talos   talosCache // the Talos bundle and what derives from it
 }
 
 // Cluster is the inventory's cluster.
