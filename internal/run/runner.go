@@ -23,9 +23,11 @@ type Runner struct {
 	// a failed need is what needs exist to prevent.
 	KeepObserving bool
 	Sink          Sink
-	Pools         map[string]int // pool sizes; "prefix:*" sizes every "prefix:<x>"
 	Facts         *Facts
 	Now           func() time.Time
+	// Pools sizes each concurrency pool by name; nil, or 0 for a pool,
+	// leaves it DefaultPoolSize.
+	Pools func(pool string) int
 	// Crash is told the gate's crash points, and the waits of every step
 	// through their context (crash tests only; nil ignores them).
 	Crash crashpoint.Hook
