@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,7 +105,6 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		State:          dir,
 		Timing:         rem.timing,
 		Retries:        &retry.Counter{},
-		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Dialer:         rem.dialer,
 		Scaleway:       rem.profile,
 		ScalewaySource: rem.source,

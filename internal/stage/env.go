@@ -2,8 +2,6 @@ package stage
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -22,7 +20,11 @@ type Env struct {
 	State   *state.Dir
 	Timing  retry.Timing
 	Retries *retry.Counter
-	Log     *slog.Logger
+	// Log is read by nothing.
+	//
+	// Deprecated: it goes once the stage test kit (harness_test.go) stops
+	// setting it.
+	Log *slog.Logger
 	// Dialer is the one dialer: every client's connections go through it.
 	Dialer *netx.Dialer
 	// Scaleway is the credentials profile (the active scw profile merged
@@ -58,14 +60,6 @@ func cached[T any](e *Env, name string, build func() (T, error)) (T, error) {
 		return zero, cc.err
 	}
 	return cc.v.(T), nil
-}
-
-// errNotImplemented marks a stage whose remote work is not built yet: the
-// run says so instead of pretending.
-var errNotImplemented = errors.New("not implemented yet")
-
-func notImplemented(stage string) error {
-	return fmt.Errorf("stage %s: %w", stage, errNotImplemented)
 }
 
 // stepProgress is the part of run.Step a wait reports to.
