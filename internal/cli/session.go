@@ -62,6 +62,9 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	if err := checkOutput(f.output); err != nil {
 		return nil, err
 	}
+	if err := simAvailable(f.sim); err != nil {
+		return nil, err
+	}
 	inv, err := loadInventory(f.file)
 	if err != nil {
 		return nil, reportLoadError(s, err)
