@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 3000x
 
-.PHONY: build test fmt-check vet unit fuzz crash bench generate clean
+.PHONY: build slim test fmt-check vet unit fuzz crash bench generate clean
 
 # The commit and build date stamped into `tripod version`; outside a git
 # checkout the commit is left empty and the toolchain's own stamp is used.
@@ -16,6 +16,11 @@ LDFLAGS    := -X github.com/tripod-dev/tripod/internal/cli.Version=$(VERSION) \
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tripod ./cmd/tripod
+
+# tripod without the simulator (and its etcd server): --sim and sim serve
+# say so. cmd/tripod's TestSlimBuildLinksNoSimulator checks what it links.
+slim:
+	$(GO) build -tags nosim -ldflags "$(LDFLAGS)" -o bin/tripod-slim ./cmd/tripod
 
 test: fmt-check vet unit fuzz
 

@@ -47,7 +47,7 @@ so needs no --confirm.`,
 			opts := stage.DownOptions{ReleaseServers: f.releaseServers, ReleaseAdopted: f.releaseAdopted}
 			r := &run.Runner{
 				Stages: stage.DownList(ss.env, opts),
-				DryRun: f.dryRun, Sink: ss.sink, Pools: stage.Pools, Facts: ss.facts,
+				DryRun: f.dryRun, Sink: ss.sink, Pools: stage.Pools, Facts: ss.facts, Crash: ss.crash,
 			}
 			if f.dryRun {
 				r.Sink = run.Sinks{}

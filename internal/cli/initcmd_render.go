@@ -72,7 +72,7 @@ func regionOf(provider, place string) string {
 		}
 		return place
 	}
-	if r, ok := inventory.DediboxDatacenters[strings.ToUpper(place)]; ok {
+	if r, ok := inventory.DediboxRegion(strings.ToUpper(place)); ok {
 		return r
 	}
 	return "fr-par"

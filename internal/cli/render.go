@@ -103,36 +103,3 @@ type jsonSink struct{ enc *json.Encoder }
 func newJSONSink(w io.Writer) *jsonSink { return &jsonSink{enc: json.NewEncoder(w)} }
 
 func (j *jsonSink) Emit(e run.Event) { j.enc.Encode(e) }
-
-// status is kind's status bracket: Start prints what is being done; End
-// marks it done or failed; a deferred End(false) after End(true) is a no-op,
-// so an early return always leaves a failure mark.
-type status struct {
-	w     io.Writer
-	color bool
-	msg   string
-	open  bool
-}
-
-func newStatus(w io.Writer) *status { return &status{w: w, color: useColor(w)} }
-
-func (s *status) Start(format string, args ...any) {
-	s.msg, s.open = fmt.Sprintf(format, args...), true
-	fmt.Fprintf(s.w, " • %s ...\n", s.msg)
-}
-
-func (s *status) End(ok bool) {
-	if !s.open {
-		return
-	}
-	s.open = false
-	mark, color := "✓", ansiGreen
-	if !ok {
-		mark, color = "✗", ansiRed
-	}
-	if s.color {
-		fmt.Fprintf(s.w, "%s %s %s%s\n", color, mark, s.msg, ansiReset)
-		return
-	}
-	fmt.Fprintf(s.w, " %s %s\n", mark, s.msg)
-}

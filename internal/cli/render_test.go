@@ -31,8 +31,5 @@ func TestColourHonoursNoColorAndDumbTerminals(t *testing.T) {
 		if got := useColor(tty); got != c.want {
 			t.Errorf("NO_COLOR=%q TERM=%q: colour %v, want %v", c.noColor, c.term, got, c.want)
 		}
-		if got := newStatus(tty).color; got != c.want {
-			t.Errorf("status bracket with NO_COLOR=%q TERM=%q: colour %v, want %v", c.noColor, c.term, got, c.want)
-		}
 	}
 }

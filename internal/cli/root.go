@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tripod-dev/tripod/internal/crashpoint"
 )
 
 // Streams are the command's standard streams.
@@ -44,6 +46,9 @@ func (e *silentError) Unwrap() error { return e.err }
 func Main(args []string, s Streams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The process's one crash hook (crash tests arm it through the
+	// environment); every session takes it from the context.
+	ctx = crashpoint.WithHook(ctx, crashpoint.FromEnv(os.Getenv))
 	cmd := NewRootCommand(s)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tripod-dev/tripod/internal/crashpoint"
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/stage"
@@ -51,10 +52,16 @@ type session struct {
 	sink   run.Sink
 	out    io.Writer // human output (stderr when stdout carries JSON)
 	flags  *runFlags
+	// crash is the process's crash hook (crash tests), for the journal and
+	// the runners.
+	crash crashpoint.Hook
 }
 
 func openSession(ctx context.Context, s Streams, f *runFlags, command string, mustExist bool) (*session, error) {
 	if err := checkOutput(f.output); err != nil {
+		return nil, err
+	}
+	if err := simAvailable(f.sim); err != nil {
 		return nil, err
 	}
 	inv, err := loadInventory(f.file)
@@ -66,7 +73,8 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	if path == "" {
 		path = state.DefaultPath(inv.File, inv.Cluster.Name)
 	}
-	dir, err := state.Open(path, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo, SecretFiles: talos.SecretFiles})
+	crash := crashpoint.FromContext(ctx)
+	dir, err := state.Open(path, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo, SecretFiles: talos.SecretFiles, Crash: crash})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +83,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		dir.Close()
 		return nil, err
 	}
-	ss := &session{inv: inv, dir: dir, flags: f, out: s.Out, remote: rem, facts: &run.Facts{}}
+	ss := &session{inv: inv, dir: dir, flags: f, out: s.Out, remote: rem, facts: &run.Facts{}, crash: crash}
 	warnTightened(s, dir.Tightened)
 	if dir.Lock.Recovered != nil {
 		fmt.Fprintf(s.Err, "note: recovered the lock of %s (pid %d), which is no longer running\n", dir.Lock.Recovered.Command, dir.Lock.Recovered.PID)
@@ -138,5 +146,6 @@ func (ss *session) runner(until string, dryRun bool) *run.Runner {
 		Sink:   ss.sink,
 		Pools:  stage.Pools,
 		Facts:  ss.facts,
+		Crash:  ss.crash,
 	}
 }

@@ -1,19 +1,6 @@
 package cli
 
-import (
-	"fmt"
-	"os"
-	"os/signal"
-	"path/filepath"
-	"syscall"
-
-	"github.com/spf13/cobra"
-
-	"github.com/tripod-dev/tripod/internal/inventory"
-	"github.com/tripod-dev/tripod/internal/sim"
-	"github.com/tripod-dev/tripod/internal/sim/simcore"
-	"github.com/tripod-dev/tripod/internal/state"
-)
+import "github.com/spf13/cobra"
 
 // simFlags configure a simulated world, served or in-process.
 type simFlags struct {
@@ -31,21 +18,6 @@ func addSimFlags(cmd *cobra.Command, f *simFlags, prefix string) {
 	fl.Int64Var(&f.seed, prefix+"seed", 1, "seed for jitter and faults: same seed, same timeline")
 	fl.StringVar(&f.faults, prefix+"faults", "", `faults, e.g. "5xx=0.05;429=0.02;talos.unavailable=0.05;install-fail=lab-pve-2;dark=DC3"`)
 	fl.StringVar(&f.preload, prefix+"preload", "", "YAML file of pre-existing servers, stock and VMs")
-}
-
-func (f *simFlags) options(dataDir string) (sim.Options, error) {
-	p, err := simcore.ProfileByName(f.profile)
-	if err != nil {
-		return sim.Options{}, err
-	}
-	opts := sim.Options{Profile: p, TimeScale: f.timeScale, Seed: f.seed, Faults: f.faults, DataDir: dataDir,
-		SchematicIDs: []string{inventory.DefaultSchematic}}
-	if f.preload != "" {
-		if opts.Preload, err = sim.LoadPreload(f.preload); err != nil {
-			return sim.Options{}, err
-		}
-	}
-	return opts, nil
 }
 
 type simServeFlags struct {
@@ -74,47 +46,7 @@ With --operator public, the private VLAN (VM addresses, the Kubernetes endpoint)
 out of /netmap and reachable only through a simulated host's SSH (direct-tcpip).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir := f.dataDir
-			if dir == "" {
-				tmp, err := os.MkdirTemp("", "tripod-sim-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(tmp)
-				dir = tmp
-			}
-			opts, err := f.options(dir)
-			if err != nil {
-				return err
-			}
-			if opts.Operator, err = simcore.ParseOperator(f.operator); err != nil {
-				return fmt.Errorf("--operator: %w", err)
-			}
-			w, resumed, err := sim.Resume(opts)
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			if err := state.WriteFileAtomic(f.envFile, []byte(w.EnvFile()), 0o600); err != nil {
-				return err
-			}
-			how := "new world"
-			if resumed {
-				how = "resumed world from " + filepath.Join(dir, sim.WorldFile)
-			}
-			fmt.Fprintf(s.Err, "simulator ready (%s, profile %s, time scale %g, seed %d, operator %s): admin %s, environment in %s\n",
-				how, opts.Profile.Name, opts.TimeScale, opts.Seed, w.Env.OperatorPosition(), w.AdminURL(), f.envFile)
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-			defer signal.Stop(sig)
-			select {
-			case <-sig:
-			case <-cmd.Context().Done():
-			}
-			if f.dataDir != "" {
-				return w.Save()
-			}
-			return nil
+			return serveSim(cmd, s, f)
 		},
 	}
 	addSimFlags(serve, &f.simFlags, "")

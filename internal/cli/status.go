@@ -117,10 +117,10 @@ func statusJSON(ss *session, rep *run.Report) map[string]any {
 		steps = append(steps, stepState(r))
 	}
 	out := map[string]any{"cluster": ss.inv.Cluster.Name, "steps": steps}
-	if t, ok := run.Fact[stage.TalosSummary](ss.facts, stage.TalosSummaryFact); ok {
+	if t, ok := stage.TalosSummaryOf(ss.facts); ok {
 		out["talos"] = t
 	}
-	if c, ok := run.Fact[stage.CephSummary](ss.facts, stage.CephSummaryFact); ok {
+	if c, ok := stage.CephSummaryOf(ss.facts); ok {
 		out["ceph"] = c
 	}
 	return out
@@ -147,10 +147,10 @@ func printStatus(w io.Writer, ss *session, rep *run.Report) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\ncluster %s: %d steps in place, %d with changes pending, %d not observable\n", ss.inv.Cluster.Name, inPlace, pending, unknown)
-	if t, ok := run.Fact[stage.TalosSummary](ss.facts, stage.TalosSummaryFact); ok {
+	if t, ok := stage.TalosSummaryOf(ss.facts); ok {
 		fmt.Fprintf(w, "  endpoint     %s\n  kubeconfig   %s\n  talosconfig  %s\n", t.Endpoint, t.Kubeconfig, t.Talosconfig)
 	}
-	if c, ok := run.Fact[stage.CephSummary](ss.facts, stage.CephSummaryFact); ok {
+	if c, ok := stage.CephSummaryOf(ss.facts); ok {
 		fmt.Fprintf(w, "  ceph         %s\n", c.Health)
 	}
 }

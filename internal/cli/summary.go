@@ -28,7 +28,7 @@ func printSummary(w io.Writer, ss *session, rep *run.Report, until string, took 
 		state = "is ready"
 	}
 	fmt.Fprintf(w, "\ncluster %s %s (%s, against %s)\n", c.Name, state, took.Round(time.Millisecond), ss.remote.label)
-	if t, ok := run.Fact[stage.TalosSummary](ss.facts, stage.TalosSummaryFact); ok {
+	if t, ok := stage.TalosSummaryOf(ss.facts); ok {
 		fmt.Fprintf(w, "  endpoint     %s\n", t.Endpoint)
 		for _, az := range t.AZs {
 			fmt.Fprintf(w, "  %-12s %s\n", az, strings.Join(t.NodesPerAZ[az], ", "))
@@ -41,7 +41,7 @@ func printSummary(w io.Writer, ss *session, rep *run.Report, until string, took 
 		fmt.Fprintf(w, "  endpoint     %s (not checked in this run)\n", c.Talos.Endpoint)
 		fmt.Fprintf(w, "  layout       %d hosts, %d control planes, %d workers across %d AZs\n", len(l.Hosts), len(l.ControlPlanes()), len(l.Workers()), len(c.AZs))
 	}
-	if ceph, ok := run.Fact[stage.CephSummary](ss.facts, stage.CephSummaryFact); ok {
+	if ceph, ok := stage.CephSummaryOf(ss.facts); ok {
 		fmt.Fprintf(w, "  ceph         %s (pools: %s)\n", ceph.Health, strings.Join(ceph.Pools, ", "))
 	}
 	if r := ss.env.Retries.String(); r != "" {
@@ -98,10 +98,10 @@ func summaryJSON(ss *session, rep *run.Report, until string, took time.Duration)
 	stopped := stoppedAfter(until)
 	out := runSummary{Kind: "summary", Cluster: ss.inv.Cluster.Name, Ready: len(rep.Failed()) == 0 && stopped == "",
 		StoppedAfter: stopped, Took: took, Retries: ss.env.Retries.Counts(), Stages: rep.Stages}
-	if t, ok := run.Fact[stage.TalosSummary](ss.facts, stage.TalosSummaryFact); ok {
+	if t, ok := stage.TalosSummaryOf(ss.facts); ok {
 		out.Talos = &t
 	}
-	if c, ok := run.Fact[stage.CephSummary](ss.facts, stage.CephSummaryFact); ok {
+	if c, ok := stage.CephSummaryOf(ss.facts); ok {
 		out.Ceph = &c
 	}
 	for _, f := range rep.Failed() {

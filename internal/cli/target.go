@@ -15,7 +15,6 @@ import (
 
 	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/retry"
-	"github.com/tripod-dev/tripod/internal/sim"
 )
 
 // remote is where a command's stages send their requests: real services,
@@ -25,8 +24,14 @@ type remote struct {
 	profile *scw.Profile
 	source  string // where profile's credentials came from, for messages
 	timing  retry.Timing
-	world   *sim.World // in-process only
+	world   inProcessWorld // in-process only
 	label   string
+}
+
+// inProcessWorld is a simulated world hosted by this process (--sim).
+type inProcessWorld interface {
+	Save() error
+	Close()
 }
 
 // close saves an in-process world into the state directory (so the next
@@ -45,29 +50,7 @@ func (r *remote) close() error {
 // with credentials the Scaleway way (active profile, then SCW_* variables).
 func connect(ctx context.Context, useSim bool, sf *simFlags, stateDir string) (*remote, error) {
 	if useSim {
-		dir := filepath.Join(stateDir, "sim")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
-		}
-		opts, err := sf.options(dir)
-		if err != nil {
-			return nil, err
-		}
-		w, _, err := sim.Resume(opts)
-		if err != nil {
-			return nil, err
-		}
-		d, err := netx.Simulated(w.AdminURL())
-		if err != nil {
-			w.Close()
-			return nil, err
-		}
-		vars := map[string]string{}
-		for _, kv := range w.EnvVars() {
-			vars[kv[0]] = kv[1]
-		}
-		scale, _ := strconv.ParseFloat(vars["TRIPOD_SIM_TIME_SCALE"], 64)
-		return &remote{dialer: d, profile: profileFrom(vars), source: "the in-process simulator", timing: retry.Scaled(scale), world: w, label: "in-process simulator"}, nil
+		return hostSim(sf, filepath.Join(stateDir, "sim"))
 	}
 	if admin := os.Getenv("TRIPOD_SIM"); admin != "" {
 		d, err := netx.Simulated(admin)
@@ -89,15 +72,6 @@ func connect(ctx context.Context, useSim bool, sf *simFlags, stateDir string) (*
 		return nil, err
 	}
 	return &remote{dialer: netx.Direct(), profile: p, source: src, timing: retry.RealTime, label: "Scaleway"}, nil
-}
-
-func profileFrom(vars map[string]string) *scw.Profile {
-	s := func(k string) *string { v := vars[k]; return &v }
-	return &scw.Profile{
-		APIURL: s("SCW_API_URL"), AccessKey: s("SCW_ACCESS_KEY"), SecretKey: s("SCW_SECRET_KEY"),
-		DefaultProjectID: s("SCW_DEFAULT_PROJECT_ID"), DefaultOrganizationID: s("SCW_DEFAULT_ORGANIZATION_ID"),
-		DefaultZone: s("SCW_DEFAULT_ZONE"), DefaultRegion: s("SCW_DEFAULT_REGION"),
-	}
 }
 
 // scalewayProfile is the active profile of the Scaleway config file (if

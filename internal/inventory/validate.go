@@ -6,11 +6,21 @@ import (
 	"strings"
 )
 
+// dediboxDatacenters are the Dedibox datacenters tripod knows, with their
+// region (DediboxRegion reads it).
+var dediboxDatacenters = map[string]string{"DC2": "fr-par", "DC3": "fr-par", "DC5": "fr-par", "AMS1": "nl-ams"}
+
+// DediboxRegion is the Scaleway region of a Dedibox datacenter ("DC3"),
+// and whether tripod knows the datacenter.
+func DediboxRegion(datacenter string) (region string, ok bool) {
+	region, ok = dediboxDatacenters[datacenter]
+	return region, ok
+}
+
 // Placements tripod knows, per provider, with their region.
 var (
-	DediboxDatacenters = map[string]string{"DC2": "fr-par", "DC3": "fr-par", "DC5": "fr-par", "AMS1": "nl-ams"}
-	ElasticMetalZones  = map[string]string{"fr-par-1": "fr-par", "fr-par-2": "fr-par", "nl-ams-1": "nl-ams", "nl-ams-2": "nl-ams", "pl-waw-2": "pl-waw", "pl-waw-3": "pl-waw"}
-	Regions            = []string{"fr-par", "nl-ams", "pl-waw"}
+	ElasticMetalZones = map[string]string{"fr-par-1": "fr-par", "fr-par-2": "fr-par", "nl-ams-1": "nl-ams", "nl-ams-2": "nl-ams", "pl-waw-2": "pl-waw", "pl-waw-3": "pl-waw"}
+	Regions           = []string{"fr-par", "nl-ams", "pl-waw"}
 )
 
 var (
@@ -146,7 +156,7 @@ func checkPlacement(f *findings, c *Cluster, i int, az AZ, seen map[string]int) 
 		}
 		seen[v] = i
 	}
-	check("datacenter", az.Datacenter, DediboxDatacenters, "Dedibox datacenter")
+	check("datacenter", az.Datacenter, dediboxDatacenters, "Dedibox datacenter")
 	check("zone", az.Zone, ElasticMetalZones, "Elastic Metal zone")
 }
 

@@ -46,7 +46,7 @@ func Wait(ctx context.Context, c Condition) error {
 			}
 			lastErr, status = err, "error: "+err.Error()
 		}
-		crashpoint.Hit("in-wait " + c.Name)
+		crashpoint.FromContext(ctx).Hit("in-wait " + c.Name)
 		if status != last && c.Progress != nil {
 			c.Progress(status)
 		}

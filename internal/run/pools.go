@@ -10,13 +10,13 @@ import (
 const DefaultPoolSize = 8
 
 type pools struct {
-	mu    sync.Mutex
-	sizes map[string]int
-	sems  map[string]chan struct{}
+	mu   sync.Mutex
+	size func(string) int
+	sems map[string]chan struct{}
 }
 
-func newPools(sizes map[string]int) *pools {
-	return &pools{sizes: sizes, sems: map[string]chan struct{}{}}
+func newPools(size func(string) int) *pools {
+	return &pools{size: size, sems: map[string]chan struct{}{}}
 }
 
 func (p *pools) sem(name string) chan struct{} {
@@ -25,24 +25,13 @@ func (p *pools) sem(name string) chan struct{} {
 	s, ok := p.sems[name]
 	if !ok {
 		n := DefaultPoolSize
-		if v, ok := p.sizes[name]; ok && v > 0 {
-			n = v
-		} else if v, ok := p.sizes[prefixOf(name)]; ok && v > 0 {
-			n = v // "proxmox-node:*" sizes every "proxmox-node:<name>"
+		if p.size != nil && p.size(name) > 0 {
+			n = p.size(name)
 		}
 		s = make(chan struct{}, n)
 		p.sems[name] = s
 	}
 	return s
-}
-
-func prefixOf(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == ':' {
-			return name[:i+1] + "*"
-		}
-	}
-	return name
 }
 
 func (p *pools) acquire(ctx context.Context, name string) (func(), error) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tripod-dev/tripod/internal/crashpoint"
 )
 
 // Runner runs an ordered list of stages.
@@ -21,9 +23,14 @@ type Runner struct {
 	// a failed need is what needs exist to prevent.
 	KeepObserving bool
 	Sink          Sink
-	Pools         map[string]int // pool sizes; "prefix:*" sizes every "prefix:<x>"
 	Facts         *Facts
 	Now           func() time.Time
+	// Pools sizes each concurrency pool by name; nil, or 0 for a pool,
+	// leaves it DefaultPoolSize.
+	Pools func(pool string) int
+	// Crash is told the gate's crash points, and the waits of every step
+	// through their context (crash tests only; nil ignores them).
+	Crash crashpoint.Hook
 
 	sink  *serialSink
 	pools *pools
@@ -47,6 +54,7 @@ type node struct {
 // failed step's StepError; a failure never stops unrelated targets.
 func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	r.sink = &serialSink{sink: r.Sink}
+	ctx = crashpoint.WithHook(ctx, r.Crash)
 	r.pools = newPools(r.Pools)
 	if r.Facts == nil {
 		r.Facts = &Facts{}

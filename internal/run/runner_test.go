@@ -211,7 +211,7 @@ func TestUntilAndPools(t *testing.T) {
 		}}
 	bRan := false
 	b := &fakeStage{name: "b", targets: []Target{{ID: "1"}}, fn: func(context.Context, *Step) error { bRan = true; return nil }}
-	rep, err := (&Runner{Stages: []Stage{a, b}, Until: "a", Pools: map[string]int{"join": 1}}).Run(context.Background())
+	rep, err := (&Runner{Stages: []Stage{a, b}, Until: "a", Pools: func(string) int { return 1 }}).Run(context.Background())
 	if err != nil || bRan || peak.Load() != 1 || len(rep.Stages) != 1 {
 		t.Fatalf("err %v bRan %v peak %d stages %d", err, bRan, peak.Load(), len(rep.Stages))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tripod-dev/tripod/internal/crashpoint"
 	"sync"
 	"time"
 )
@@ -29,8 +28,8 @@ func (s *Step) DryRun() bool { return s.r.DryRun }
 // so it must plan as if starting from nothing.
 func (s *Step) UpstreamPlanned() bool { return s.upstreamPlanned }
 
-// Facts is the run's shared table of observations (server IDs, addresses),
-// published by a step for the steps that need it.
+// Facts is the run's shared observations (server IDs, addresses),
+// published by a step for the steps that need it; see Table.
 func (s *Step) Facts() *Facts { return s.r.Facts }
 
 // Await waits for the step at key, of a strictly earlier stage, to finish,
@@ -72,9 +71,9 @@ func (s *Step) Mutate(ctx context.Context, m Mutation, fn func(ctx context.Conte
 		return ErrPlanned
 	}
 	s.emit(Event{Kind: EventMutation, Message: m.String(), Mutation: &m})
-	crashpoint.Hit("before-call " + m.Verb)
+	s.r.Crash.Hit("before-call " + m.Verb)
 	err := fn(ctx)
-	crashpoint.Hit("after-call " + m.Verb)
+	s.r.Crash.Hit("after-call " + m.Verb)
 	if err != nil {
 		return fmt.Errorf("failed to %s %s: %w", m.Verb, m.Object, err)
 	}
@@ -129,35 +128,4 @@ func (s *Step) result(err error, started time.Time) StepResult {
 		res.Status = StatusUnchanged
 	}
 	return res
-}
-
-// Facts is a concurrency-safe table of observations shared between steps.
-type Facts struct {
-	mu sync.Mutex
-	m  map[string]any
-}
-
-// Set publishes a fact.
-func (f *Facts) Set(key string, v any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.m == nil {
-		f.m = map[string]any{}
-	}
-	f.m[key] = v
-}
-
-// Get returns a fact.
-func (f *Facts) Get(key string) (any, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.m[key]
-	return v, ok
-}
-
-// Fact returns the fact at key as a T.
-func Fact[T any](f *Facts, key string) (T, bool) {
-	v, ok := f.Get(key)
-	t, isT := v.(T)
-	return t, ok && isT
 }

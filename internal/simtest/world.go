@@ -43,7 +43,7 @@ type Tool[E any] struct {
 	// Stages is the stage list Run and Plan run with an environment.
 	Stages func(E) []run.Stage
 	// Pools sizes the runner's pools.
-	Pools map[string]int
+	Pools func(pool string) int
 }
 
 // World is a simulated world and what the tool needs to reach it. Tests

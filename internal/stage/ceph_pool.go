@@ -148,7 +148,7 @@ func (e *Env) publishCeph(st *run.Step, health string) {
 	for _, p := range e.Cluster().Ceph.Pools {
 		pools = append(pools, p.Name)
 	}
-	st.Facts().Set(CephSummaryFact, CephSummary{Health: health, Pools: pools})
+	factsOf(st).SetCeph(CephSummary{Health: health, Pools: pools})
 }
 
 // healthOf reads `ceph status`: done at HEALTH_OK, else the open checks.

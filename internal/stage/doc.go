@@ -1,7 +1,20 @@
-// Package stage holds tripod's run: the ordered list of stages (stages.go)
-// and one file per stage. Each stage computes its targets and their needs
-// from the inventory alone, observes remote state before it acts, and changes
-// anything only through the runner's gate. Stages talk to remote systems
-// through the client layers (scaleway, proxmox, talos) and never know whether
-// those reach real services or the simulator.
+// Package stage holds tripod's run: what each stage observes and decides,
+// never how an API is spoken (that is the client layers': scaleway, proxmox,
+// talos, which never know whether they reach real services or the
+// simulator).
+//
+// The run is the literal list in stages.go, a comment per stage, and the
+// down list in down.go. Each stage is one type whose story is told in the
+// files named after it: the type, its Targets and its Run in <stage>.go
+// (servers.go, network.go, ceph.go, ...), the longer parts of its work in
+// <stage>_<part>.go beside it (network_bridge.go, health_kube.go). Every
+// stage computes its targets and their needs from the inventory alone,
+// observes remote state before it acts, and changes anything only through
+// the runner's gate (run.Step.Mutate).
+//
+// What the stages share is plumbing of its own: env.go (the Env every stage
+// of one run holds), facts.go (the typed observations a step publishes for
+// the steps after it, the ownership tags and the secret names), targets.go
+// (target and need helpers) and the stage-independent helpers named after
+// what they serve (talos_env.go: the Talos bundle, configs and clients).
 package stage

@@ -71,17 +71,10 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 	}
 	f := hostFact(srv, h)
 	f.Adopted = f.Adopted || slices.Contains(srv.Tags, AdoptedTag)
-	st.Facts().Set(hostFactKey(h.Name), f)
-	st.Facts().Set(downServerKey(h.Name), srv)
+	factsOf(st).SetHost(h.Name, f)
+	factsOf(st).SetDownServer(h.Name, srv)
 	st.Skip("server %s (%s) carries the cluster's tag", srv.ID, srv.Status)
 	return nil
-}
-
-func downServerKey(host string) string { return "down/server/" + host }
-
-// downServer is the server findServers found for host, if any.
-func downServer(st *run.Step, host string) (*remoteServer, bool) {
-	return run.Fact[*remoteServer](st.Facts(), downServerKey(host))
 }
 
 // describe names a server for messages.

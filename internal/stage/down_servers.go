@@ -31,8 +31,8 @@ func (s *releaseServers) Targets() []run.Target {
 func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
 	h, _ := e.Layout().Host(st.Key.Target)
-	srv, ok := downServer(st, h.Name)
-	f, _ := run.Fact[HostFact](st.Facts(), hostFactKey(h.Name))
+	srv, ok := factsOf(st).DownServer(h.Name)
+	f, _ := factsOf(st).Host(h.Name)
 	switch {
 	case !ok:
 		st.Skip("no server to release")

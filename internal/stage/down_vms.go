@@ -25,7 +25,7 @@ func (s *deleteVMs) Targets() []run.Target {
 func (s *deleteVMs) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
 	h, _ := e.Layout().Host(st.Key.Target)
-	if _, ok := downServer(st, h.Name); !ok {
+	if _, ok := factsOf(st).DownServer(h.Name); !ok {
 		st.Skip("no server, so no VMs")
 		return nil
 	}

@@ -2,9 +2,6 @@ package stage
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -22,7 +19,6 @@ type Env struct {
 	State   *state.Dir
 	Timing  retry.Timing
 	Retries *retry.Counter
-	Log     *slog.Logger
 	// Dialer is the one dialer: every client's connections go through it.
 	Dialer *netx.Dialer
 	// Scaleway is the credentials profile (the active scw profile merged
@@ -32,7 +28,8 @@ type Env struct {
 	// ("the SCW_ACCESS_KEY and SCW_SECRET_KEY variables"); "" if unknown.
 	ScalewaySource string
 
-	clients sync.Map // name -> *cachedClient
+	clients sync.Map   // name -> *cachedClient
+	talos   talosCache // the Talos bundle and what derives from it
 }
 
 // Cluster is the inventory's cluster.
@@ -57,14 +54,6 @@ func cached[T any](e *Env, name string, build func() (T, error)) (T, error) {
 		return zero, cc.err
 	}
 	return cc.v.(T), nil
-}
-
-// errNotImplemented marks a stage whose remote work is not built yet: the
-// run says so instead of pretending.
-var errNotImplemented = errors.New("not implemented yet")
-
-func notImplemented(stage string) error {
-	return fmt.Errorf("stage %s: %w", stage, errNotImplemented)
 }
 
 // stepProgress is the part of run.Step a wait reports to.
@@ -98,7 +87,6 @@ type Deps struct {
 	State          *state.Dir
 	Timing         retry.Timing
 	Retries        *retry.Counter
-	Log            *slog.Logger
 	Dialer         *netx.Dialer
 	Scaleway       *scw.Profile
 	ScalewaySource string
@@ -113,9 +101,6 @@ func NewEnv(d Deps) *Env {
 	if d.Retries == nil {
 		d.Retries = &retry.Counter{}
 	}
-	if d.Log == nil {
-		d.Log = slog.New(slog.DiscardHandler)
-	}
-	return &Env{Inv: d.Inventory, State: d.State, Timing: d.Timing, Retries: d.Retries, Log: d.Log,
+	return &Env{Inv: d.Inventory, State: d.State, Timing: d.Timing, Retries: d.Retries,
 		Dialer: d.Dialer, Scaleway: d.Scaleway, ScalewaySource: d.ScalewaySource}
 }

@@ -77,7 +77,7 @@ func sentOrPlanned(err error) bool { return err == nil || errors.Is(err, run.Err
 type hostEndpoints struct{ facts *run.Facts }
 
 func (h hostEndpoints) Endpoint(host string) (proxmox.Endpoint, error) {
-	f, ok := run.Fact[HostFact](h.facts, hostFactKey(host))
+	f, ok := tableOf(h.facts).Host(host)
 	if !ok || f.PublicIP == "" {
 		return proxmox.Endpoint{}, fmt.Errorf("no public address is known for %s: the servers and os stages publish it", host)
 	}

@@ -7,12 +7,12 @@ import (
 )
 
 // TestNewEnvFillsDefaults: a zero Timing is real time, and a run always
-// has a retry counter and a logger, so no stage meets a nil one.
+// has a retry counter, so no stage meets a nil one.
 func TestNewEnvFillsDefaults(t *testing.T) {
 	e := NewEnv(Deps{})
-	if e.Timing != retry.RealTime || e.Retries == nil || e.Log == nil || e.Dialer != nil {
-		t.Errorf("NewEnv(Deps{}): timing %+v, retries %v, log %v, dialer %v; want real time, a counter, a logger, no dialer",
-			e.Timing, e.Retries, e.Log, e.Dialer)
+	if e.Timing != retry.RealTime || e.Retries == nil || e.Dialer != nil {
+		t.Errorf("NewEnv(Deps{}): timing %+v, retries %v, dialer %v; want real time, a counter, no dialer",
+			e.Timing, e.Retries, e.Dialer)
 	}
 	c := &retry.Counter{}
 	if e := NewEnv(Deps{Timing: retry.Scaled(0.5), Retries: c}); e.Timing != retry.Scaled(0.5) || e.Retries != c {

@@ -41,7 +41,7 @@ var stageTool = simtest.Tool[*Env]{
 		return seededEnv(w.T, Deps{Inventory: w.Inv, State: w.State, Timing: w.Timing, Dialer: w.Dialer, Scaleway: w.Scaleway})
 	},
 	Fresh: func(t testing.TB, e *Env) *Env {
-		return seededEnv(t, Deps{Inventory: e.Inv, State: e.State, Timing: e.Timing, Log: e.Log, Dialer: e.Dialer, Scaleway: e.Scaleway})
+		return seededEnv(t, Deps{Inventory: e.Inv, State: e.State, Timing: e.Timing, Dialer: e.Dialer, Scaleway: e.Scaleway})
 	},
 	Stages: List,
 	Pools:  Pools,
@@ -84,7 +84,7 @@ func seedThrowaway(t testing.TB, env *Env) {
 		}
 		b, _ = throwaways.LoadOrStore(v, nb)
 	}
-	seedCached(env, "talos/bundle/planned", b.(*secrets.Bundle))
+	seedLazy(&env.talos.planned.bundle, b.(*secrets.Bundle))
 }
 
 // up runs the stages until the named one (inclusive) and returns the report.

@@ -38,10 +38,6 @@ func (s *health) Run(ctx context.Context, st *run.Step) error {
 	return s.kubernetes(ctx, st)
 }
 
-// TalosSummaryFact is the fact the health stage publishes for the run
-// summary, a TalosSummary.
-const TalosSummaryFact = "summary/talos"
-
 // TalosSummary is what an operator needs to reach the cluster.
 type TalosSummary struct {
 	Endpoint    string              // the Kubernetes API URL
@@ -66,7 +62,7 @@ func (s *health) publishSummary(st *run.Step) {
 	for _, vm := range s.env.Layout().VMs {
 		sum.NodesPerAZ[vm.AZ] = append(sum.NodesPerAZ[vm.AZ], vm.Name)
 	}
-	st.Facts().Set(TalosSummaryFact, sum)
+	factsOf(st).SetTalos(sum)
 }
 
 // statePath is the absolute path where the secret file rel is kept.

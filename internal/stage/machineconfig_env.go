@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/client"
@@ -17,20 +18,74 @@ import (
 	"github.com/tripod-dev/tripod/internal/talos"
 )
 
+// talosCache is the Talos bundle and what derives from it, each built once
+// per Env: one set for the stored bundle and one for a throwaway (planned)
+// bundle, so that nothing rendered from the one is ever taken for the other.
+type talosCache struct {
+	stored, planned talosDerived
+}
+
+// of is the set for a stored (planned false) or throwaway bundle.
+func (c *talosCache) of(planned bool) *talosDerived {
+	if planned {
+		return &c.planned
+	}
+	return &c.stored
+}
+
+// talosDerived is one bundle, its renderer, its talosconfig and each node's
+// rendered config.
+type talosDerived struct {
+	bundle      lazy[*secrets.Bundle]
+	renderer    lazy[*talos.Renderer]
+	talosconfig lazy[*clientconfig.Config]
+
+	mu      sync.Mutex
+	configs map[string]*lazy[*talos.Rendered] // by node name
+}
+
+// config is node's rendered config, built at most once.
+func (d *talosDerived) config(node string) *lazy[*talos.Rendered] {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.configs == nil {
+		d.configs = map[string]*lazy[*talos.Rendered]{}
+	}
+	c, ok := d.configs[node]
+	if !ok {
+		c = &lazy[*talos.Rendered]{}
+		d.configs[node] = c
+	}
+	return c
+}
+
+// lazy is a value built once, by the first get's build; a failed build's
+// error is what every later get returns.
+type lazy[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (l *lazy[T]) get(build func() (T, error)) (T, error) {
+	l.once.Do(func() { l.v, l.err = build() })
+	return l.v, l.err
+}
+
 // talosBundle is the cluster's Talos secrets bundle from the store. In a
 // dry run before one was ever generated (and for preflight's check of the
 // configs, dryRun or not) it is a throwaway bundle made once per command and
 // never stored, so every config is rendered and validated before anything
-// exists; planned says so, and keys every cache that derives from it apart
-// from the real one.
+// exists; planned says so, and keeps everything derived from it apart from
+// the real one (talosCache).
 func (e *Env) talosBundle(dryRun bool) (b *secrets.Bundle, planned bool, err error) {
 	data, err := e.State.Secrets.Get(secretTalosBundle)
 	switch {
 	case err == nil:
-		b, err = cached(e, "talos/bundle", func() (*secrets.Bundle, error) { return talos.LoadBundle(data) })
+		b, err = e.talos.stored.bundle.get(func() (*secrets.Bundle, error) { return talos.LoadBundle(data) })
 		return b, false, err
 	case errors.Is(err, state.ErrNoSecret) && dryRun:
-		b, err = cached(e, "talos/bundle/planned", func() (*secrets.Bundle, error) {
+		b, err = e.talos.planned.bundle.get(func() (*secrets.Bundle, error) {
 			return talos.ThrowawayBundle(e.Cluster().Talos.Version)
 		})
 		return b, true, err
@@ -40,20 +95,13 @@ func (e *Env) talosBundle(dryRun bool) (b *secrets.Bundle, planned bool, err err
 	return nil, false, err
 }
 
-func cacheKey(planned bool, name string) string {
-	if planned {
-		return "talos/planned/" + name
-	}
-	return "talos/" + name
-}
-
 // talosRenderer renders the cluster's configs, once per run.
 func (e *Env) talosRenderer(dryRun bool) (*talos.Renderer, error) {
 	b, planned, err := e.talosBundle(dryRun)
 	if err != nil {
 		return nil, err
 	}
-	return cached(e, cacheKey(planned, "renderer"), func() (*talos.Renderer, error) { return talos.NewRenderer(e.Inv, b) })
+	return e.talos.of(planned).renderer.get(func() (*talos.Renderer, error) { return talos.NewRenderer(e.Inv, b) })
 }
 
 // nodeConfig is vm's rendered and validated config, once per run: apply
@@ -63,7 +111,7 @@ func (e *Env) nodeConfig(vm inventory.VMPlan, dryRun bool) (*talos.Rendered, err
 	if err != nil {
 		return nil, err
 	}
-	return cached(e, cacheKey(planned, "config/"+vm.Name), func() (*talos.Rendered, error) {
+	return e.talos.of(planned).config(vm.Name).get(func() (*talos.Rendered, error) {
 		r, err := e.talosRenderer(dryRun)
 		if err != nil {
 			return nil, err
@@ -80,7 +128,7 @@ func (e *Env) talosClientConfig(dryRun bool) (*clientconfig.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cached(e, cacheKey(planned, "talosconfig"), func() (*clientconfig.Config, error) {
+	return e.talos.of(planned).talosconfig.get(func() (*clientconfig.Config, error) {
 		r, err := e.talosRenderer(dryRun)
 		if err != nil {
 			return nil, err

@@ -74,7 +74,7 @@ func (e *Env) planBridge(ctx context.Context, st *run.Step, h inventory.HostPlan
 // hostVLAN is the VLAN h's private traffic is tagged with: the one the
 // private network target published, else (Dedibox) the inventory's.
 func (e *Env) hostVLAN(st *run.Step, h inventory.HostPlan) (int, error) {
-	if v, ok := run.Fact[int](st.Facts(), privateVLANKey(h.Name)); ok && v > 0 {
+	if v, ok := factsOf(st).VLAN(h.Name); ok && v > 0 {
 		return v, nil
 	}
 	if h.Provider == inventory.ElasticMetal {

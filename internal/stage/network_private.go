@@ -14,8 +14,8 @@ import (
 // (scw_pn.go). Both are named after the cluster and created by the first
 // host that needs them, so a later run finds them again. It is one target
 // per host, needing only that host's server: a host whose order failed
-// stops the others nowhere. Each host's VLAN is published under
-// privateVLANKey for its bridge.
+// stops the others nowhere. Each host's VLAN is published (facts.SetVLAN)
+// for its bridge.
 func (s *network) privateNetwork(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	e := s.env
 	e.warnOnce(st, "mixed", e.mixedProviders(), "this inventory mixes Dedibox and Elastic Metal: the Dedibox RPNv2 group and the Elastic Metal private network are separate networks that Scaleway does not join; hosts reach across only if you route between them")
@@ -25,7 +25,7 @@ func (s *network) privateNetwork(ctx context.Context, st *run.Step, h inventory.
 	}
 	var f *HostFact // nil while the server is only planned
 	if !st.UpstreamPlanned() {
-		fact, ok := run.Fact[HostFact](st.Facts(), hostFactKey(h.Name))
+		fact, ok := factsOf(st).Host(h.Name)
 		if !ok {
 			return fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
 		}
@@ -40,11 +40,6 @@ func (s *network) privateNetwork(ctx context.Context, st *run.Step, h inventory.
 // privateTarget is the network stage's target that joins host's server to
 // the private network.
 func privateTarget(host string) string { return privateNetworkTarget + "/" + host }
-
-// privateVLANKey is the fact holding the VLAN ID (an int) host's private
-// network traffic is tagged with on its link: the inventory's for Dedibox
-// RPNv2, the one Scaleway assigned for an Elastic Metal private network.
-func privateVLANKey(host string) string { return "vlan/" + host }
 
 // privateNetworkName names the RPNv2 group and the private network.
 func (e *Env) privateNetworkName() string { return "tripod-" + e.Cluster().Name }

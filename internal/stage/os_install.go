@@ -35,7 +35,7 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 	if st.UpstreamPlanned() {
 		return e.planInstall(ctx, st, c, m) // no server to observe yet
 	}
-	f, ok := run.Fact[HostFact](st.Facts(), hostFactKey(h.Name))
+	f, ok := factsOf(st).Host(h.Name)
 	if !ok {
 		return fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
 	}
@@ -157,6 +157,6 @@ func (e *Env) publishInstalled(st *run.Step, h inventory.HostPlan, f HostFact, c
 	if f.PublicIP == "" {
 		return fmt.Errorf("server %s (%s) has no public IPv4 address", f.ServerID, h.Name)
 	}
-	st.Facts().Set(hostFactKey(h.Name), f)
+	factsOf(st).SetHost(h.Name, f)
 	return nil
 }

@@ -31,7 +31,7 @@ func (e *Env) checkConfigs(st *run.Step) error {
 	}
 	for _, c := range rendered {
 		c := c
-		_, _ = cached(e, cacheKey(planned, "config/"+c.Node), func() (*talos.Rendered, error) { return c, nil })
+		_, _ = e.talos.of(planned).config(c.Node).get(func() (*talos.Rendered, error) { return c, nil })
 	}
 	bundle := "the stored secrets bundle"
 	if planned {

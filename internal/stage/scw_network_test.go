@@ -31,7 +31,7 @@ func TestRPNGroupJoinsEveryDedibox(t *testing.T) {
 		}
 	}
 	for _, h := range tw.Env.Layout().Hosts {
-		if v, ok := run.Fact[int](facts, privateVLANKey(h.Name)); !ok || v != 400 {
+		if v, ok := tableOf(facts).VLAN(h.Name); !ok || v != 400 {
 			t.Errorf("VLAN fact of %s: %v %v", h.Name, v, ok)
 		}
 	}
@@ -108,7 +108,7 @@ func TestMetalPrivateNetworkAttachesEveryServer(t *testing.T) {
 		}
 	}
 	for host, pn := range map[string]string{"metal-pve-1": par, "metal-pve-3": ams} {
-		f, _ := run.Fact[HostFact](facts, hostFactKey(host))
+		f, _ := tableOf(facts).Host(host)
 		if _, err := c.MetalPN.AddServerPrivateNetwork(&baremetalv3.PrivateNetworkAPIAddServerPrivateNetworkRequest{Zone: scw.Zone(f.Zone), ServerID: f.ServerID, PrivateNetworkID: pn}); err != nil {
 			t.Fatal(err)
 		}
@@ -128,8 +128,8 @@ func TestMetalPrivateNetworkAttachesEveryServer(t *testing.T) {
 		t.Fatalf("attachments: %+v", pns)
 	}
 	for host, pn := range want {
-		f, _ := run.Fact[HostFact](facts, hostFactKey(host))
-		vlan, ok := run.Fact[int](facts, privateVLANKey(host))
+		f, _ := tableOf(facts).Host(host)
+		vlan, ok := tableOf(facts).VLAN(host)
 		found := false
 		for _, a := range pns {
 			if a.ServerID == f.ServerID && a.PrivateNetworkID == pn && a.Status == "attached" && int(a.Vlan) == vlan {

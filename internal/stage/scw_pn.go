@@ -54,7 +54,7 @@ func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway
 	if err != nil {
 		return err
 	}
-	st.Facts().Set(privateVLANKey(h.Name), vlan)
+	factsOf(st).SetVLAN(h.Name, vlan)
 	st.Skip("server %s (%s) is attached to private network %s on VLAN %d", f.ServerID, h.Name, e.privateNetworkName(), vlan)
 	return nil
 }

@@ -70,7 +70,7 @@ func (e *Env) rpnMembership(ctx context.Context, st *run.Step, c *scaleway.Clien
 			return err
 		}
 	}
-	st.Facts().Set(privateVLANKey(h.Name), vlan)
+	factsOf(st).SetVLAN(h.Name, vlan)
 	st.Skip("server %d (%s) is on VLAN %d of RPNv2 group %s", server, h.Name, vlan, e.privateNetworkName())
 	return nil
 }

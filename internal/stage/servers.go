@@ -86,7 +86,7 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 	if srv, err = e.waitDelivered(ctx, st, c, h, srv); err != nil {
 		return err
 	}
-	st.Facts().Set(hostFactKey(h.Name), hostFact(srv, h))
+	factsOf(st).SetHost(h.Name, hostFact(srv, h))
 	st.Skip("server %s is %s (%s in %s)", srv.ID, srv.Status, srv.Offer, srv.Placement)
 	return nil
 }

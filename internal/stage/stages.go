@@ -1,6 +1,10 @@
 package stage
 
-import "github.com/tripod-dev/tripod/internal/run"
+import (
+	"strings"
+
+	"github.com/tripod-dev/tripod/internal/run"
+)
 
 // Stage names, as `tripod up --until` takes them.
 const (
@@ -47,11 +51,17 @@ func Names() []string {
 	return run.StageNames(List(&Env{}))
 }
 
-// Pools are the concurrency limits of the run: Proxmox cluster joins one at a
-// time (corosync reconfigures on each), VM creation a few at a time per node
-// (qmcreate and clone time out on the node's storage lock when crowded).
-var Pools = map[string]int{
-	"pvecluster-join": 1,
-	"proxmox-node:*":  3,
-	"scaleway":        8,
+// Pools sizes the run's concurrency pools (run.Runner.Pools): Proxmox
+// cluster joins one at a time (corosync reconfigures on each), VM creation a
+// few at a time per node (qmcreate and clone time out on the node's storage
+// lock when crowded). Any other pool (ceph-osd:<host>) is the runner's
+// default size.
+func Pools(pool string) int {
+	switch {
+	case pool == "pvecluster-join":
+		return 1
+	case strings.HasPrefix(pool, "proxmox-node:"):
+		return 3
+	}
+	return 0
 }

@@ -29,9 +29,9 @@ func TestTalosStagesOnProd3AZ(t *testing.T) {
 
 func checkSummary(t *testing.T, tw *testWorld, facts *run.Facts) {
 	t.Helper()
-	sum, ok := run.Fact[TalosSummary](facts, TalosSummaryFact)
+	sum, ok := TalosSummaryOf(facts)
 	if !ok {
-		t.Fatalf("no %s fact", TalosSummaryFact)
+		t.Fatal("no Talos summary fact")
 	}
 	if sum.Endpoint != tw.Env.Cluster().Talos.Endpoint {
 		t.Errorf("summary endpoint %q", sum.Endpoint)

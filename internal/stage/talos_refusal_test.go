@@ -24,7 +24,7 @@ import (
 func TestTalosRefusalsStopOnlyTheirNode(t *testing.T) {
 	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01))
 	worker := tw.Env.Layout().Workers()[0]
-	seedCached(tw.Env, cacheKey(false, "config/"+worker.Name), withoutInstall(t, tw.Env, worker.Name))
+	seedLazy(tw.Env.talos.stored.config(worker.Name), withoutInstall(t, tw.Env, worker.Name))
 	events := &eventLog{}
 	rep, err := tw.talosRun(tw.Env, false, events)
 	if err == nil {
@@ -46,7 +46,7 @@ func TestTalosRefusalsStopOnlyTheirNode(t *testing.T) {
 	// a client with os:reader only is refused by every configured node.
 	env := tw.fresh()
 	env.Inv = labWithPatches(t, "    - inline:\n        machine:\n          nodeLabels:\n            tier: gold\n")
-	seedCached(env, cacheKey(false, "talosconfig"), readerTalosconfig(t, env))
+	seedLazy(&env.talos.stored.talosconfig, readerTalosconfig(t, env))
 	events = &eventLog{}
 	before := routeStatus(tw, applyRoute, "PermissionDenied")
 	rep, _ = tw.talosRun(env, false, events)
@@ -78,12 +78,12 @@ func checkRefused(t *testing.T, rep *run.Report, key run.Key, code, message stri
 	}
 }
 
-// seedCached puts v in env's per-run cache under key, as if built there:
-// how a test stands in for a config or talosconfig tripod would not make.
-func seedCached[T any](env *Env, key string, v T) {
-	cc := &cachedClient{v: v}
-	cc.once.Do(func() {})
-	env.clients.Store(key, cc)
+// seedLazy makes v what l holds, as if built there, in place of anything
+// built before: how a test stands in for a config or talosconfig tripod
+// would not make.
+func seedLazy[T any](l *lazy[T], v T) {
+	*l = lazy[T]{}
+	l.get(func() (T, error) { return v, nil })
 }
 
 // withoutInstall renders node's config and drops its install section: a

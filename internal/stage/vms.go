@@ -167,7 +167,7 @@ func publishVM(ctx context.Context, st *run.Step, c *proxmox.Client, vm inventor
 	}
 	model, _ := splitProp(str(conf["net0"]))
 	_, mac, _ := cutEq(model)
-	st.Facts().Set(vmFactKey(vm.Name), VMFact{VMID: vm.VMID, Node: node, Address: vm.Address, MAC: mac, Running: cur["status"] == "running"})
+	factsOf(st).SetVM(vm.Name, VMFact{VMID: vm.VMID, Node: node, Address: vm.Address, MAC: mac, Running: cur["status"] == "running"})
 	return nil
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // VMFact is what the vms stage observed about a Talos VM, published on
-// every run for the stages after it (under vmFactKey).
+// every run for the stages after it (facts.SetVM).
 type VMFact struct {
 	VMID    int
 	Node    string     // the Proxmox node it runs on
@@ -22,8 +22,6 @@ type VMFact struct {
 	MAC     string     // net0's MAC address
 	Running bool
 }
-
-func vmFactKey(vm string) string { return "vm/" + vm }
 
 // vmTags are the tags tripod puts on a VM: the ownership tag and the
 // machine type.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/tripod-dev/tripod/internal/crashpoint"
 )
 
 // Dir is an open, locked state directory.
@@ -43,6 +45,9 @@ type Options struct {
 	SecretFiles []string
 	// MustExist refuses a directory that does not exist yet (status, down).
 	MustExist bool
+	// Crash is told the journal's crash points (crash tests only; nil
+	// ignores them).
+	Crash crashpoint.Hook
 }
 
 // Open creates (0700) or opens the state directory at path, takes its lock
@@ -86,6 +91,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		lock.Release()
 		return nil, err
 	}
+	j.Crash = opts.Crash
 	sec, err := openSecrets(filepath.Join(path, "secrets"), opts.EncryptTo, path, opts.SecretFiles)
 	if err != nil {
 		j.Close()

@@ -51,6 +51,9 @@ type Journal struct {
 	// TornTail is set when the last line was half-written by a crash; it was
 	// dropped (an intent is only trusted once its line is complete).
 	TornTail bool
+	// Crash is told the crash points between an intent and its call and
+	// between a call and its record; nil ignores them.
+	Crash crashpoint.Hook
 }
 
 // CorruptError reports a journal line that is not a record.
@@ -171,13 +174,13 @@ func (j *Journal) append(r Record) (Record, error) {
 // Intent durably records that action is about to be sent for target.
 func (j *Journal) Intent(stage, target, action string, data map[string]string) (Record, error) {
 	r, err := j.append(Record{Kind: Intent, Stage: stage, Target: target, Action: action, Data: data})
-	crashpoint.Hit("after-intent " + action)
+	j.Crash.Hit("after-intent " + action)
 	return r, err
 }
 
 // Complete records what the intent's call produced.
 func (j *Journal) Complete(intent Record, data map[string]string) error {
-	crashpoint.Hit("before-record " + intent.Action)
+	j.Crash.Hit("before-record " + intent.Action)
 	_, err := j.append(Record{Kind: Done, Stage: intent.Stage, Target: intent.Target, Action: intent.Action, Ref: intent.Seq, Data: data})
 	return err
 }
