@@ -3,7 +3,6 @@ package inventory
 import (
 	"fmt"
 	"net/netip"
-	"sort"
 )
 
 // MachineType is a Talos machine type.
@@ -94,14 +93,6 @@ func (h Host) HasRole(r Role) bool {
 // HasRole reports whether the planned host has role r.
 func (h HostPlan) HasRole(r Role) bool { return Host{Roles: h.Roles}.HasRole(r) }
 
-// placement is an AZ's datacenter or zone for a provider.
-func placement(az AZ, p Provider) string {
-	if p == ElasticMetal {
-		return az.Zone
-	}
-	return az.Datacenter
-}
-
 // buildLayout plans hosts and VMs. It reports capacity and address-pool
 // problems; structural problems are validated elsewhere and make it skip
 // what it cannot plan.
@@ -191,40 +182,4 @@ func planWorkers(c *Cluster, l *Layout, i int, used map[netip.Addr]bool, f *find
 		l.place(&vm, i, fmt.Sprintf("azs[%d].workers", i), f)
 		l.VMs = append(l.VMs, vm)
 	}
-}
-
-// place puts vm on the compute host of AZ azIndex with the most free memory
-// (then threads, then name): VMs spread over hosts, and the choice is a pure
-// function of the inventory.
-func (l *Layout) place(vm *VMPlan, azIndex int, path string, f *findings) {
-	var cands []*HostPlan
-	for i := range l.Hosts {
-		h := &l.Hosts[i]
-		if h.AZIndex == azIndex && h.HasRole(RoleCompute) {
-			cands = append(cands, h)
-		}
-	}
-	if len(cands) == 0 {
-		f.errorf(path, "AZ %s has no host with the compute role to run %s", vm.AZ, vm.Name)
-		return
-	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		a, b := cands[i], cands[j]
-		if a.FreeMemory != b.FreeMemory {
-			return a.FreeMemory > b.FreeMemory
-		}
-		if a.FreeThreads != b.FreeThreads {
-			return a.FreeThreads > b.FreeThreads
-		}
-		return a.Name < b.Name
-	})
-	best := cands[0]
-	if best.FreeMemory < vm.Memory || best.FreeThreads < vm.Cores {
-		f.errorf(path, "%s (%d cores, %s) does not fit in AZ %s: the roomiest host, %s (%s), has %d threads and %s left after Proxmox, Ceph and the VMs before it",
-			vm.Name, vm.Cores, vm.Memory, vm.AZ, best.Name, best.Offer.Name, best.FreeThreads, best.FreeMemory)
-		return
-	}
-	best.FreeThreads -= vm.Cores
-	best.FreeMemory -= vm.Memory
-	vm.Host = best.Name
 }
