@@ -2,11 +2,11 @@ package stage
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
 // Teardown stage names, as `tripod down` runs them.
@@ -58,7 +58,7 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 	}
 	if srv == nil && h.AdoptServerID != "" {
 		zone, _ := hostZone(h)
-		if cur, gerr := e.getServer(ctx, c, h.Provider, zone, h.AdoptServerID); gerr == nil && e.hasOurTags(cur, h) {
+		if cur, gerr := c.GetServer(ctx, h.Provider, zone, h.AdoptServerID); gerr == nil && e.hasOurTags(cur, h) {
 			srv = cur
 		}
 	}
@@ -80,11 +80,6 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 func downServerKey(host string) string { return "down/server/" + host }
 
 // downServer is the server findServers found for host, if any.
-func downServer(st *run.Step, host string) (*remoteServer, bool) {
-	return run.Fact[*remoteServer](st.Facts(), downServerKey(host))
-}
-
-// describe names a server for messages.
-func (r *remoteServer) describe(host string) string {
-	return fmt.Sprintf("server %s of %s (%s in %s)", r.ID, host, r.Offer, r.Placement)
+func downServer(st *run.Step, host string) (*scaleway.Server, bool) {
+	return run.Fact[*scaleway.Server](st.Facts(), downServerKey(host))
 }

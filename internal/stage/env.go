@@ -13,6 +13,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/retry"
+	"github.com/tripod-dev/tripod/internal/scaleway"
 	"github.com/tripod-dev/tripod/internal/state"
 )
 
@@ -33,6 +34,10 @@ type Env struct {
 	ScalewaySource string
 
 	clients sync.Map // name -> *cachedClient
+
+	scwOnce sync.Once // builds scwSess, the run's Scaleway session (servers_session.go)
+	scwSess *scaleway.Session
+	scwErr  error
 }
 
 // Cluster is the inventory's cluster.
