@@ -1,6 +1,7 @@
 package scaleway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -205,4 +206,23 @@ func IsAccessDenied(err error) bool {
 	var pd *scw.PermissionsDeniedError
 	var re *scw.ResponseError
 	return errors.As(err, &pd) || (errors.As(err, &re) && re.StatusCode == http.StatusForbidden && !IsQuotaExceeded(err))
+}
+
+// IsSDK reports whether err came back from the SDK (an answer, or a request
+// that got none), rather than from tripod itself (a journal write, a bad
+// ID).
+func IsSDK(err error) bool {
+	var se scw.SdkError
+	return errors.As(err, &se)
+}
+
+// Resendable reports whether a failed create may be sent again once its
+// result has been looked for: it came back from the SDK without an answer,
+// or with one that says to try later (429, a resource in a transient
+// state). Journal errors and answered refusals are not.
+func Resendable(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || !IsSDK(err) {
+		return false
+	}
+	return !Answered(err) || Classify(err).Class == retry.Transient
 }

@@ -2,7 +2,6 @@ package stage
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
@@ -58,7 +57,7 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 	}
 	if srv == nil && h.AdoptServerID != "" {
 		zone, _ := hostZone(h)
-		if cur, gerr := e.getServer(ctx, c, h.Provider, zone, h.AdoptServerID); gerr == nil && e.hasOurTags(cur, h) {
+		if cur, gerr := c.GetServer(ctx, h.Provider, zone, h.AdoptServerID); gerr == nil && e.hasOurTags(cur, h) {
 			srv = cur
 		}
 	}
@@ -75,9 +74,4 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 	factsOf(st).SetDownServer(h.Name, srv)
 	st.Skip("server %s (%s) carries the cluster's tag", srv.ID, srv.Status)
 	return nil
-}
-
-// describe names a server for messages.
-func (r *remoteServer) describe(host string) string {
-	return fmt.Sprintf("server %s of %s (%s in %s)", r.ID, host, r.Offer, r.Placement)
 }

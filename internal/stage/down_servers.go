@@ -2,11 +2,6 @@ package stage
 
 import (
 	"context"
-	"strconv"
-
-	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
-	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
-	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
@@ -38,42 +33,25 @@ func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
 		st.Skip("no server to release")
 		return nil
 	case !s.opts.ReleaseServers:
-		st.Skip("%s kept: pass --release-servers to terminate it", srv.describe(h.Name))
+		st.Skip("%s kept: pass --release-servers to terminate it", srv.Describe(h.Name))
 		return nil
 	case s.env.otherState(srv) != "":
 		// findServers refuses these already; a terminate is never undone.
 		return s.env.managedElsewhere(s.env.otherState(srv), srv)
 	case f.Adopted && !s.opts.ReleaseAdopted:
-		st.Skip("%s was adopted, not ordered: kept (pass --release-adopted too to terminate it)", srv.describe(h.Name))
+		st.Skip("%s was adopted, not ordered: kept (pass --release-adopted too to terminate it)", srv.Describe(h.Name))
 		return nil
 	}
 	c, err := e.scw()
 	if err != nil {
 		return err
 	}
-	m := run.Mutation{API: "scaleway", Verb: "terminate", Object: srv.describe(h.Name), Detail: "the server and its disks are released"}
-	if srv.Provider == inventory.ElasticMetal {
-		m.Request = "DELETE /baremetal/v1/zones/{zone}/servers/{server_id}"
-	} else {
-		m.Request = "DELETE /dedibox/v1/zones/{zone}/servers/{server_id}"
-	}
-	if err := st.Mutate(ctx, m, func(ctx context.Context) error { return terminate(ctx, c, srv) }); err != nil {
+	m := run.Mutation{API: "scaleway", Verb: "terminate", Object: srv.Describe(h.Name), Detail: "the server and its disks are released",
+		Request: scaleway.ByProvider(srv.Provider, scaleway.ReqDediboxTerminate, scaleway.ReqMetalTerminate)}
+	if err := st.Mutate(ctx, m, func(ctx context.Context) error { return c.Terminate(ctx, srv) }); err != nil {
 		return err
 	}
 	return e.forgetHost(st, h.Name)
-}
-
-func terminate(ctx context.Context, c *scaleway.Client, srv *remoteServer) error {
-	if srv.Provider == inventory.ElasticMetal {
-		_, err := c.Metal.DeleteServer(&baremetal.DeleteServerRequest{Zone: srv.Zone, ServerID: srv.ID}, scw.WithContext(ctx))
-		return scaleway.Wrap(err, "terminate Elastic Metal server %s", srv.ID)
-	}
-	id, err := strconv.ParseUint(srv.ID, 10, 64)
-	if err != nil {
-		return err
-	}
-	err = c.Dedibox.DeleteServer(&dedibox.DeleteServerRequest{Zone: srv.Zone, ServerID: id}, scw.WithContext(ctx))
-	return scaleway.Wrap(err, "terminate Dedibox server %s", srv.ID)
 }
 
 // forgetHost drops what the state directory knew about a released host's

@@ -10,6 +10,7 @@ import (
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/retry"
+	"github.com/tripod-dev/tripod/internal/scaleway"
 	"github.com/tripod-dev/tripod/internal/state"
 )
 
@@ -30,6 +31,10 @@ type Env struct {
 
 	clients sync.Map   // name -> *cachedClient
 	talos   talosCache // the Talos bundle and what derives from it
+
+	scwOnce sync.Once // builds scwSess, the run's Scaleway session (servers_session.go)
+	scwSess *scaleway.Session
+	scwErr  error
 }
 
 // Cluster is the inventory's cluster.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
 // facts is what the stages of one run observed for the steps after them,
@@ -24,7 +25,7 @@ type facts struct {
 	// vms: a Talos VM as the vms stage observed it.
 	vms map[string]VMFact
 	// downServers: the server down's find-servers found for a host.
-	downServers map[string]*remoteServer
+	downServers map[string]*scaleway.Server
 	ceph        *CephSummary  // from ceph/health, for the run summary
 	talos       *TalosSummary // from health, for the run summary
 }
@@ -69,12 +70,12 @@ func (f *facts) SetVLAN(host string, vlan int) { setFact(f, &f.vlans, host, vlan
 func (f *facts) SetVM(vm string, v VMFact) { setFact(f, &f.vms, vm, v) }
 
 // DownServer is the server down's find-servers found for host, if any.
-func (f *facts) DownServer(host string) (*remoteServer, bool) {
+func (f *facts) DownServer(host string) (*scaleway.Server, bool) {
 	return getFact(f, &f.downServers, host)
 }
 
 // SetDownServer publishes the server found for host.
-func (f *facts) SetDownServer(host string, srv *remoteServer) {
+func (f *facts) SetDownServer(host string, srv *scaleway.Server) {
 	setFact(f, &f.downServers, host, srv)
 }
 

@@ -9,9 +9,9 @@ import (
 )
 
 // privateNetwork joins h's server to the cluster's private network: a
-// Dedibox RPNv2 group with the inventory's VLAN (scw_rpn.go), or an Elastic
+// Dedibox RPNv2 group with the inventory's VLAN (network_rpn.go), or an Elastic
 // Metal private network, whose VLAN Scaleway chooses per server
-// (scw_pn.go). Both are named after the cluster and created by the first
+// (network_metal.go). Both are named after the cluster and created by the first
 // host that needs them, so a later run finds them again. It is one target
 // per host, needing only that host's server: a host whose order failed
 // stops the others nowhere. Each host's VLAN is published (facts.SetVLAN)
@@ -51,15 +51,4 @@ func (e *Env) mixedProviders() bool {
 		seen[h.Provider] = true
 	}
 	return len(seen) > 1
-}
-
-// warnOnce gives a warning about the whole inventory once per run, from
-// whichever step meets it first.
-func (e *Env) warnOnce(st *run.Step, key string, cond bool, format string, args ...any) {
-	if !cond {
-		return
-	}
-	if _, given := e.scwShared().warned.LoadOrStore(key, true); !given {
-		st.Warn(format, args...)
-	}
 }

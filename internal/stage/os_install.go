@@ -4,21 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+
+	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
-// Install limits, in real time (scaled by Env.Timing). An install takes
-// minutes (about 6 for Elastic Metal in the recordings) and may take up to
-// an hour; the SDK's own helpers poll every 15 s.
-const (
-	installPoll     = 15 * time.Second
-	installTimeout  = 90 * time.Minute
-	installAttempts = 3 // the install and up to two reinstalls after failures
-)
+// installAttempts is the install and up to two reinstalls after failures.
+const installAttempts = 3
 
 // install puts Proxmox VE on h's server through the Scaleway API, with the
 // host's generated root password and the cluster's SSH key. A server already
@@ -31,7 +26,7 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 		return err
 	}
 	m := run.Mutation{API: "scaleway", Verb: "install", Object: "Proxmox VE on " + h.Name, Detail: "hostname " + h.Name + ", generated root password, the cluster's SSH key",
-		Request: byProvider(h.Provider, reqDediboxInstall, reqMetalInstall)}
+		Request: scaleway.ByProvider(h.Provider, scaleway.ReqDediboxInstall, scaleway.ReqMetalInstall)}
 	if st.UpstreamPlanned() {
 		return e.planInstall(ctx, st, c, m) // no server to observe yet
 	}
@@ -40,20 +35,20 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 		return fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
 	}
 	m.Object = fmt.Sprintf("Proxmox VE on server %s (%s)", f.ServerID, h.Name)
-	inst, err := e.installer(c, f)
+	inst, err := c.Installer(f.Provider, scw.Zone(f.Zone), f.ServerID)
 	if err != nil {
 		return err
 	}
-	cur, err := inst.observe(ctx)
+	cur, err := inst.Observe(ctx)
 	if err != nil {
 		return err
 	}
-	if cur.phase == installRunning && st.DryRun() {
-		st.Skip("an install on server %s is in progress (%s)", f.ServerID, cur.status)
+	if cur.Phase == scaleway.InstallRunning && st.DryRun() {
+		st.Skip("an install on server %s is in progress (%s)", f.ServerID, cur.Status)
 		return run.ErrPlanned // a plan does not wait
 	}
-	if cur.phase == installRunning {
-		if cur, err = e.waitInstall(ctx, st, inst, h, f); err != nil {
+	if cur.Phase == scaleway.InstallRunning {
+		if cur, err = e.waitInstall(ctx, st, c, inst, h, f); err != nil {
 			return err
 		}
 	}
@@ -77,7 +72,7 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 
 // installWithRetries sends the install and waits for it, reinstalling after
 // a failure up to installAttempts times in all.
-func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.Client, inst installer, h inventory.HostPlan, f HostFact, m run.Mutation) error {
+func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.Session, inst scaleway.Installer, h inventory.HostPlan, f HostFact, m run.Mutation) error {
 	keyID, err := e.ensureIAMKey(ctx, st, c)
 	if err != nil {
 		return err
@@ -90,17 +85,17 @@ func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.
 		if attempt > 1 {
 			m.Verb = "reinstall"
 		}
-		sendErr := st.Mutate(ctx, m, func(ctx context.Context) error { return inst.start(ctx, h.Name, password, keyID) })
-		if sendErr != nil && !resendable(ctx, sendErr) {
+		sendErr := st.Mutate(ctx, m, func(ctx context.Context) error { return inst.Start(ctx, h.Name, password, keyID) })
+		if sendErr != nil && !scaleway.Resendable(ctx, sendErr) {
 			return sendErr
 		}
 		if sendErr != nil {
 			// Without an answer the install may have started: let it show, then observe.
-			if err := sleep(ctx, e.Timing.Interval(sendSettle)); err != nil {
+			if err := c.Settle(ctx); err != nil {
 				return sendErr
 			}
 		}
-		cur, err := e.waitInstall(ctx, st, inst, h, f)
+		cur, err := e.waitInstall(ctx, st, c, inst, h, f)
 		if err != nil {
 			return err
 		}
@@ -108,8 +103,8 @@ func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.
 			st.Skip("Proxmox VE installed on server %s as %s", f.ServerID, h.Name)
 			return e.publishInstalled(st, h, f, cur)
 		}
-		why := "failed (status " + cur.status + ")"
-		if sendErr != nil && cur.phase != installFailed {
+		why := "failed (status " + cur.Status + ")"
+		if sendErr != nil && cur.Phase != scaleway.InstallFailed {
 			why = "was not started: " + sendErr.Error()
 		}
 		if attempt == installAttempts {
@@ -120,13 +115,13 @@ func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.
 }
 
 // installed reports whether cur is Proxmox VE installed under h's name.
-func installed(cur installState, h inventory.HostPlan) bool {
-	return cur.phase == installDone && cur.proxmox && cur.hostname == h.Name
+func installed(cur scaleway.InstallState, h inventory.HostPlan) bool {
+	return cur.Phase == scaleway.InstallDone && cur.Proxmox && cur.Hostname == h.Name
 }
 
 // planInstall records the install (and the SSH key registration it needs)
 // in a dry run.
-func (e *Env) planInstall(ctx context.Context, st *run.Step, c *scaleway.Client, m run.Mutation) error {
+func (e *Env) planInstall(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation) error {
 	if _, err := e.ensureIAMKey(ctx, st, c); err != nil && !errors.Is(err, run.ErrPlanned) {
 		return err
 	}
@@ -134,25 +129,15 @@ func (e *Env) planInstall(ctx context.Context, st *run.Step, c *scaleway.Client,
 }
 
 // waitInstall waits until the install in progress ends, completed or failed.
-func (e *Env) waitInstall(ctx context.Context, st *run.Step, inst installer, h inventory.HostPlan, f HostFact) (installState, error) {
-	var last installState
-	name := fmt.Sprintf("Proxmox VE installed on server %s (%s)", f.ServerID, h.Name)
-	err := e.scwWait(ctx, st, name, installPoll, installTimeout, func(ctx context.Context) (bool, string, error) {
-		cur, err := inst.observe(ctx)
-		if err != nil {
-			return false, "", err
-		}
-		last = cur
-		return cur.phase != installRunning, cur.status, nil
-	})
-	return last, err
+func (e *Env) waitInstall(ctx context.Context, st *run.Step, c *scaleway.Session, inst scaleway.Installer, h inventory.HostPlan, f HostFact) (scaleway.InstallState, error) {
+	return c.WaitInstall(ctx, st.Progress, fmt.Sprintf("Proxmox VE installed on server %s (%s)", f.ServerID, h.Name), inst)
 }
 
 // publishInstalled refreshes the host's fact with the address the installed
 // server answers on.
-func (e *Env) publishInstalled(st *run.Step, h inventory.HostPlan, f HostFact, cur installState) error {
-	if cur.publicIP != "" {
-		f.PublicIP = cur.publicIP
+func (e *Env) publishInstalled(st *run.Step, h inventory.HostPlan, f HostFact, cur scaleway.InstallState) error {
+	if cur.PublicIP != "" {
+		f.PublicIP = cur.PublicIP
 	}
 	if f.PublicIP == "" {
 		return fmt.Errorf("server %s (%s) has no public IPv4 address", f.ServerID, h.Name)

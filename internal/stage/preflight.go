@@ -141,11 +141,11 @@ func (k *catalog) checkAdopted(ctx context.Context, h inventory.HostPlan) ([]err
 	if err != nil {
 		return []error{fmt.Errorf("host %s: %w", h.Name, err)}, nil
 	}
-	srv, err := e.getServer(ctx, c, h.Provider, zone, h.AdoptServerID)
+	srv, err := c.GetServer(ctx, h.Provider, zone, h.AdoptServerID)
 	switch {
 	case scaleway.IsNotFound(err):
 		return []error{fmt.Errorf("host %s: adopted server %s was not found in %s (project %s)", h.Name, h.AdoptServerID, zone, c.ProjectID)}, nil
-	case err != nil && (scaleway.Answered(err) || !isSDK(err)):
+	case err != nil && (scaleway.Answered(err) || !scaleway.IsSDK(err)):
 		return []error{fmt.Errorf("host %s: adopted server %s: %w", h.Name, h.AdoptServerID, err)}, nil
 	case err != nil:
 		return nil, err

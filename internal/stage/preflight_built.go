@@ -9,10 +9,8 @@ import (
 	"strings"
 
 	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
-	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
-	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
 // checkBuiltVLAN observes the private network before anything is sent,
@@ -32,7 +30,7 @@ func (k *catalog) checkBuiltVLAN(ctx context.Context) (refusal, err error) {
 		return nil, err // recorded: the check against the record covers it
 	}
 	name := e.privateNetworkName()
-	g, err := e.findRPNGroup(ctx, c, name)
+	g, err := c.FindRPNGroup(ctx, name)
 	if err != nil || g == nil {
 		return nil, err
 	}
@@ -64,17 +62,16 @@ func (k *catalog) checkBuiltVLAN(ctx context.Context) (refusal, err error) {
 // cluster's servers to their servers' names ("server 42").
 func (k *catalog) memberVLANs(ctx context.Context, group uint64) (map[string][]string, error) {
 	e, c := k.env, k.c
-	var out map[string][]string
-	err := e.scwRead(ctx, func(ctx context.Context) error {
-		out = map[string][]string{}
-		r, err := c.RPN.ListRpnV2Members(&dedibox.RpnV2ApiListRpnV2MembersRequest{GroupID: group}, scw.WithContext(ctx), scw.WithAllPages())
-		for _, m := range listOrNil(r, err, func(r *dedibox.ListRpnV2MembersResponse) []*dedibox.RpnV2Member { return r.Members }) {
-			if m.Server == nil || m.Vlan == "" || m.Status == dedibox.RpnV2MemberStatusDeleting || !slices.Contains(m.Server.Tags, e.ServerTag()) {
-				continue
-			}
-			out[m.Vlan] = append(out[m.Vlan], strconv.FormatUint(m.Server.ID, 10))
+	members, err := c.RPNMembers(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, m := range members {
+		if m.Server == nil || m.Vlan == "" || m.Status == dedibox.RpnV2MemberStatusDeleting || !slices.Contains(m.Server.Tags, e.ServerTag()) {
+			continue
 		}
-		return err
-	})
-	return out, scaleway.Wrap(err, "list the members of RPNv2 group %d", group)
+		out[m.Vlan] = append(out[m.Vlan], strconv.FormatUint(m.Server.ID, 10))
+	}
+	return out, nil
 }

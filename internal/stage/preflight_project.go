@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
-	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
@@ -25,16 +23,7 @@ func (k *catalog) checkProject(ctx context.Context) error {
 			continue
 		}
 		seen[h.Provider] = true
-		one := uint32(1)
-		err = e.scwRead(ctx, func(ctx context.Context) error {
-			if h.Provider == inventory.ElasticMetal {
-				_, err := c.Metal.ListServers(&baremetal.ListServersRequest{Zone: zone, ProjectID: &c.ProjectID, PageSize: &one}, scw.WithContext(ctx))
-				return err
-			}
-			_, err := c.Dedibox.ListServers(&dedibox.ListServersRequest{Zone: zone, ProjectID: &c.ProjectID, PageSize: &one}, scw.WithContext(ctx))
-			return err
-		})
-		if err != nil {
+		if err := c.ProbeProject(ctx, h.Provider, zone); err != nil {
 			return e.projectHint(err, h.Provider, zone)
 		}
 	}

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
+
+	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
@@ -25,13 +26,6 @@ func (s *servers) Name() string { return Servers }
 func (s *servers) Targets() []run.Target {
 	return s.env.hostTargets(func(h inventory.HostPlan) []run.Key { return []run.Key{run.All(Preflight)} })
 }
-
-// Realistic limits, in real time (scaled by Env.Timing): Dedibox and
-// Elastic Metal deliveries take minutes, occasionally much longer.
-const (
-	deliveryPoll    = 15 * time.Second // the SDK's own wait interval
-	deliveryTimeout = 2 * time.Hour    // the SDK's WaitForServer default
-)
 
 func (s *servers) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
@@ -54,13 +48,15 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 			return err
 		}
 	}
-	srv := f.srv
+	srv := f.Server
 	if srv == nil && st.DryRun() {
-		st.Skip("Dedibox order %d of %s is still being delivered", f.service, h.Name)
+		st.Skip("Dedibox order %d of %s is still being delivered", f.Service, h.Name)
 		return e.planTags(ctx, st, h) // a plan does not wait: what follows plans from nothing
 	}
 	if srv == nil {
-		if srv, err = e.followService(ctx, st, c, h, f.service); err != nil {
+		zone, _ := hostZone(h)
+		name := fmt.Sprintf("Dedibox order %d of %s delivered", f.Service, h.Name)
+		if srv, err = c.FollowOrder(ctx, st.Progress, name, zone, f.Service); err != nil {
 			return err
 		}
 	}
@@ -79,11 +75,11 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 			return fmt.Errorf("server %s was ordered for %s, but %w", srv.ID, h.Name, err)
 		}
 	}
-	if ok, _ := srv.delivered(); !ok && st.DryRun() {
+	if ok, _ := srv.Delivered(); !ok && st.DryRun() {
 		st.Skip("server %s of %s is still %s", srv.ID, h.Name, srv.Status)
 		return run.ErrPlanned
 	}
-	if srv, err = e.waitDelivered(ctx, st, c, h, srv); err != nil {
+	if srv, err = c.WaitDelivered(ctx, st.Progress, fmt.Sprintf("server %s of %s delivered", srv.ID, h.Name), srv); err != nil {
 		return err
 	}
 	factsOf(st).SetHost(h.Name, hostFact(srv, h))
@@ -93,28 +89,25 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 
 // found is an existing server, or an order whose server is not delivered
 // yet (a Dedibox service still delivering).
-type found struct {
-	srv     *remoteServer
-	service uint64
-}
+type found = scaleway.Order
 
 // findServer observes: the adopted server; else the order the journal
 // recorded; else a server carrying this cluster's and this host's tags; else
 // the order a crash may have left unrecorded. nil means none exists.
-func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan) (*found, error) {
+func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan) (*found, error) {
 	zone, err := hostZone(h)
 	if err != nil {
 		return nil, err
 	}
 	if h.AdoptServerID != "" {
-		srv, err := e.getServer(ctx, c, h.Provider, zone, h.AdoptServerID)
+		srv, err := c.GetServer(ctx, h.Provider, zone, h.AdoptServerID)
 		if err != nil {
 			return nil, fmt.Errorf("adopted server of %s: %w", h.Name, err)
 		}
 		if why := e.ownedBy(srv, h); why != "" {
 			return nil, fmt.Errorf("cannot adopt server %s for %s: %s", srv.ID, h.Name, why)
 		}
-		return &found{srv: srv}, nil
+		return &found{Server: srv}, nil
 	}
 	if f, err := e.recordedOrder(ctx, c, h); f != nil || err != nil {
 		return f, err
@@ -129,7 +122,7 @@ func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Client, 
 			srv.ID, e.ServerTag(), hostTag(h.Name), stateTagPrefix)
 	}
 	if srv != nil {
-		return &found{srv: srv}, e.resolveIntents(intents, map[string]string{"server_id": srv.ID})
+		return &found{Server: srv}, e.resolveIntents(intents, map[string]string{"server_id": srv.ID})
 	}
 	if len(intents) == 0 {
 		return nil, nil
@@ -146,7 +139,7 @@ func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Client, 
 // ensureTags puts the ownership, host and state tags (and, on an adopted
 // server, the adopted tag) on srv, keeping its others. A server another
 // state directory's ID is on is refused, unless the inventory adopts it.
-func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, srv *remoteServer) error {
+func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, srv *scaleway.Server) error {
 	if why := e.ownedBy(srv, h); why != "" {
 		return fmt.Errorf("server %s cannot be %s's: %s", srv.ID, h.Name, why)
 	}
@@ -171,9 +164,9 @@ func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Client, 
 		return nil
 	}
 	m := run.Mutation{API: "scaleway", Verb: "tag", Object: fmt.Sprintf("server %s (%s)", srv.ID, h.Name), Detail: strings.Join(want, ", "),
-		Request: byProvider(srv.Provider, reqDediboxTags, reqMetalUpdate)}
+		Request: scaleway.ByProvider(srv.Provider, scaleway.ReqDediboxTags, scaleway.ReqMetalUpdate)}
 	return st.Mutate(ctx, m, func(ctx context.Context) error {
-		if err := e.setTags(ctx, c, srv, tags); err != nil {
+		if err := c.SetTags(ctx, srv, tags); err != nil {
 			return err
 		}
 		srv.Tags = tags
@@ -189,25 +182,27 @@ func (e *Env) planTags(ctx context.Context, st *run.Step, h inventory.HostPlan) 
 		return run.ErrPlanned
 	}
 	m := run.Mutation{API: "scaleway", Verb: "tag", Object: fmt.Sprintf("the server of %s, once delivered", h.Name),
-		Detail: strings.Join(e.wantTags(h), ", "), Request: reqDediboxTags}
+		Detail: strings.Join(e.wantTags(h), ", "), Request: scaleway.ReqDediboxTags}
 	return st.Mutate(ctx, m, nil)
 }
 
-// waitDelivered waits until srv is delivered (ordered/delivering -> ready)
-// and returns it as last read.
-func (e *Env) waitDelivered(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, srv *remoteServer) (*remoteServer, error) {
-	if ok, err := srv.delivered(); ok || err != nil {
-		return srv, err
+// hostZone is the API zone h's server is managed in.
+func hostZone(h inventory.HostPlan) (scw.Zone, error) {
+	return scaleway.HostZone(h.Provider, h.Placement)
+}
+
+// misplaced says how srv differs from what the inventory says of h, or "".
+func misplaced(srv *scaleway.Server, h inventory.HostPlan) string {
+	switch {
+	case srv.Placement != "" && !strings.EqualFold(srv.Placement, h.Placement):
+		return fmt.Sprintf("it is in %s, not %s as the inventory says", srv.Placement, h.Placement)
+	case srv.Offer != "" && !strings.EqualFold(srv.Offer, h.Offer.Name):
+		return fmt.Sprintf("it is a %s, not a %s as the inventory says", srv.Offer, h.Offer.Name)
 	}
-	name := fmt.Sprintf("server %s of %s delivered", srv.ID, h.Name)
-	err := e.scwWait(ctx, st, name, deliveryPoll, deliveryTimeout, func(ctx context.Context) (bool, string, error) {
-		cur, err := e.getServer(ctx, c, h.Provider, srv.Zone, srv.ID)
-		if err != nil {
-			return false, "", err
-		}
-		srv = cur
-		ok, err := cur.delivered()
-		return ok, cur.Status, err
-	})
-	return srv, err
+	return ""
+}
+
+// hostFact is what the stages after servers need to know of srv.
+func hostFact(srv *scaleway.Server, h inventory.HostPlan) HostFact {
+	return HostFact{ServerID: srv.ID, Provider: h.Provider, Zone: string(srv.Zone), PublicIP: srv.PublicIP, Adopted: h.AdoptServerID != ""}
 }

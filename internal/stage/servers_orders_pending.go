@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
@@ -50,15 +49,14 @@ func (e *UnknownOrdersError) Error() string {
 // use are being delivered to the project than this state directory may
 // have placed without recording them (its unresolved order intents there).
 // It takes the order lock, so none of this run's own orders is in flight.
-func (e *Env) checkPendingOrders(ctx context.Context, c *scaleway.Client, hosts []inventory.HostPlan) error {
-	sh := e.scwShared()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
+func (e *Env) checkPendingOrders(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
+	c.Orders.Lock()
+	defer c.Orders.Unlock()
 	return e.checkPendingOrdersLocked(ctx, c, hosts)
 }
 
 // checkPendingOrdersLocked is checkPendingOrders with the order lock held.
-func (e *Env) checkPendingOrdersLocked(ctx context.Context, c *scaleway.Client, hosts []inventory.HostPlan) error {
+func (e *Env) checkPendingOrdersLocked(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
 	type scope struct {
 		zone       scw.Zone
 		offers     map[string]bool
@@ -86,21 +84,16 @@ func (e *Env) checkPendingOrdersLocked(ctx context.Context, c *scaleway.Client, 
 			scopes[scaleway.RegionOf(zone)].unanswered += len(e.State.Journal.Unresolved(Servers, h.Name, actionOrder))
 		}
 	}
-	known := e.knownServices()
+	known := e.knownServices(c)
 	for _, r := range regions {
 		sc := scopes[r]
-		var svcs []*dedibox.Service
-		err := e.scwRead(ctx, func(ctx context.Context) error {
-			l, err := c.Dedibox.ListServices(&dedibox.ListServicesRequest{Zone: sc.zone, ProjectID: &c.ProjectID}, scw.WithContext(ctx), scw.WithAllPages())
-			svcs = listOrNil(l, err, func(l *dedibox.ListServicesResponse) []*dedibox.Service { return l.Services })
-			return err
-		})
+		svcs, err := c.DediboxOrders(ctx, sc.zone)
 		if err != nil {
-			return scaleway.Wrap(err, "list Dedibox orders in %s", sc.zone)
+			return err
 		}
 		unknown := &UnknownOrdersError{Cluster: e.Cluster().Name}
 		for _, svc := range svcs {
-			if svc.Offer == nil || !sc.offers[strings.ToUpper(svc.Offer.Name)] || known[svc.ID] || terminated(svc) || delivered(svc) ||
+			if svc.Offer == nil || !sc.offers[strings.ToUpper(svc.Offer.Name)] || known[svc.ID] || scaleway.Terminated(svc) || scaleway.OrderDelivered(svc) ||
 				slices.Contains(unknown.Orders, svc.ID) {
 				continue
 			}
@@ -118,15 +111,10 @@ func (e *Env) checkPendingOrdersLocked(ctx context.Context, c *scaleway.Client, 
 	return nil
 }
 
-// delivered reports whether a Dedibox order has its server.
-func delivered(svc *dedibox.Service) bool {
-	return svc.ResourceID != nil && svc.ProvisioningStatus == dedibox.ServiceProvisioningStatusReady
-}
-
 // knownServices are the Dedibox orders this state directory placed: those
 // its journal completed, and those claimed in this run (the order lock
 // held).
-func (e *Env) knownServices() map[uint64]bool {
+func (e *Env) knownServices(c *scaleway.Session) map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, r := range e.State.Journal.Records() {
 		if r.Kind == state.Done && r.Stage == Servers && r.Action == actionOrder {
@@ -135,7 +123,7 @@ func (e *Env) knownServices() map[uint64]bool {
 			}
 		}
 	}
-	for id := range e.scwShared().claimed {
+	for id := range c.Orders.Claimed() {
 		out[id] = true
 	}
 	return out

@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
-	dedibox "github.com/scaleway/scaleway-sdk-go/api/dedibox/v1"
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
@@ -29,7 +26,7 @@ func (e *Env) StateTag() string { return stateTagPrefix + e.State.ID }
 // that is not this one. A server of the cluster without a state tag (built
 // before tripod tagged them) is claimed by the first state directory that
 // runs on it.
-func (e *Env) otherState(srv *remoteServer) string {
+func (e *Env) otherState(srv *scaleway.Server) string {
 	if id, ok := tagValue(srv.Tags, stateTagPrefix); ok && id != e.State.ID {
 		return id
 	}
@@ -37,7 +34,7 @@ func (e *Env) otherState(srv *remoteServer) string {
 }
 
 // stateTagged reports whether srv carries a state directory's ID at all.
-func (e *Env) stateTagged(srv *remoteServer) bool {
+func (e *Env) stateTagged(srv *scaleway.Server) bool {
 	_, ok := tagValue(srv.Tags, stateTagPrefix)
 	return ok
 }
@@ -69,7 +66,7 @@ func (e *ManagedElsewhereError) Error() string {
 }
 
 // managedElsewhere is the refusal for servers carrying state id.
-func (e *Env) managedElsewhere(id string, srvs ...*remoteServer) *ManagedElsewhereError {
+func (e *Env) managedElsewhere(id string, srvs ...*scaleway.Server) *ManagedElsewhereError {
 	out := &ManagedElsewhereError{Cluster: e.Cluster().Name, StateID: id}
 	for _, s := range srvs {
 		out.Servers = append(out.Servers, s.ID)
@@ -84,7 +81,7 @@ func (e *Env) managedElsewhere(id string, srvs ...*remoteServer) *ManagedElsewhe
 // checkOwnership is preflight's look at who manages the cluster: no server
 // of it carries another state directory's ID, and no Dedibox order this
 // state directory does not know of is being delivered for its offers.
-func (e *Env) checkOwnership(ctx context.Context, c *scaleway.Client) error {
+func (e *Env) checkOwnership(ctx context.Context, c *scaleway.Session) error {
 	if err := e.checkManagedHere(ctx, c, e.Layout().Hosts); err != nil {
 		return err
 	}
@@ -95,12 +92,12 @@ func (e *Env) checkOwnership(ctx context.Context, c *scaleway.Client) error {
 // project carrying this cluster's ownership tag in the zones of hosts,
 // whichever state directory ordered them. If one carries another state
 // directory's ID (and the inventory does not adopt it), the run is refused.
-func (e *Env) checkManagedHere(ctx context.Context, c *scaleway.Client, hosts []inventory.HostPlan) error {
+func (e *Env) checkManagedHere(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
 	srvs, err := e.clusterServers(ctx, c, hosts)
 	if err != nil {
 		return err
 	}
-	byState := map[string][]*remoteServer{}
+	byState := map[string][]*scaleway.Server{}
 	for _, s := range srvs {
 		if id := e.otherState(s); id != "" && !e.adoptedBySomeone(s.ID) {
 			byState[id] = append(byState[id], s)
@@ -122,7 +119,7 @@ func (e *Env) checkManagedHere(ctx context.Context, c *scaleway.Client, hosts []
 // clusterServers lists the servers carrying this cluster's ownership tag in
 // the zones hosts are in: Elastic Metal filtered by tag; Dedibox, whose list
 // has no tags, by reading each server of an offer the inventory uses there.
-func (e *Env) clusterServers(ctx context.Context, c *scaleway.Client, hosts []inventory.HostPlan) ([]*remoteServer, error) {
+func (e *Env) clusterServers(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) ([]*scaleway.Server, error) {
 	type place struct {
 		p    inventory.Provider
 		zone scw.Zone
@@ -142,49 +139,20 @@ func (e *Env) clusterServers(ctx context.Context, c *scaleway.Client, hosts []in
 		offers[k][strings.ToUpper(h.Offer.Name)] = true
 	}
 	seen := map[string]bool{}
-	var out []*remoteServer
-	add := func(s *remoteServer) {
+	var out []*scaleway.Server
+	add := func(s *scaleway.Server) {
 		if key := string(s.Provider) + "/" + s.ID; !seen[key] && s.Status != "deleting" && slices.Contains(s.Tags, e.ServerTag()) {
 			seen[key] = true
 			out = append(out, s)
 		}
 	}
 	for _, k := range order {
-		if k.p == inventory.ElasticMetal {
-			err := e.scwRead(ctx, func(ctx context.Context) error {
-				r, err := c.Metal.ListServers(&baremetal.ListServersRequest{Zone: k.zone, Tags: []string{e.ServerTag()}, ProjectID: &c.ProjectID}, scw.WithContext(ctx), scw.WithAllPages())
-				for _, s := range listOrNil(r, err, func(r *baremetal.ListServersResponse) []*baremetal.Server { return r.Servers }) {
-					add(fromMetal(s))
-				}
-				return err
-			})
-			if err != nil {
-				return nil, scaleway.Wrap(err, "list Elastic Metal servers tagged %s in %s", e.ServerTag(), k.zone)
-			}
-			continue
-		}
-		var sums []*dedibox.ServerSummary
-		err := e.scwRead(ctx, func(ctx context.Context) error {
-			r, err := c.Dedibox.ListServers(&dedibox.ListServersRequest{Zone: k.zone, ProjectID: &c.ProjectID}, scw.WithContext(ctx), scw.WithAllPages())
-			sums = listOrNil(r, err, func(r *dedibox.ListServersResponse) []*dedibox.ServerSummary { return r.Servers })
-			return err
-		})
+		srvs, err := c.ServersTagged(ctx, k.p, k.zone, e.ServerTag(), offers[k])
 		if err != nil {
-			return nil, scaleway.Wrap(err, "list Dedibox servers in %s", k.zone)
+			return nil, err
 		}
-		for _, s := range sums {
-			id := strconv.FormatUint(s.ID, 10)
-			if !offers[k][strings.ToUpper(s.OfferName)] || seen[string(k.p)+"/"+id] {
-				continue
-			}
-			srv, err := e.getServer(ctx, c, k.p, k.zone, id)
-			if scaleway.IsNotFound(err) {
-				continue // terminated since it was listed
-			}
-			if err != nil {
-				return nil, err
-			}
-			add(srv)
+		for _, s := range srvs {
+			add(s)
 		}
 	}
 	return out, nil

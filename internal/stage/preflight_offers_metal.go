@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
 	"github.com/scaleway/scaleway-sdk-go/scw"
@@ -22,7 +21,7 @@ func (k *catalog) checkMetal(ctx context.Context, g *offerGroup) ([]error, error
 	if err != nil {
 		return nil, err
 	}
-	o := metalOffer(offers, g.offer)
+	o := scaleway.MetalOffer(offers, g.offer)
 	if o == nil {
 		alt, err := k.metalAlternatives(ctx, zone, offers, "", g.want)
 		if err != nil {
@@ -37,14 +36,9 @@ func (k *catalog) checkMetal(ctx context.Context, g *offerGroup) ([]error, error
 	} else if p != nil {
 		out = append(out, p)
 	}
-	var os *baremetal.OS
-	err = k.env.scwRead(ctx, func(ctx context.Context) error {
-		r, err := k.c.Metal.ListOS(&baremetal.ListOSRequest{Zone: zone, OfferID: &o.ID}, scw.WithContext(ctx), scw.WithAllPages())
-		os = scaleway.NewestProxmoxMetal(listOrNil(r, err, func(r *baremetal.ListOSResponse) []*baremetal.OS { return r.Os }), o.IncompatibleOsIDs)
-		return err
-	})
+	os, err := k.c.MetalProxmox(ctx, zone, o)
 	if err != nil {
-		return nil, scaleway.Wrap(err, "list the OS images of %s in %s", o.Name, zone)
+		return nil, err
 	}
 	if os == nil {
 		out = append(out, fmt.Errorf("%s: Proxmox VE cannot be installed on offer %s (Elastic Metal %s lists no Proxmox VE image compatible with it)", hostList(g.hosts), o.Name, zone))
@@ -81,15 +75,6 @@ func (k *catalog) metalStockProblem(ctx context.Context, g *offerGroup, o *barem
 		hostList(need), o.Name, zone, len(need), orNone(zones), zone, orNone(alt)), nil
 }
 
-func metalOffer(offers []*baremetal.Offer, name string) *baremetal.Offer {
-	for _, o := range offers {
-		if strings.EqualFold(o.Name, name) {
-			return o
-		}
-	}
-	return nil
-}
-
 // metalZonesWith lists the other Elastic Metal zones with offer in stock.
 func (k *catalog) metalZonesWith(ctx context.Context, offer string, except scw.Zone) ([]string, error) {
 	var out []string
@@ -101,7 +86,7 @@ func (k *catalog) metalZonesWith(ctx context.Context, offer string, except scw.Z
 		if err != nil {
 			return nil, err
 		}
-		if o := metalOffer(offers, offer); o != nil && o.Stock != baremetal.OfferStockEmpty {
+		if o := scaleway.MetalOffer(offers, offer); o != nil && o.Stock != baremetal.OfferStockEmpty {
 			out = append(out, string(z))
 		}
 	}
@@ -109,18 +94,14 @@ func (k *catalog) metalZonesWith(ctx context.Context, offer string, except scw.Z
 	return out, nil
 }
 
+// metalOffers lists zone's Elastic Metal offers, once per preflight.
 func (k *catalog) metalOffers(ctx context.Context, zone scw.Zone) ([]*baremetal.Offer, error) {
 	if o, ok := k.mOffers[zone]; ok {
 		return o, nil
 	}
-	var out []*baremetal.Offer
-	err := k.env.scwRead(ctx, func(ctx context.Context) error {
-		r, err := k.c.Metal.ListOffers(&baremetal.ListOffersRequest{Zone: zone}, scw.WithContext(ctx), scw.WithAllPages())
-		out = listOrNil(r, err, func(r *baremetal.ListOffersResponse) []*baremetal.Offer { return r.Offers })
-		return err
-	})
+	out, err := k.c.MetalOffers(ctx, zone)
 	if err != nil {
-		return nil, scaleway.Wrap(err, "list Elastic Metal offers in %s", zone)
+		return nil, err
 	}
 	if k.mOffers == nil {
 		k.mOffers = map[scw.Zone][]*baremetal.Offer{}

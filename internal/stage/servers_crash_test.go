@@ -39,7 +39,7 @@ func TestCrashAfterDediboxOrderIsNotOrderedAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offer, err := tw.Env.offerID(context.Background(), c, h, scw.ZoneFrPar1)
+	offer, err := c.OfferID(context.Background(), h.Provider, scw.ZoneFrPar1, h.Offer.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestCrashAfterMetalOrderIsNotOrderedAgain(t *testing.T) {
 	if _, err := tw.Env.State.Journal.Intent(Servers, h.Name, actionOrder, map[string]string{"offer": h.Offer.Name}); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := tw.Env.offerID(context.Background(), c, h, scw.ZoneFrPar1)
+	offer, err := c.OfferID(context.Background(), h.Provider, scw.ZoneFrPar1, h.Offer.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestCrashedOrdersOfOneOfferAreEachClaimedOnce(t *testing.T) {
 	tw := newTestWorld(t, "../../inventories/prod-3az.yaml", withProfile(simcore.Realistic, 0.0005))
 	c := scwClient(t, tw)
 	a, _ := tw.Env.Layout().Host("prod-core-1a")
-	offer, err := tw.Env.offerID(context.Background(), c, a, scw.ZoneFrPar1)
+	offer, err := c.OfferID(context.Background(), a.Provider, scw.ZoneFrPar1, a.Offer.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

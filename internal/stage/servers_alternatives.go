@@ -58,7 +58,7 @@ func largeEnough(cands []offerCap, want inventory.Offer) []string {
 func dediboxAlternatives(offers []*dedibox.Offer, dc, except string, want inventory.Offer) []string {
 	var cands []offerCap
 	for _, o := range offers {
-		if o.ServerInfo == nil || o.Name == except || dediboxStock(o, dc) == dedibox.OfferServerInfoStockEmpty {
+		if o.ServerInfo == nil || o.Name == except || scaleway.DediboxStock(o, dc) == dedibox.OfferServerInfoStockEmpty {
 			continue
 		}
 		c := offerCap{name: o.Name, disks: len(o.ServerInfo.Disks)}
@@ -76,7 +76,7 @@ func dediboxAlternatives(offers []*dedibox.Offer, dc, except string, want invent
 // metalAlternatives are the offers other than except in stock in the zone,
 // able to run Proxmox VE, and large enough for want.
 func (k *catalog) metalAlternatives(ctx context.Context, zone scw.Zone, offers []*baremetal.Offer, except string, want inventory.Offer) ([]string, error) {
-	pve, err := k.metalPVE(ctx, zone)
+	pve, err := k.c.MetalProxmoxIDs(ctx, zone)
 	if err != nil {
 		return nil, err
 	}
@@ -96,19 +96,4 @@ func (k *catalog) metalAlternatives(ctx context.Context, zone scw.Zone, offers [
 		cands = append(cands, c)
 	}
 	return largeEnough(cands, want), nil
-}
-
-// metalPVE lists the zone's Proxmox VE image IDs.
-func (k *catalog) metalPVE(ctx context.Context, zone scw.Zone) ([]string, error) {
-	var out []string
-	err := k.env.scwRead(ctx, func(ctx context.Context) error {
-		r, err := k.c.Metal.ListOS(&baremetal.ListOSRequest{Zone: zone}, scw.WithContext(ctx), scw.WithAllPages())
-		for _, os := range listOrNil(r, err, func(r *baremetal.ListOSResponse) []*baremetal.OS { return r.Os }) {
-			if scaleway.IsProxmoxVE(os.Name, os.Version) {
-				out = append(out, os.ID)
-			}
-		}
-		return err
-	})
-	return out, scaleway.Wrap(err, "list the OS images of %s", zone)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/scaleway"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
 
@@ -125,7 +126,7 @@ func TestPlanOnFreshWorld(t *testing.T) {
 	for _, m := range rep.Mutations() {
 		byRequest[m.Request]++
 	}
-	wantReq := map[string]int{reqDediboxOrder: 3, reqDediboxTags: 3, reqIAMKeyCreate: 1, reqDediboxInstall: 3, reqRPNCreate: 1, reqRPNAddMembers: 2, reqRPNVLAN: 3}
+	wantReq := map[string]int{scaleway.ReqDediboxOrder: 3, scaleway.ReqDediboxTags: 3, scaleway.ReqIAMKeyCreate: 1, scaleway.ReqDediboxInstall: 3, scaleway.ReqRPNCreate: 1, scaleway.ReqRPNAddMembers: 2, scaleway.ReqRPNVLAN: 3}
 	if !maps.Equal(byRequest, wantReq) || tw.mutations() != 0 {
 		t.Errorf("planned through the network: %v, want %v; %d mutating requests", byRequest, wantReq, tw.mutations())
 	}

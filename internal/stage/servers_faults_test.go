@@ -15,7 +15,6 @@ import (
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
-	"github.com/tripod-dev/tripod/internal/scaleway"
 	"github.com/tripod-dev/tripod/internal/sim"
 	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
@@ -99,8 +98,9 @@ func withLostAnswers(t *testing.T, env *Env, route, mode string, n int) {
 	t.Helper()
 	l := &lostAnswers{base: env.Dialer.HTTPClient(nil, 0).Transport, route: regexp.MustCompile(route), mode: mode}
 	l.n.Store(int32(n))
-	if _, err := cached(env, "scaleway", func() (*scaleway.Client, error) { return env.newScw(l) }); err != nil {
-		t.Fatal(err)
+	env.scwOnce.Do(func() { env.scwSess, env.scwErr = env.newScw(l) })
+	if env.scwErr != nil {
+		t.Fatal(env.scwErr)
 	}
 }
 

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 
-	baremetal "github.com/scaleway/scaleway-sdk-go/api/baremetal/v1"
-	vpc "github.com/scaleway/scaleway-sdk-go/api/vpc/v2"
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
@@ -22,22 +19,22 @@ const actionPrivateNetwork = "create-private-network"
 // region, found or created by the first host of the region that asks. In a
 // dry run where it does not exist, that host plans its creation and every
 // host of the region gets "" and run.ErrPlanned.
-func (e *Env) regionPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Client, region scw.Region) (string, error) {
-	sh := e.scwShared()
-	sh.netMu.Lock()
-	defer sh.netMu.Unlock()
-	if id := sh.pns[region]; id != "" {
+func (e *Env) regionPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, region scw.Region) (string, error) {
+	n := &c.Networks
+	n.Lock()
+	defer n.Unlock()
+	if id := n.PNs[region]; id != "" {
 		return id, nil
 	}
-	if sh.pnPlanned[region] {
+	if n.PNPlanned[region] {
 		return "", run.ErrPlanned
 	}
 	id, err := e.findPrivateNetwork(ctx, c, region)
 	if err == nil && id == "" {
 		id, err = e.createPrivateNetwork(ctx, st, c, region)
 	}
-	sh.pnPlanned[region] = errors.Is(err, run.ErrPlanned)
-	sh.pns[region] = id
+	n.PNPlanned[region] = errors.Is(err, run.ErrPlanned)
+	n.PNs[region] = id
 	return id, err
 }
 
@@ -45,7 +42,7 @@ func (e *Env) regionPrivateNetwork(ctx context.Context, st *run.Step, c *scalewa
 // journal recorded creating; else the VPC's by name and ownership tag; else
 // the one every attached server of the cluster in the region shares (an
 // operator's network is joined, not doubled). "" means none exists.
-func (e *Env) findPrivateNetwork(ctx context.Context, c *scaleway.Client, region scw.Region) (string, error) {
+func (e *Env) findPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
 	if rec, ok := e.State.Journal.LastDone(Network, privateNetworkTarget, actionPrivateNetwork+"/"+string(region)); ok && rec.Data["private_network_id"] != "" {
 		return rec.Data["private_network_id"], nil
 	}
@@ -57,41 +54,22 @@ func (e *Env) findPrivateNetwork(ctx context.Context, c *scaleway.Client, region
 
 // namedPrivateNetwork finds the region's private network named after the
 // cluster and carrying its ownership tag.
-func (e *Env) namedPrivateNetwork(ctx context.Context, c *scaleway.Client, region scw.Region) (string, error) {
-	var out string
-	name := e.privateNetworkName()
-	err := e.scwRead(ctx, func(ctx context.Context) error {
-		r, err := c.VPC.ListPrivateNetworks(&vpc.ListPrivateNetworksRequest{Region: region, Name: &name, ProjectID: &c.ProjectID, Tags: []string{e.ServerTag()}}, scw.WithContext(ctx), scw.WithAllPages())
-		for _, p := range listOrNil(r, err, func(r *vpc.ListPrivateNetworksResponse) []*vpc.PrivateNetwork { return r.PrivateNetworks }) {
-			if p.Name == name && out == "" {
-				out = p.ID
-			}
-		}
-		return err
-	})
-	return out, scaleway.Wrap(err, "list the private networks named %s in %s", name, region)
+func (e *Env) namedPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
+	return c.NamedPrivateNetwork(ctx, region, e.privateNetworkName(), e.ServerTag())
 }
 
 // sharedPrivateNetwork is the one private network that every attached
 // server of the cluster (by its ownership tag) in region is attached to,
 // or "" when there is no such single network.
-func (e *Env) sharedPrivateNetwork(ctx context.Context, c *scaleway.Client, region scw.Region) (string, error) {
+func (e *Env) sharedPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
 	shared, attached := map[string]int{}, 0
 	for _, zone := range e.metalZones(region) {
-		var ids []string
-		err := e.scwRead(ctx, func(ctx context.Context) error {
-			ids = nil
-			r, err := c.Metal.ListServers(&baremetal.ListServersRequest{Zone: zone, Tags: []string{e.ServerTag()}, ProjectID: &c.ProjectID}, scw.WithContext(ctx), scw.WithAllPages())
-			for _, s := range listOrNil(r, err, func(r *baremetal.ListServersResponse) []*baremetal.Server { return r.Servers }) {
-				ids = append(ids, s.ID)
-			}
-			return err
-		})
+		ids, err := c.MetalServerIDs(ctx, zone, e.ServerTag())
 		if err != nil {
-			return "", scaleway.Wrap(err, "list the Elastic Metal servers tagged %s in %s", e.ServerTag(), zone)
+			return "", err
 		}
 		for _, id := range ids {
-			atts, err := e.attachments(ctx, c, HostFact{ServerID: id, Zone: string(zone)})
+			atts, err := c.Attachments(ctx, zone, id)
 			if err != nil {
 				return "", err
 			}
@@ -129,13 +107,13 @@ func (e *Env) metalZones(region scw.Region) []scw.Zone {
 // inventory's subnet, tagged as the cluster's, journaled: one created
 // without an answer, or by a run that died before recording it, is found
 // by name.
-func (e *Env) createPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Client, region scw.Region) (string, error) {
+func (e *Env) createPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, region scw.Region) (string, error) {
 	name, action := e.privateNetworkName(), actionPrivateNetwork+"/"+string(region)
 	unresolved := func() []state.Record { return e.State.Journal.Unresolved(Network, privateNetworkTarget, action) }
 	subnet := e.Cluster().Network.Subnet
 	var id string
-	m := run.Mutation{API: "scaleway", Verb: "create", Object: fmt.Sprintf("private network %s in %s", name, region), Detail: "subnet " + subnet.String(), Request: reqVPCCreatePN}
-	err := e.sendOnce(ctx, st, m, func(ctx context.Context) error {
+	m := run.Mutation{API: "scaleway", Verb: "create", Object: fmt.Sprintf("private network %s in %s", name, region), Detail: "subnet " + subnet.String(), Request: scaleway.ReqVPCCreatePN}
+	err := sendOnce(ctx, st, c, m, func(ctx context.Context) error {
 		if err := e.failIntents(unresolved(), "no private network named "+name+" exists"); err != nil {
 			return err
 		}
@@ -143,12 +121,11 @@ func (e *Env) createPrivateNetwork(ctx context.Context, st *run.Step, c *scalewa
 		if err != nil {
 			return err
 		}
-		ipnet := scw.IPNet{IPNet: net.IPNet{IP: subnet.Addr().AsSlice(), Mask: net.CIDRMask(subnet.Bits(), subnet.Addr().BitLen())}}
-		p, err := c.VPC.CreatePrivateNetwork(&vpc.CreatePrivateNetworkRequest{Region: region, Name: name, ProjectID: c.ProjectID, Tags: []string{e.ServerTag()}, Subnets: []scw.IPNet{ipnet}}, scw.WithContext(ctx))
+		pn, err := c.CreatePrivateNetwork(ctx, region, name, e.ServerTag(), subnet)
 		if err != nil {
 			return e.orderFailed(intent, err)
 		}
-		id = p.ID
+		id = pn
 		return e.State.Journal.Complete(intent, map[string]string{"private_network_id": id})
 	}, func(ctx context.Context) (bool, error) {
 		found, err := e.namedPrivateNetwork(ctx, c, region)

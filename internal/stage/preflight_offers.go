@@ -2,7 +2,6 @@ package stage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -19,16 +18,11 @@ import (
 // list once.
 type catalog struct {
 	env     *Env
-	c       *scaleway.Client
-	st      *run.Step
+	c       *scaleway.Session
+	st      *run.Step // where warnings go
 	dOffers map[scw.Zone][]*dedibox.Offer
 	mOffers map[scw.Zone][]*baremetal.Offer
 	adopted int
-}
-
-func isSDK(err error) bool {
-	var se scw.SdkError
-	return errors.As(err, &se)
 }
 
 // checkOffer reports g's problems: an offer not sold there, out of stock
@@ -68,14 +62,9 @@ func (k *catalog) checkDedibox(ctx context.Context, g *offerGroup) ([]error, err
 	} else if p != nil {
 		out = append(out, p)
 	}
-	var os *dedibox.OS
-	err = k.env.scwRead(ctx, func(ctx context.Context) error {
-		r, err := k.c.Dedibox.ListOS(&dedibox.ListOSRequest{Zone: zone, OfferID: &o.ID}, scw.WithContext(ctx), scw.WithAllPages())
-		os = scaleway.NewestProxmoxDedibox(listOrNil(r, err, func(r *dedibox.ListOSResponse) []*dedibox.OS { return r.Os }))
-		return err
-	})
+	os, err := k.c.DediboxProxmox(ctx, zone, o)
 	if err != nil {
-		return nil, scaleway.Wrap(err, "list the OS images of %s in %s", o.Name, zone)
+		return nil, err
 	}
 	if os == nil {
 		out = append(out, fmt.Errorf("%s: Proxmox VE cannot be installed on offer %s (Dedibox %s lists no Proxmox VE image for it)", hostList(g.hosts), o.Name, zone))
@@ -86,7 +75,7 @@ func (k *catalog) checkDedibox(ctx context.Context, g *offerGroup) ([]error, err
 // dediboxStockProblem is the refusal when o is out of stock in dc for hosts
 // still to order, naming where it is in stock and what else would do.
 func (k *catalog) dediboxStockProblem(ctx context.Context, g *offerGroup, o *dedibox.Offer, offers []*dedibox.Offer, dc string) (problem, err error) {
-	switch dediboxStock(o, dc) {
+	switch scaleway.DediboxStock(o, dc) {
 	case dedibox.OfferServerInfoStockLow:
 		if len(g.toOrder) > 1 {
 			k.st.Warn("offer %s is low on stock in %s and %d are to be ordered there: some orders may fail", o.Name, dc, len(g.toOrder))
@@ -101,42 +90,17 @@ func (k *catalog) dediboxStockProblem(ctx context.Context, g *offerGroup, o *ded
 		return nil, err
 	}
 	return fmt.Errorf("%s: offer %s is out of stock in %s (%d needed there); in stock in: %s; offers in stock in %s at least as large: %s",
-		hostList(need), o.Name, dc, len(need), orNone(dediboxDCsWith(o, dc)), dc, orNone(dediboxAlternatives(offers, dc, o.Name, g.want))), nil
+		hostList(need), o.Name, dc, len(need), orNone(scaleway.DediboxDCsWith(o, dc)), dc, orNone(dediboxAlternatives(offers, dc, o.Name, g.want))), nil
 }
 
-func dediboxStock(o *dedibox.Offer, dc string) dedibox.OfferServerInfoStock {
-	if s, ok := o.ServerInfo.StockByDatacenter[dc]; ok {
-		return s
-	}
-	if len(o.ServerInfo.StockByDatacenter) > 0 {
-		return dedibox.OfferServerInfoStockEmpty // not sold in that datacenter
-	}
-	return o.ServerInfo.Stock
-}
-
-// dediboxDCsWith lists the datacenters other than dc with o in stock.
-func dediboxDCsWith(o *dedibox.Offer, dc string) []string {
-	var out []string
-	for d, s := range o.ServerInfo.StockByDatacenter {
-		if d != dc && s != dedibox.OfferServerInfoStockEmpty {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
+// dediboxOffers lists zone's Dedibox offers, once per preflight.
 func (k *catalog) dediboxOffers(ctx context.Context, zone scw.Zone) ([]*dedibox.Offer, error) {
 	if o, ok := k.dOffers[zone]; ok {
 		return o, nil
 	}
-	var out []*dedibox.Offer
-	err := k.env.scwRead(ctx, func(ctx context.Context) error {
-		r, err := k.c.Dedibox.ListOffers(&dedibox.ListOffersRequest{Zone: zone}, scw.WithContext(ctx), scw.WithAllPages())
-		out = listOrNil(r, err, func(r *dedibox.ListOffersResponse) []*dedibox.Offer { return r.Offers })
-		return err
-	})
+	out, err := k.c.DediboxOffers(ctx, zone)
 	if err != nil {
-		return nil, scaleway.Wrap(err, "list Dedibox offers in %s", zone)
+		return nil, err
 	}
 	if k.dOffers == nil {
 		k.dOffers = map[scw.Zone][]*dedibox.Offer{}

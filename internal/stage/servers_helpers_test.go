@@ -104,7 +104,7 @@ func assertNoMutations(t *testing.T, tw *testWorld, until string) *run.Report {
 
 // scwClient is a client on the world for tests that act as "someone else"
 // (a crashed earlier run, an operator).
-func scwClient(t *testing.T, tw *testWorld) *scaleway.Client {
+func scwClient(t *testing.T, tw *testWorld) *scaleway.Session {
 	t.Helper()
 	c, err := tw.Env.scw()
 	if err != nil {
@@ -113,10 +113,10 @@ func scwClient(t *testing.T, tw *testWorld) *scaleway.Client {
 	return c
 }
 
-func removeMember(c *scaleway.Client, group, member uint64) error {
+func removeMember(c *scaleway.Session, group, member uint64) error {
 	return c.RPN.DeleteRpnV2Members(&dedibox.RpnV2ApiDeleteRpnV2MembersRequest{GroupID: group, MemberIDs: []uint64{member}})
 }
 
-func setVLAN(c *scaleway.Client, group, member uint64, vlan uint32) error {
+func setVLAN(c *scaleway.Session, group, member uint64, vlan uint32) error {
 	return c.RPN.UpdateRpnV2VlanForMembers(&dedibox.RpnV2ApiUpdateRpnV2VlanForMembersRequest{GroupID: group, MemberIDs: []uint64{member}, Vlan: &vlan})
 }

@@ -15,11 +15,11 @@ import (
 )
 
 // metalPrivateNetwork attaches h's Elastic Metal server to its region's
-// private network (scw_pn_region.go), and publishes the VLAN Scaleway
+// private network (network_metal_region.go), and publishes the VLAN Scaleway
 // assigned it. Private networks are regional (VPC v2): an inventory spread
 // over regions gets one per region, and Scaleway does not join them. f is
 // nil while the server is only planned.
-func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Client, h inventory.HostPlan, f *HostFact) error {
+func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, f *HostFact) error {
 	zone, err := scaleway.MetalZone(h.Placement)
 	if err != nil {
 		return err
@@ -34,11 +34,11 @@ func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway
 	}
 	var att *baremetalv3.ServerPrivateNetwork
 	if f != nil && pn != "" {
-		atts, err := e.attachments(ctx, c, *f)
+		atts, err := c.Attachments(ctx, scw.Zone(f.Zone), f.ServerID)
 		if err != nil {
 			return err
 		}
-		att = attachedTo(atts, pn)
+		att = scaleway.AttachedTo(atts, pn)
 	}
 	if att == nil {
 		if err := e.attach(ctx, st, c, f, h, pn); errors.Is(err, run.ErrPlanned) {
@@ -80,69 +80,29 @@ func (e *Env) metalRegions() []string {
 // attach attaches f's server to pn (f is nil while the server is planned,
 // pn "" while the network is). An attach without an answer is looked for
 // among the server's attachments before it is sent again.
-func (e *Env) attach(ctx context.Context, st *run.Step, c *scaleway.Client, f *HostFact, h inventory.HostPlan, pn string) error {
+func (e *Env) attach(ctx context.Context, st *run.Step, c *scaleway.Session, f *HostFact, h inventory.HostPlan, pn string) error {
 	label := "the server of " + h.Name
 	if f != nil {
 		label = fmt.Sprintf("server %s (%s)", f.ServerID, h.Name)
 	}
-	m := run.Mutation{API: "scaleway", Verb: "attach", Object: fmt.Sprintf("%s to private network %s", label, e.privateNetworkName()), Detail: pn, Request: reqMetalAttachPN}
+	m := run.Mutation{API: "scaleway", Verb: "attach", Object: fmt.Sprintf("%s to private network %s", label, e.privateNetworkName()), Detail: pn, Request: scaleway.ReqMetalAttachPN}
 	if f == nil || pn == "" {
 		return st.Mutate(ctx, m, nil) // only planned: Mutate does not call fn in a dry run
 	}
-	return e.sendOnce(ctx, st, m, func(ctx context.Context) error {
-		_, err := c.MetalPN.AddServerPrivateNetwork(&baremetalv3.PrivateNetworkAPIAddServerPrivateNetworkRequest{Zone: scw.Zone(f.Zone), ServerID: f.ServerID, PrivateNetworkID: pn}, scw.WithContext(ctx))
-		return scaleway.Evidence(err)
+	return sendOnce(ctx, st, c, m, func(ctx context.Context) error {
+		return c.Attach(ctx, scw.Zone(f.Zone), f.ServerID, pn)
 	}, func(ctx context.Context) (bool, error) {
-		atts, err := e.attachments(ctx, c, *f)
-		return attachedTo(atts, pn) != nil, err
+		atts, err := c.Attachments(ctx, scw.Zone(f.Zone), f.ServerID)
+		return scaleway.AttachedTo(atts, pn) != nil, err
 	})
-}
-
-// attachments lists a server's private network attachments.
-func (e *Env) attachments(ctx context.Context, c *scaleway.Client, f HostFact) ([]*baremetalv3.ServerPrivateNetwork, error) {
-	var out []*baremetalv3.ServerPrivateNetwork
-	err := e.scwRead(ctx, func(ctx context.Context) error {
-		r, err := c.MetalPN.ListServerPrivateNetworks(&baremetalv3.PrivateNetworkAPIListServerPrivateNetworksRequest{Zone: scw.Zone(f.Zone), ServerID: &f.ServerID}, scw.WithContext(ctx), scw.WithAllPages())
-		out = listOrNil(r, err, func(r *baremetalv3.ListServerPrivateNetworksResponse) []*baremetalv3.ServerPrivateNetwork {
-			return r.ServerPrivateNetworks
-		})
-		return err
-	})
-	return out, scaleway.Wrap(err, "list the private networks of server %s", f.ServerID)
-}
-
-func attachedTo(atts []*baremetalv3.ServerPrivateNetwork, pn string) *baremetalv3.ServerPrivateNetwork {
-	for _, a := range atts {
-		if a.PrivateNetworkID == pn && a.Status != baremetalv3.ServerPrivateNetworkStatusDetaching {
-			return a
-		}
-	}
-	return nil
 }
 
 // waitAttached waits until f's server is attached to pn and returns the
 // VLAN Scaleway assigned it. A dry run reads once instead of waiting.
-func (e *Env) waitAttached(ctx context.Context, st *run.Step, c *scaleway.Client, f HostFact, h inventory.HostPlan, pn string) (int, error) {
-	vlan := 0
-	check := func(ctx context.Context) (bool, string, error) {
-		atts, err := e.attachments(ctx, c, f)
-		if err != nil {
-			return false, "", err
-		}
-		a := attachedTo(atts, pn)
-		switch {
-		case a == nil:
-			return false, "", fmt.Errorf("the attachment disappeared")
-		case a.Status == baremetalv3.ServerPrivateNetworkStatusError || a.Status == baremetalv3.ServerPrivateNetworkStatusLocked:
-			return false, "", fmt.Errorf("the attachment is %s", a.Status)
-		case a.Status != baremetalv3.ServerPrivateNetworkStatusAttached || a.Vlan == nil:
-			return false, string(a.Status), nil
-		}
-		vlan = int(*a.Vlan)
-		return true, "", nil
-	}
+func (e *Env) waitAttached(ctx context.Context, st *run.Step, c *scaleway.Session, f HostFact, h inventory.HostPlan, pn string) (int, error) {
+	zone := scw.Zone(f.Zone)
 	if st.DryRun() {
-		done, status, err := check(ctx)
+		done, status, vlan, err := c.Attachment(ctx, zone, f.ServerID, pn)
 		if err == nil && !done {
 			st.Skip("server %s (%s) is still %s to private network %s", f.ServerID, h.Name, status, pn)
 			return 0, run.ErrPlanned
@@ -150,5 +110,5 @@ func (e *Env) waitAttached(ctx context.Context, st *run.Step, c *scaleway.Client
 		return vlan, err
 	}
 	name := fmt.Sprintf("server %s (%s) attached to private network %s", f.ServerID, h.Name, pn)
-	return vlan, e.scwWait(ctx, st, name, networkPoll, networkTimeout, check)
+	return c.WaitAttached(ctx, st.Progress, name, zone, f.ServerID, pn)
 }
