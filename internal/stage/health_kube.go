@@ -20,11 +20,6 @@ import (
 // region labels, with the admin kubeconfig's client certificate. A dry run
 // checks once and reports.
 func (s *health) kubernetes(ctx context.Context, st *run.Step) error {
-	n := len(s.env.Layout().VMs)
-	if st.UpstreamPlanned() {
-		st.Skip("would wait for the Kubernetes API at %s and %d/%d nodes Ready with their zone labels", s.env.Cluster().Talos.Endpoint, n, n)
-		return nil
-	}
 	hc, server, err := s.kubeClient()
 	if err != nil && st.DryRun() {
 		st.Skip("would check the Kubernetes API once the kubeconfig exists")

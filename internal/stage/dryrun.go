@@ -1,0 +1,37 @@
+package stage
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// The dry-run plumbing the stages share. A dry run (plan, status, down
+// --dry-run) is the same stages with every Step.Mutate recording instead of
+// sending, and answering run.ErrPlanned. A step whose need only planned is
+// planned from nothing by its stage's Plan method (run.Planner), which
+// lists its mutations with planOnly.
+
+// planOnly records ms, in order, for a target that does not exist yet (the
+// runner calls a stage's Plan only in a dry run, so nothing is sent), and
+// returns what the last Mutate answered: run.ErrPlanned, or the context's
+// error once the run is canceled. With no mutations it returns nil.
+func planOnly(ctx context.Context, st *run.Step, ms ...run.Mutation) error {
+	var err error
+	for _, m := range ms {
+		err = st.Mutate(ctx, m, func(context.Context) error {
+			return errors.New("nothing to act on yet: an earlier step only planned what this needs")
+		})
+	}
+	return err
+}
+
+// planned reports whether err is a dry run's run.ErrPlanned: the mutation
+// was recorded, not sent, so what needed its result cannot be observed.
+func planned(err error) bool { return errors.Is(err, run.ErrPlanned) }
+
+// sentOrPlanned reports whether err is nil or a dry run's run.ErrPlanned: after a
+// planned mutation a dry run goes on listing what the real run would send
+// next, as if it had been sent.
+func sentOrPlanned(err error) bool { return err == nil || planned(err) }
