@@ -130,16 +130,7 @@ func (s *bootstrap) waitEtcd(ctx context.Context, st *run.Step) error {
 		Check: s.etcdCheck(st.DryRun()), Classify: talos.Classify,
 		Progress: func(status string) { st.Progress("etcd %s", status) },
 	}
-	if st.DryRun() {
-		done, status, err := cond.Check(ctx)
-		if err != nil || !done {
-			st.Skip("would wait for %s (now: %s)", cond.Name, orErr(status, err))
-			return nil
-		}
-		st.Skip("etcd has %s", status)
-		return nil
-	}
-	if err := retry.Wait(ctx, cond); err != nil {
+	if ok, err := checkOrWait(ctx, st, cond); !ok || err != nil {
 		return err
 	}
 	st.Skip("etcd has %d/%d members", n, n)
@@ -184,11 +175,4 @@ func votersAre(members []*machine.EtcdMember, cps []inventory.VMPlan) bool {
 		delete(want, m.GetHostname())
 	}
 	return len(want) == 0
-}
-
-func orErr(status string, err error) string {
-	if err != nil {
-		return shortErr(err)
-	}
-	return status
 }

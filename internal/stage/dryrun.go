@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
@@ -35,3 +36,27 @@ func planned(err error) bool { return errors.Is(err, run.ErrPlanned) }
 // planned mutation a dry run goes on listing what the real run would send
 // next, as if it had been sent.
 func sentOrPlanned(err error) bool { return err == nil || planned(err) }
+
+// checkOrWait waits for cond, or, in a dry run, checks it once: a plan does
+// not wait, and a condition not met yet is what the step would wait for,
+// given as its reason. It reports whether cond holds.
+func checkOrWait(ctx context.Context, st *run.Step, cond retry.Condition) (bool, error) {
+	if !st.DryRun() {
+		err := retry.Wait(ctx, cond)
+		return err == nil, err
+	}
+	ok, status, err := cond.Check(ctx)
+	if err != nil || !ok {
+		st.Skip("would wait for %s (now: %s)", cond.Name, orErr(status, err))
+		return false, nil
+	}
+	return true, nil
+}
+
+// orErr is a check's status, or the first line of its error.
+func orErr(status string, err error) string {
+	if err != nil {
+		return shortErr(err)
+	}
+	return status
+}

@@ -32,16 +32,7 @@ func (s *health) kubernetes(ctx context.Context, st *run.Step) error {
 	for _, c := range conds {
 		c.Interval, c.Timeout, c.Classify = s.env.Timing.Interval(5*time.Second), s.env.Timing.Deadline(30*time.Minute), retry.Default
 		c.Progress = func(status string) { st.Progress("%s", status) }
-		if st.DryRun() {
-			ok, status, err := c.Check(ctx)
-			if !ok {
-				st.Skip("would wait for %s (now: %s)", c.Name, orErr(status, err))
-				return nil
-			}
-			done = append(done, c.Name)
-			continue
-		}
-		if err := retry.Wait(ctx, c); err != nil {
+		if ok, err := checkOrWait(ctx, st, c); !ok || err != nil {
 			return err
 		}
 		done = append(done, c.Name)
