@@ -14,10 +14,12 @@ import (
 // planned from nothing by its stage's Plan method (run.Planner), which
 // lists its mutations with planOnly.
 
-// planOnly records ms, in order, for a target that does not exist yet (the
-// runner calls a stage's Plan only in a dry run, so nothing is sent), and
+// planOnly records ms, in order, where a dry run cannot reach what acting
+// needs: a target that does not exist yet (a Plan method), or a login or
+// download a plan does not make. It is called in dry runs only (the runner
+// calls Plan only when a need was planned), so its action never runs. It
 // returns what the last Mutate answered: run.ErrPlanned, or the context's
-// error once the run is canceled. With no mutations it returns nil.
+// error once the run is canceled; with no mutations, nil.
 func planOnly(ctx context.Context, st *run.Step, ms ...run.Mutation) error {
 	var err error
 	for _, m := range ms {
