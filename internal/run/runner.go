@@ -247,14 +247,19 @@ func sharesFate(origin string, t Target) bool {
 	return origin == "" || origin == t.Placement
 }
 
-// runSafely turns a stage's panic into that target's failure: one bad
-// target must not take the whole run (and its journal writes) down.
+// runSafely runs the step, through the stage's Plan when a need only
+// planned and the stage is a Planner, and turns a stage's panic into that
+// target's failure: one bad target must not take the whole run (and its
+// journal writes) down.
 func runSafely(ctx context.Context, st Stage, s *Step) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error in stage %s: %v", st.Name(), p)
 		}
 	}()
+	if p, ok := st.(Planner); ok && s.upstreamPlanned {
+		return p.Plan(ctx, s)
+	}
 	return st.Run(ctx, s)
 }
 

@@ -334,3 +334,47 @@ func TestAwaitWaitsForAnEarlierStageOnly(t *testing.T) {
 		t.Errorf("awaiting a key outside the run: %v, %v", outsideFound, outside)
 	}
 }
+
+// plannerStage is a fakeStage that also plans from nothing.
+type plannerStage struct {
+	fakeStage
+	plan func(ctx context.Context, s *Step) error
+}
+
+func (p *plannerStage) Plan(ctx context.Context, s *Step) error { return p.plan(ctx, s) }
+
+// TestPlannerPlansFromNothing proves the runner calls a stage's Plan, not
+// its Run, when a need only planned (there is nothing to observe), and Run
+// otherwise, in a dry run too; a panic in Plan is that target's failure.
+func TestPlannerPlansFromNothing(t *testing.T) {
+	a := &fakeStage{name: "a", targets: []Target{{ID: "new"}, {ID: "old"}}, fn: func(ctx context.Context, s *Step) error {
+		if s.Key.Target == "old" {
+			return nil // observed: nothing to do
+		}
+		return s.Mutate(ctx, Mutation{API: "scaleway", Verb: "order", Object: "server " + s.Key.Target}, nil)
+	}}
+	var mu sync.Mutex
+	ran := map[string]string{}
+	note := func(how string) func(context.Context, *Step) error {
+		return func(ctx context.Context, s *Step) error {
+			mu.Lock()
+			ran[s.Key.Target] = how
+			mu.Unlock()
+			if s.Key.Target == "boom" {
+				panic("plan exploded")
+			}
+			return s.Mutate(ctx, Mutation{API: "proxmox", Verb: how, Object: "host " + s.Key.Target}, nil)
+		}
+	}
+	b := &plannerStage{fakeStage: fakeStage{name: "b", targets: []Target{
+		{ID: "new", Needs: []Key{On("a", "new")}}, {ID: "old", Needs: []Key{On("a", "old")}}, {ID: "boom", Needs: []Key{On("a", "new")}},
+	}}}
+	b.fn, b.plan = note("run"), note("plan")
+	rep, err := (&Runner{Stages: []Stage{a, b}, DryRun: true}).Run(context.Background())
+	if ran["new"] != "plan" || ran["old"] != "run" {
+		t.Fatalf("b/new %q (want plan), b/old %q (want run)", ran["new"], ran["old"])
+	}
+	if status(t, rep, "b", "new") != StatusPlanned || status(t, rep, "b", "boom") != StatusFailed || err == nil || !strings.Contains(err.Error(), "plan exploded") {
+		t.Fatalf("b/new %s, b/boom %s, err %v", status(t, rep, "b", "new"), status(t, rep, "b", "boom"), err)
+	}
+}

@@ -49,6 +49,17 @@ type Stage interface {
 	Run(ctx context.Context, s *Step) error
 }
 
+// Planner is a Stage that can plan a target from nothing. When a need of the
+// step only planned its mutations (a dry run over state that does not exist
+// yet), there is nothing for Run to observe, so the runner calls Plan
+// instead: it records, through s.Mutate, what the stage would send to a
+// target built from nothing, in the order Run would send it. Run then reads
+// as the real path only. A stage without Plan gets Run and sees
+// Step.UpstreamPlanned.
+type Planner interface {
+	Plan(ctx context.Context, s *Step) error
+}
+
 // Mutation describes one change to a remote system: exactly one mutating
 // request, so that a plan's list of mutations is the list of requests up
 // will send.

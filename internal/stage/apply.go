@@ -42,23 +42,34 @@ func (s *apply) Run(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	first := run.Mutation{API: "talos", Verb: "apply", Object: fmt.Sprintf("machine config of %s (%s)", vm.Name, vm.Address),
-		Detail:  "maintenance mode (insecure), mode AUTO; the node installs and boots configured",
-		Request: machine.MachineService_ApplyConfiguration_FullMethodName}
-	if st.UpstreamPlanned() {
-		return planMutation(ctx, st, first) // the VM does not exist yet
-	}
+	first := firstApplyMutation(vm)
 	mode, err := s.env.waitNode(ctx, st, vm)
 	switch {
 	case err != nil && st.DryRun():
 		st.Warn("%s does not answer yet (%s); planning its first apply", vm.Name, shortErr(err))
-		return planMutation(ctx, st, first)
+		return planOnly(ctx, st, first)
 	case err != nil:
 		return err
 	case mode == talos.Maintenance:
 		return s.applyMaintenance(ctx, st, vm, cfg.Bytes, first)
 	}
 	return s.reconcile(ctx, st, vm, cfg.Bytes)
+}
+
+// Plan lists the first apply of a node whose VM does not exist yet.
+func (s *apply) Plan(ctx context.Context, st *run.Step) error {
+	vm, err := s.env.talosVM(st.Key.Target)
+	if err != nil {
+		return err
+	}
+	return planOnly(ctx, st, firstApplyMutation(vm))
+}
+
+// firstApplyMutation is the apply of vm's first config, in maintenance mode.
+func firstApplyMutation(vm inventory.VMPlan) run.Mutation {
+	return run.Mutation{API: "talos", Verb: "apply", Object: fmt.Sprintf("machine config of %s (%s)", vm.Name, vm.Address),
+		Detail:  "maintenance mode (insecure), mode AUTO; the node installs and boots configured",
+		Request: machine.MachineService_ApplyConfiguration_FullMethodName}
 }
 
 // applyMaintenance sends the first config, then waits for the node to

@@ -43,18 +43,31 @@ func (s *bootstrap) Run(ctx context.Context, st *run.Step) error {
 	return s.bootstrap(ctx, st)
 }
 
+// Plan lists the bootstrap of a cluster whose nodes do not exist yet, and
+// says what the etcd target would wait for.
+func (s *bootstrap) Plan(ctx context.Context, st *run.Step) error {
+	if st.Key.Target == etcdTarget {
+		n := len(s.env.Layout().ControlPlanes())
+		st.Skip("would wait for etcd %d/%d members", n, n)
+		return nil
+	}
+	return planOnly(ctx, st, bootstrapMutation(s.env.Layout().ControlPlanes()[0]))
+}
+
+// bootstrapMutation is the Bootstrap call on first, the first control plane.
+func bootstrapMutation(first inventory.VMPlan) run.Mutation {
+	return run.Mutation{API: "talos", Verb: "bootstrap", Object: fmt.Sprintf("etcd on %s (%s)", first.Name, first.Address),
+		Detail:  "the first control plane in layout order; the others join it",
+		Request: machine.MachineService_Bootstrap_FullMethodName}
+}
+
 // bootstrap starts etcd on the first control plane of the layout, exactly
 // once: a node whose etcd already has members is left alone, and Talos
 // itself refuses a second bootstrap (AlreadyExists), which on a resumed run
 // means an earlier one landed.
 func (s *bootstrap) bootstrap(ctx context.Context, st *run.Step) error {
 	first := s.env.Layout().ControlPlanes()[0]
-	m := run.Mutation{API: "talos", Verb: "bootstrap", Object: fmt.Sprintf("etcd on %s (%s)", first.Name, first.Address),
-		Detail:  "the first control plane in layout order; the others join it",
-		Request: machine.MachineService_Bootstrap_FullMethodName}
-	if st.UpstreamPlanned() {
-		return planMutation(ctx, st, m)
-	}
+	m := bootstrapMutation(first)
 	if cp, n := s.bootstrapped(ctx, st.DryRun()); n > 0 {
 		st.Skip("etcd is bootstrapped: %s lists %d member(s)", cp, n)
 		return nil
@@ -111,26 +124,13 @@ func (e *Env) etcdMembers(ctx context.Context, dryRun bool, cp inventory.VMPlan)
 // member.
 func (s *bootstrap) waitEtcd(ctx context.Context, st *run.Step) error {
 	n := len(s.env.Layout().ControlPlanes())
-	if st.UpstreamPlanned() {
-		st.Skip("would wait for etcd %d/%d members", n, n)
-		return nil
-	}
 	cond := retry.Condition{
 		Name:     fmt.Sprintf("etcd %d/%d members", n, n),
 		Interval: s.env.Timing.Interval(5 * time.Second), Timeout: s.env.Timing.Deadline(30 * time.Minute),
 		Check: s.etcdCheck(st.DryRun()), Classify: talos.Classify,
 		Progress: func(status string) { st.Progress("etcd %s", status) },
 	}
-	if st.DryRun() {
-		done, status, err := cond.Check(ctx)
-		if err != nil || !done {
-			st.Skip("would wait for %s (now: %s)", cond.Name, orErr(status, err))
-			return nil
-		}
-		st.Skip("etcd has %s", status)
-		return nil
-	}
-	if err := retry.Wait(ctx, cond); err != nil {
+	if ok, err := checkOrWait(ctx, st, cond); !ok || err != nil {
 		return err
 	}
 	st.Skip("etcd has %d/%d members", n, n)
@@ -175,11 +175,4 @@ func votersAre(members []*machine.EtcdMember, cps []inventory.VMPlan) bool {
 		delete(want, m.GetHostname())
 	}
 	return len(want) == 0
-}
-
-func orErr(status string, err error) string {
-	if err != nil {
-		return shortErr(err)
-	}
-	return status
 }

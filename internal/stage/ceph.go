@@ -41,6 +41,41 @@ func (s *ceph) Run(ctx context.Context, st *run.Step) error {
 	}
 }
 
+// Plan lists, target by target as Run does them, what a Ceph cluster built
+// from nothing gets, while the hosts it needs are only planned.
+func (s *ceph) Plan(ctx context.Context, st *run.Step) error {
+	e := s.env
+	switch id := st.Key.Target; id {
+	case cephInit:
+		return planOnly(ctx, st, e.cephInitMutation())
+	case cephCRUSH:
+		return e.editCRUSH(ctx, st, e.freshCRUSH())
+	case cephHealth:
+		st.Skip("would wait for Ceph HEALTH_OK")
+		return nil
+	default:
+		kind, arg, _ := strings.Cut(id, "/")
+		switch kind {
+		case "install":
+			m := cephInstallMutation(arg)
+			m.Detail = "`" + cephInstallCmd + "`"
+			return planOnly(ctx, st, m)
+		case "mon":
+			mon, mgr := e.cephMonMutations(arg)
+			if arg == e.cephHost() {
+				return planOnly(ctx, st, mon) // the first monitor brings its manager
+			}
+			return planOnly(ctx, st, mon, mgr)
+		case "osd":
+			h, _ := e.Layout().Host(arg)
+			return planOnly(ctx, st, osdMutations(arg, h.DataDisks)...)
+		case "pool":
+			return planOnly(ctx, st, e.cephPoolMutation(arg))
+		}
+		return fmt.Errorf("unknown Ceph target %q", id)
+	}
+}
+
 // Ceph target IDs.
 const (
 	cephInit   = "init"

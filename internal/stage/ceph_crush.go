@@ -85,18 +85,20 @@ func (m crushMap) ruleDomain(name string) string {
 // these are host commands, each one a mutation.
 func (e *Env) cephCRUSH(ctx context.Context, st *run.Step) error {
 	host := e.cephHost()
-	var m crushMap
-	if st.UpstreamPlanned() {
-		m = e.freshCRUSH()
-	} else {
-		out, err := e.node(st, host).Observe(ctx, "ceph osd crush dump --format json")
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal([]byte(out), &m); err != nil {
-			return fmt.Errorf("unreadable `ceph osd crush dump` from %s: %w", host, err)
-		}
+	out, err := e.node(st, host).Observe(ctx, "ceph osd crush dump --format json")
+	if err != nil {
+		return err
 	}
+	var m crushMap
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		return fmt.Errorf("unreadable `ceph osd crush dump` from %s: %w", host, err)
+	}
+	return e.editCRUSH(ctx, st, m)
+}
+
+// editCRUSH sends the commands that give map m what it lacks, each one a
+// mutation, after checking none of them is refused.
+func (e *Env) editCRUSH(ctx context.Context, st *run.Step, m crushMap) error {
 	cmds := e.crushCommands(m)
 	if len(cmds) == 0 {
 		st.Skip("CRUSH map has a datacenter bucket per AZ with its hosts, and rule %s", cephRuleDatacenter)
@@ -107,15 +109,13 @@ func (e *Env) cephCRUSH(ctx context.Context, st *run.Step) error {
 			return c.err // before changing anything
 		}
 	}
+	host := e.cephHost()
 	for _, c := range cmds {
 		if err := e.pveCommand(ctx, st, c.m, host, c.cmd); !sentOrPlanned(err) {
 			return err
 		}
 	}
-	if st.DryRun() {
-		return run.ErrPlanned
-	}
-	return nil
+	return nil // in a dry run, the step is planned by the commands it recorded
 }
 
 // freshCRUSH is the map Ceph starts with once the OSDs exist: the default

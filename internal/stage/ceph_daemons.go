@@ -2,7 +2,6 @@ package stage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -41,11 +40,6 @@ func (e *Env) cephAnswers(ctx context.Context, st *run.Step, host string) (bool,
 
 // cephInstall puts the Ceph packages on host.
 func (e *Env) cephInstall(ctx context.Context, st *run.Step, host string) error {
-	m := run.Mutation{Verb: "install", Object: "Ceph packages on " + host, Request: reqCephInstall}
-	if st.UpstreamPlanned() {
-		m.API, m.Detail = "ssh", "`"+cephInstallCmd+"`"
-		return planOnly(ctx, st, m)
-	}
 	ok, err := e.cephAnswers(ctx, st, host)
 	if err != nil || ok {
 		if ok {
@@ -53,7 +47,13 @@ func (e *Env) cephInstall(ctx context.Context, st *run.Step, host string) error 
 		}
 		return err
 	}
-	return e.pveCommand(ctx, st, m, host, cephInstallCmd)
+	return e.pveCommand(ctx, st, cephInstallMutation(host), host, cephInstallCmd)
+}
+
+// cephInstallMutation is the install of the Ceph packages on host, a host
+// command (pveCommand details it with the command and the host).
+func cephInstallMutation(host string) run.Mutation {
+	return run.Mutation{API: "ssh", Verb: "install", Object: "Ceph packages on " + host, Request: reqCephInstall}
 }
 
 // cephInit writes the cluster's Ceph configuration, with the inventory's
@@ -61,11 +61,7 @@ func (e *Env) cephInstall(ctx context.Context, st *run.Step, host string) error 
 func (e *Env) cephInit(ctx context.Context, st *run.Step) error {
 	first := e.firstHost().Name
 	cc := e.Cluster().Ceph
-	m := run.Mutation{API: "proxmox", Verb: "init", Object: "Ceph of cluster " + e.Cluster().Proxmox.ClusterName,
-		Detail: fmt.Sprintf("public network %s, cluster network %s", cc.PublicNetwork, cc.ClusterNetwork), Request: reqCephInit}
-	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, m)
-	}
+	m := e.cephInitMutation()
 	ok, err := e.cephAnswers(ctx, st, first)
 	if err != nil || ok {
 		if ok {
@@ -82,20 +78,26 @@ func (e *Env) cephInit(ctx context.Context, st *run.Step) error {
 		Landed: func(ctx context.Context) (bool, error) { return e.cephAnswers(ctx, st, first) }})
 }
 
+// cephInitMutation is the init of the cluster's Ceph configuration.
+func (e *Env) cephInitMutation() run.Mutation {
+	cc := e.Cluster().Ceph
+	return run.Mutation{API: "proxmox", Verb: "init", Object: "Ceph of cluster " + e.Cluster().Proxmox.ClusterName,
+		Detail: fmt.Sprintf("public network %s, cluster network %s", cc.PublicNetwork, cc.ClusterNetwork), Request: reqCephInit}
+}
+
+// cephMonMutations are the creations of host's monitor and its manager.
+func (e *Env) cephMonMutations(host string) (mon, mgr run.Mutation) {
+	h, _ := e.Layout().Host(host)
+	return run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph monitor " + host, Detail: "on " + h.PrivateAddress.String(), Request: reqCephMon},
+		run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph manager " + host, Request: reqCephMgr}
+}
+
 // cephMon creates host's monitor on its private address and a manager
 // next to it (the first monitor brings its manager along).
 func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 	h, _ := e.Layout().Host(host)
-	mon := run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph monitor " + host, Detail: "on " + h.PrivateAddress.String(), Request: reqCephMon}
-	mgr := run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph manager " + host, Request: reqCephMgr}
+	mon, mgr := e.cephMonMutations(host)
 	firstMon := host == e.cephHost()
-	if st.UpstreamPlanned() {
-		err := planOnly(ctx, st, mon)
-		if !firstMon {
-			err = planOnly(ctx, st, mgr)
-		}
-		return err
-	}
 	c, err := e.node(st, host).API()
 	if err != nil {
 		return err
@@ -115,7 +117,7 @@ func (e *Env) cephMon(ctx context.Context, st *run.Step, host string) error {
 		err := e.pveSend(ctx, st, mon, proxmox.Request{Client: c, Method: "POST", Path: monPath + "/" + host,
 			Params: map[string]any{"mon-address": h.PrivateAddress.String()},
 			Task:   &proxmox.TaskRef{Node: host, Type: "cephcreatemon"}, Landed: has(monPath), Wait: 10 * time.Minute})
-		if errors.Is(err, run.ErrPlanned) && !firstMon {
+		if planned(err) && !firstMon {
 			return planOnly(ctx, st, mgr) // the first monitor brings its manager
 		}
 		if err != nil {

@@ -15,16 +15,6 @@ import (
 // OSD creation is root@pam only, so it goes through a ticket.
 func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 	h, _ := e.Layout().Host(host)
-	mutation := func(dev string) run.Mutation {
-		return run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("Ceph OSD on %s:%s", host, dev), Detail: "wipes the disk", Request: reqCephOSD}
-	}
-	if st.UpstreamPlanned() {
-		var err error
-		for _, dev := range h.DataDisks {
-			err = planOnly(ctx, st, mutation(dev))
-		}
-		return err
-	}
 	c, err := e.node(st, host).API()
 	if err != nil {
 		return err
@@ -51,11 +41,25 @@ func (e *Env) cephOSDs(ctx context.Context, st *run.Step, host string) error {
 		return nil
 	}
 	sort.Strings(todo)
-	return e.createOSDs(ctx, st, host, todo, mutation)
+	return e.createOSDs(ctx, st, host, todo)
 }
 
 // reqCephOSD is the request template of an OSD's creation.
 const reqCephOSD = "POST /api2/json/nodes/{node}/ceph/osd"
+
+// osdMutation is the creation of an OSD on host's disk dev.
+func osdMutation(host, dev string) run.Mutation {
+	return run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("Ceph OSD on %s:%s", host, dev), Detail: "wipes the disk", Request: reqCephOSD}
+}
+
+// osdMutations are the OSD creations on host's disks devs, in order.
+func osdMutations(host string, devs []string) []run.Mutation {
+	out := make([]run.Mutation, 0, len(devs))
+	for _, dev := range devs {
+		out = append(out, osdMutation(host, dev))
+	}
+	return out
+}
 
 // hostDisks is host's disks by device path.
 func hostDisks(ctx context.Context, c *proxmox.Client, host string) (map[string]map[string]any, error) {
@@ -73,13 +77,9 @@ func hostDisks(ctx context.Context, c *proxmox.Client, host string) (map[string]
 // partitions a disk under the node's storage lock). A create whose answer
 // was lost is not repeated when the disk has become an OSD (or is being
 // made one) meanwhile.
-func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []string, mutation func(string) run.Mutation) error {
-	if st.DryRun() {
-		var err error
-		for _, dev := range devs {
-			err = planOnly(ctx, st, mutation(dev))
-		}
-		return err
+func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []string) error {
+	if st.DryRun() { // without the root@pam login a plan does not need
+		return planOnly(ctx, st, osdMutations(host, devs)...)
 	}
 	root, err := e.node(st, host).Root(ctx)
 	if err != nil {
@@ -91,7 +91,7 @@ func (e *Env) createOSDs(ctx context.Context, st *run.Step, host string, devs []
 			d := disks[dev]
 			return d != nil && ((d["osdid"] != nil && num(d["osdid"]) >= 0) || str(d["used"]) != ""), err
 		}
-		err := st.Mutate(ctx, mutation(dev), func(ctx context.Context) error {
+		err := st.Mutate(ctx, osdMutation(host, dev), func(ctx context.Context) error {
 			release, err := st.Acquire(ctx, "proxmox-node:"+host)
 			if err != nil {
 				return err

@@ -29,11 +29,7 @@ func (e *Env) poolSpec(name string) (inventory.Pool, bool) {
 func (e *Env) cephPool(ctx context.Context, st *run.Step, name string) error {
 	p, _ := e.poolSpec(name)
 	rule := cephRule(p.FailureDomain)
-	m := run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph pool " + name,
-		Detail: fmt.Sprintf("size %d, min_size %d, pg_num %d, rule %s; registered as RBD storage %s", p.Size, p.MinSize, p.PGNum, rule, name), Request: reqCephPool}
-	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, m)
-	}
+	m := e.cephPoolMutation(name)
 	host := e.cephHost()
 	c, err := e.node(st, host).API()
 	if err != nil {
@@ -56,6 +52,14 @@ func (e *Env) cephPool(ctx context.Context, st *run.Step, name string) error {
 		"name": name, "size": p.Size, "min_size": p.MinSize, "pg_num": p.PGNum, "crush_rule": rule,
 		"application": "rbd", "add_storages": 1,
 	}, Task: &proxmox.TaskRef{Node: host, Type: "cephcreatepool"}, Landed: exists, Wait: 10 * time.Minute})
+}
+
+// cephPoolMutation is the creation of the pool name as the inventory says,
+// registered as storage.
+func (e *Env) cephPoolMutation(name string) run.Mutation {
+	p, _ := e.poolSpec(name)
+	return run.Mutation{API: "proxmox", Verb: "create", Object: "Ceph pool " + name,
+		Detail: fmt.Sprintf("size %d, min_size %d, pg_num %d, rule %s; registered as RBD storage %s", p.Size, p.MinSize, p.PGNum, cephRule(p.FailureDomain), name), Request: reqCephPool}
 }
 
 // Request templates of pools and their storage.
@@ -106,10 +110,6 @@ func (e *Env) fixPool(ctx context.Context, st *run.Step, c *proxmox.Client, host
 // whose progress is the health checks still open. While monitors are out
 // of quorum the status call fails (500): that is "not yet", not an error.
 func (e *Env) cephHealthy(ctx context.Context, st *run.Step) error {
-	if st.UpstreamPlanned() {
-		st.Skip("would wait for Ceph HEALTH_OK")
-		return nil
-	}
 	host := e.cephHost()
 	c, err := e.node(st, host).API()
 	if err != nil {

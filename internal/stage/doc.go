@@ -10,7 +10,12 @@
 // <stage>_<part>.go beside it (network_bridge.go, health_kube.go). Every
 // stage computes its targets and their needs from the inventory alone,
 // observes remote state before it acts, and changes anything only through
-// the runner's gate (run.Step.Mutate).
+// the runner's gate (run.Step.Mutate). The runner calls a stage's Plan
+// method (run.Planner), where it has one, instead of Run when a need only
+// planned: what the target gets when built from nothing, with the mutation
+// builders Run uses, so Run is the real path only (the Scaleway stages still
+// read Step.UpstreamPlanned in Run). dryrun.go holds the dry-run plumbing
+// the stages share (planOnly, sentOrPlanned, checkOrWait).
 //
 // What the stages share is plumbing of its own: env.go (the Env every stage
 // of one run holds), facts.go (the typed observations a step publishes for

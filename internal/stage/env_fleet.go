@@ -67,11 +67,6 @@ func (e *Env) pveWait(ctx context.Context, st stepProgress, name string, interva
 	return e.waitFor(ctx, st, name, interval, timeout, 60*time.Second, proxmox.Classify, check)
 }
 
-// sentOrPlanned reports whether err is nil or a dry run's run.ErrPlanned: after a
-// planned mutation a dry run goes on listing what the real run would send
-// next, as if it had been sent.
-func sentOrPlanned(err error) bool { return err == nil || errors.Is(err, run.ErrPlanned) }
-
 // hostEndpoints finds a host's API at the public address the servers stage
 // publishes.
 type hostEndpoints struct{ facts *run.Facts }

@@ -38,6 +38,19 @@ func (s *health) Run(ctx context.Context, st *run.Step) error {
 	return s.kubernetes(ctx, st)
 }
 
+// Plan says what health would fetch and wait for once the cluster it
+// needs exists.
+func (s *health) Plan(ctx context.Context, st *run.Step) error {
+	if st.Key.Target == kubeconfigTarget {
+		st.Skip("would fetch the admin kubeconfig to %s once etcd is bootstrapped", s.statePath(talos.KubeconfigFile))
+		return nil
+	}
+	s.publishSummary(st)
+	n := len(s.env.Layout().VMs)
+	st.Skip("would wait for the Kubernetes API at %s and %d/%d nodes Ready with their zone labels", s.env.Cluster().Talos.Endpoint, n, n)
+	return nil
+}
+
 // TalosSummary is what an operator needs to reach the cluster.
 type TalosSummary struct {
 	Endpoint    string              // the Kubernetes API URL
@@ -79,10 +92,6 @@ func (s *health) statePath(rel string) string {
 // client certificate).
 func (s *health) kubeconfig(ctx context.Context, st *run.Step) error {
 	path := s.statePath(talos.KubeconfigFile)
-	if st.UpstreamPlanned() {
-		st.Skip("would fetch the admin kubeconfig to %s once etcd is bootstrapped", path)
-		return nil
-	}
 	b, _, err := s.env.talosBundle(st.DryRun())
 	if err != nil {
 		return err

@@ -20,11 +20,6 @@ import (
 // region labels, with the admin kubeconfig's client certificate. A dry run
 // checks once and reports.
 func (s *health) kubernetes(ctx context.Context, st *run.Step) error {
-	n := len(s.env.Layout().VMs)
-	if st.UpstreamPlanned() {
-		st.Skip("would wait for the Kubernetes API at %s and %d/%d nodes Ready with their zone labels", s.env.Cluster().Talos.Endpoint, n, n)
-		return nil
-	}
 	hc, server, err := s.kubeClient()
 	if err != nil && st.DryRun() {
 		st.Skip("would check the Kubernetes API once the kubeconfig exists")
@@ -37,16 +32,7 @@ func (s *health) kubernetes(ctx context.Context, st *run.Step) error {
 	for _, c := range conds {
 		c.Interval, c.Timeout, c.Classify = s.env.Timing.Interval(5*time.Second), s.env.Timing.Deadline(30*time.Minute), retry.Default
 		c.Progress = func(status string) { st.Progress("%s", status) }
-		if st.DryRun() {
-			ok, status, err := c.Check(ctx)
-			if !ok {
-				st.Skip("would wait for %s (now: %s)", c.Name, orErr(status, err))
-				return nil
-			}
-			done = append(done, c.Name)
-			continue
-		}
-		if err := retry.Wait(ctx, c); err != nil {
+		if ok, err := checkOrWait(ctx, st, c); !ok || err != nil {
 			return err
 		}
 		done = append(done, c.Name)

@@ -31,10 +31,7 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 	host := st.Key.Target
 	iso := e.talosISO()
 	storage := e.Cluster().Proxmox.ISOStorage
-	m := run.Mutation{API: "proxmox", Verb: "download", Object: fmt.Sprintf("Talos ISO %s to %s:%s", iso.file, host, storage), Detail: iso.url, Request: reqDownloadURL}
-	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, m)
-	}
+	m := e.isoDownloadMutation(iso, host)
 	sum, haveSum, err := e.isoChecksum(ctx, st, iso)
 	if err != nil {
 		return err
@@ -67,6 +64,18 @@ func (s *images) Run(ctx context.Context, st *run.Step) error {
 	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "POST", Path: "/nodes/" + host + "/storage/" + storage + "/download-url", Params: map[string]any{
 		"url": iso.url, "filename": iso.file, "content": "iso", "checksum": sum.sha256, "checksum-algorithm": "sha256",
 	}, Task: &proxmox.TaskRef{Node: host, Type: "download"}, Landed: there, Wait: 30 * time.Minute})
+}
+
+// Plan lists the download to a host that is not in the cluster yet.
+func (s *images) Plan(ctx context.Context, st *run.Step) error {
+	return planOnly(ctx, st, s.env.isoDownloadMutation(s.env.talosISO(), st.Key.Target))
+}
+
+// isoDownloadMutation is host's download of iso into the ISO storage; the
+// checksum joins its detail once it is known.
+func (e *Env) isoDownloadMutation(iso isoRef, host string) run.Mutation {
+	return run.Mutation{API: "proxmox", Verb: "download", Object: fmt.Sprintf("Talos ISO %s to %s:%s", iso.file, host, e.Cluster().Proxmox.ISOStorage),
+		Detail: iso.url, Request: reqDownloadURL}
 }
 
 // reqDownloadURL is the request template of a node's download.

@@ -183,15 +183,6 @@ func (e *Env) talosCall(ctx context.Context, dryRun bool, endpoints []string, fn
 	return fn(ctx, c)
 }
 
-// planMutation records m in a dry run whose nodes do not exist yet; the
-// action never runs (a dry run does not call it, and a real run never
-// reaches here with its upstream only planned).
-func planMutation(ctx context.Context, st *run.Step, m run.Mutation) error {
-	return st.Mutate(ctx, m, func(context.Context) error {
-		return errors.New("nothing to act on yet: an earlier step only planned what this needs")
-	})
-}
-
 // talosPolicy retries a Talos call on transient gRPC codes, within
 // deadline (unscaled), reporting each retry as progress.
 func (e *Env) talosPolicy(st *run.Step, deadline time.Duration) retry.Policy {

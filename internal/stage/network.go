@@ -22,6 +22,18 @@ func (s *network) Run(ctx context.Context, st *run.Step) error {
 	return s.bridge(ctx, st, h)
 }
 
+// Plan lists, for a host not installed yet, its bridge built from nothing
+// (network_bridge.go). The private network's target is not planned here:
+// its Run plans its own from nothing (network_private.go).
+func (s *network) Plan(ctx context.Context, st *run.Step) error {
+	if host, ok := strings.CutPrefix(st.Key.Target, privateTarget("")); ok {
+		h, _ := s.env.Layout().Host(host)
+		return s.privateNetwork(ctx, st, h)
+	}
+	h, _ := s.env.Layout().Host(st.Key.Target)
+	return s.env.planBridge(ctx, st, h)
+}
+
 // privateNetworkTarget is the Scaleway side: the RPNv2 group and VLAN (or the
 // Elastic Metal private network) joining the servers, one target per host
 // (privateTarget).

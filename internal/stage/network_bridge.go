@@ -27,9 +27,6 @@ import (
 // every VM's net0 and tie it to its host's VLAN.
 func (s *network) bridge(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	e := s.env
-	if st.UpstreamPlanned() {
-		return e.planBridge(ctx, st, h)
-	}
 	vlan, err := e.hostVLAN(st, h)
 	if err != nil {
 		return err
@@ -60,15 +57,15 @@ const (
 // nothing: the VLAN interface, the bridge, and applying them.
 func (e *Env) planBridge(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	n := e.Cluster().Network
-	for _, m := range []run.Mutation{
-		{Verb: "create", Object: "VLAN interface of the private network on " + h.Name, Request: reqIfaceCreate},
-		{Verb: "create", Object: fmt.Sprintf("bridge %s on %s", n.Bridge, h.Name), Detail: fmt.Sprintf("%s/%d on the private VLAN", h.PrivateAddress, n.Subnet.Bits()), Request: reqIfaceCreate},
-		{Verb: "apply", Object: "network configuration of " + h.Name, Request: reqNetworkApply},
-	} {
-		m.API = "proxmox"
-		_ = planOnly(ctx, st, m)
-	}
-	return run.ErrPlanned
+	return planOnly(ctx, st,
+		run.Mutation{API: "proxmox", Verb: "create", Object: "VLAN interface of the private network on " + h.Name, Request: reqIfaceCreate},
+		run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("bridge %s on %s", n.Bridge, h.Name), Detail: fmt.Sprintf("%s/%d on the private VLAN", h.PrivateAddress, n.Subnet.Bits()), Request: reqIfaceCreate},
+		networkApplyMutation(h.Name))
+}
+
+// networkApplyMutation applies host's pending network changes.
+func networkApplyMutation(host string) run.Mutation {
+	return run.Mutation{API: "proxmox", Verb: "apply", Object: "network configuration of " + host, Request: reqNetworkApply}
 }
 
 // hostVLAN is the VLAN h's private traffic is tagged with: the one the
@@ -200,8 +197,8 @@ func (e *Env) applyBridge(ctx context.Context, st *run.Step, c *proxmox.Client, 
 		st.Skip("bridge %s is up on %s with %s", want[1].name, h.Name, h.PrivateAddress)
 		return nil
 	}
-	m := run.Mutation{Verb: "apply", Object: "network configuration of " + h.Name, Request: reqNetworkApply,
-		Detail: "pending changes of " + strings.Join(sortedNames(ours), ", ")}
+	m := networkApplyMutation(h.Name)
+	m.Detail = "pending changes of " + strings.Join(sortedNames(ours), ", ")
 	return e.pveSend(ctx, st, m, proxmox.Request{Client: c, Method: "PUT", Path: "/nodes/" + h.Name + "/network", Wait: 5 * time.Minute})
 }
 

@@ -2,7 +2,6 @@ package stage
 
 import (
 	"context"
-	"errors"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
@@ -22,7 +21,7 @@ func (s *osInstall) Targets() []run.Target {
 func (s *osInstall) Run(ctx context.Context, st *run.Step) error {
 	h, _ := s.env.Layout().Host(st.Key.Target)
 	err := s.install(ctx, st, h)
-	if errors.Is(err, run.ErrPlanned) { // Proxmox VE is not there yet: its API is planned from nothing
+	if planned(err) { // Proxmox VE is not there yet: its API is planned from nothing
 		return s.env.planProxmox(ctx, st, h)
 	}
 	if err != nil {

@@ -25,9 +25,6 @@ import (
 // (pvecluster), and a later run finds the cluster's secret working on every
 // member and changes nothing.
 func (e *Env) prepareProxmox(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
-	if st.UpstreamPlanned() {
-		return e.planProxmox(ctx, st, h)
-	}
 	m := tokenMutation(h)
 	if err := e.pinHost(ctx, st, h.Name); err != nil {
 		return err
@@ -54,13 +51,6 @@ func (e *Env) planProxmox(ctx context.Context, st *run.Step, h inventory.HostPla
 func tokenMutation(h inventory.HostPlan) run.Mutation {
 	return run.Mutation{API: "proxmox", Verb: "create", Object: "API token " + pveTokenID + " on " + h.Name,
 		Detail: "after pinning the host's TLS certificate at first contact", Request: reqTokenCreate}
-}
-
-// planOnly records m in a dry run whose hosts do not exist yet.
-func planOnly(ctx context.Context, st *run.Step, m run.Mutation) error {
-	return st.Mutate(ctx, m, func(context.Context) error {
-		return errors.New("nothing to act on yet: an earlier step only planned what this needs")
-	})
 }
 
 // ensureToken makes the stored secret of host's token work (see

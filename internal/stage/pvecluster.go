@@ -31,6 +31,16 @@ func (s *pveCluster) Run(ctx context.Context, st *run.Step) error {
 	return s.env.joinCluster(ctx, st, h)
 }
 
+// Plan lists the cluster's creation on the first host, or one other
+// host's join, for hosts that are not installed or bridged yet.
+func (s *pveCluster) Plan(ctx context.Context, st *run.Step) error {
+	h, _ := s.env.Layout().Host(st.Key.Target)
+	if h.Name == s.env.firstHost().Name {
+		return planOnly(ctx, st, s.env.clusterCreateMutation(h))
+	}
+	return planOnly(ctx, st, s.env.clusterJoinMutation(h))
+}
+
 // Targets: the first host measures round-trip times between all hosts and
 // creates the cluster, so it needs every host installed and bridged; each
 // other host joins once it is installed, its bridge holds its private
@@ -100,11 +110,7 @@ func (e *Env) nonMembers(v clusterView) []string {
 // shown a round-trip time corosync can live with.
 func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	name := e.Cluster().Proxmox.ClusterName
-	m := run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("Proxmox cluster %s on %s", name, h.Name),
-		Detail: "corosync link0 on " + h.PrivateAddress.String(), Request: reqClusterCreate}
-	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, m)
-	}
+	m := e.clusterCreateMutation(h)
 	api, err := e.node(st, h.Name).API()
 	if err != nil {
 		return err
@@ -151,6 +157,12 @@ func (e *Env) createCluster(ctx context.Context, st *run.Step, h inventory.HostP
 	err = e.ensureToken(ctx, st, h.Name, root, run.Mutation{API: "proxmox", Verb: "create", Object: "API token " + pveTokenID + " of cluster " + name, Request: reqTokenCreate})
 	st.Skip("created Proxmox cluster %s on %s", name, h.Name)
 	return err
+}
+
+// clusterCreateMutation is the cluster's creation on the first host h.
+func (e *Env) clusterCreateMutation(h inventory.HostPlan) run.Mutation {
+	return run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("Proxmox cluster %s on %s", e.Cluster().Proxmox.ClusterName, h.Name),
+		Detail: "corosync link0 on " + h.PrivateAddress.String(), Request: reqClusterCreate}
 }
 
 // requirePrivateAddress checks h's private address is up before corosync

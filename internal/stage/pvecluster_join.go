@@ -17,11 +17,7 @@ import (
 func (e *Env) joinCluster(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	first := e.firstHost()
 	name := e.Cluster().Proxmox.ClusterName
-	m := run.Mutation{API: "proxmox", Verb: "join", Object: fmt.Sprintf("%s to Proxmox cluster %s", h.Name, name),
-		Detail: fmt.Sprintf("through %s; corosync link0 on %s", first.Name, h.PrivateAddress), Request: reqClusterJoin}
-	if st.UpstreamPlanned() {
-		return planOnly(ctx, st, m)
-	}
+	m := e.clusterJoinMutation(h)
 	member, err := e.isMember(ctx, st, first.Name, h.Name)
 	if err != nil {
 		return err
@@ -43,6 +39,12 @@ func (e *Env) joinCluster(ctx context.Context, st *run.Step, h inventory.HostPla
 		return err
 	}
 	return e.afterJoin(ctx, st, h)
+}
+
+// clusterJoinMutation is h's join to the cluster, through the first host.
+func (e *Env) clusterJoinMutation(h inventory.HostPlan) run.Mutation {
+	return run.Mutation{API: "proxmox", Verb: "join", Object: fmt.Sprintf("%s to Proxmox cluster %s", h.Name, e.Cluster().Proxmox.ClusterName),
+		Detail: fmt.Sprintf("through %s; corosync link0 on %s", e.firstHost().Name, h.PrivateAddress), Request: reqClusterJoin}
 }
 
 // isMember reports whether via's cluster lists host.

@@ -46,13 +46,6 @@ const (
 func (s *vms) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
 	vm := e.vmPlan(st.Key.Target)
-	create := run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("VM %d %s on %s", vm.VMID, vm.Name, vm.Host),
-		Detail: fmt.Sprintf("%d cores, %s, %s disk on %s, %s", vm.Cores, vm.Memory, vm.Disk, e.Cluster().Proxmox.VMStorage, vm.Address), Request: reqVMCreate}
-	start := run.Mutation{API: "proxmox", Verb: "start", Object: fmt.Sprintf("VM %d %s", vm.VMID, vm.Name), Request: reqVMStart}
-	if st.UpstreamPlanned() {
-		_ = planOnly(ctx, st, create)
-		return planOnly(ctx, st, start)
-	}
 	c, err := e.node(st, vm.Host).API()
 	if err != nil {
 		return err
@@ -63,7 +56,7 @@ func (s *vms) Run(ctx context.Context, st *run.Step) error {
 	}
 	node := vm.Host
 	if seen == nil {
-		err = e.createVM(ctx, st, c, vm, create)
+		err = e.createVM(ctx, st, c, vm, e.vmCreateMutation(vm))
 	} else {
 		node = seen.Node
 		if node != vm.Host {
@@ -78,10 +71,27 @@ func (s *vms) Run(ctx context.Context, st *run.Step) error {
 	}
 	if seen != nil && seen.Status == "running" {
 		st.Skip("VM %d %s exists on %s and runs", vm.VMID, vm.Name, node)
-	} else if err := e.startVM(ctx, st, c, vm, node, start); err != nil {
+	} else if err := e.startVM(ctx, st, c, vm, node, vmStartMutation(vm)); err != nil {
 		return err
 	}
 	return publishVM(ctx, st, c, vm, node)
+}
+
+// Plan lists the creation and start of a VM whose host is not ready yet.
+func (s *vms) Plan(ctx context.Context, st *run.Step) error {
+	vm := s.env.vmPlan(st.Key.Target)
+	return planOnly(ctx, st, s.env.vmCreateMutation(vm), vmStartMutation(vm))
+}
+
+// vmCreateMutation is vm's creation on its planned host.
+func (e *Env) vmCreateMutation(vm inventory.VMPlan) run.Mutation {
+	return run.Mutation{API: "proxmox", Verb: "create", Object: fmt.Sprintf("VM %d %s on %s", vm.VMID, vm.Name, vm.Host),
+		Detail: fmt.Sprintf("%d cores, %s, %s disk on %s, %s", vm.Cores, vm.Memory, vm.Disk, e.Cluster().Proxmox.VMStorage, vm.Address), Request: reqVMCreate}
+}
+
+// vmStartMutation is vm's start.
+func vmStartMutation(vm inventory.VMPlan) run.Mutation {
+	return run.Mutation{API: "proxmox", Verb: "start", Object: fmt.Sprintf("VM %d %s", vm.VMID, vm.Name), Request: reqVMStart}
 }
 
 func (e *Env) vmPlan(name string) inventory.VMPlan {
