@@ -21,5 +21,8 @@
 // of one run holds), facts.go (the typed observations a step publishes for
 // the steps after it, the ownership tags and the secret names), targets.go
 // (target and need helpers) and the stage-independent helpers named after
-// what they serve (talos_env.go: the Talos bundle, configs and clients).
+// what they serve (machineconfig_env.go: the Talos bundle, configs and clients;
+// env_fleet.go: the run's Proxmox fleet; servers_session.go: its Scaleway
+// session). Env holds each shared client as a typed field built once per
+// run, never behind a string key.
 package stage

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/netx"
+	"github.com/tripod-dev/tripod/internal/proxmox"
 	"github.com/tripod-dev/tripod/internal/retry"
 	"github.com/tripod-dev/tripod/internal/scaleway"
 	"github.com/tripod-dev/tripod/internal/state"
@@ -29,8 +30,9 @@ type Env struct {
 	// ("the SCW_ACCESS_KEY and SCW_SECRET_KEY variables"); "" if unknown.
 	ScalewaySource string
 
-	clients sync.Map   // name -> *cachedClient
-	talos   talosCache // the Talos bundle and what derives from it
+	talos   talosCache                // the Talos bundle and what derives from it
+	pve     lazy[*proxmox.Fleet]      // the run's Proxmox clients (env_fleet.go)
+	isoSums lazyByKey[string, isoSum] // each ISO fetched and hashed once per run (images_sum.go)
 
 	scwOnce sync.Once // builds scwSess, the run's Scaleway session (servers_session.go)
 	scwSess *scaleway.Session
@@ -43,22 +45,25 @@ func (e *Env) Cluster() *inventory.Cluster { return e.Inv.Cluster }
 // Layout is the inventory's deterministic plan.
 func (e *Env) Layout() *inventory.Layout { return e.Inv.Layout }
 
-type cachedClient struct {
-	once sync.Once
-	v    any
-	err  error
+// lazyByKey is one lazy value per key: built once per run by whichever
+// step asks first, shared by the rest.
+type lazyByKey[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]*lazy[V]
 }
 
-// cached builds a client once per run and name, for every step to share.
-func cached[T any](e *Env, name string, build func() (T, error)) (T, error) {
-	c, _ := e.clients.LoadOrStore(name, &cachedClient{})
-	cc := c.(*cachedClient)
-	cc.once.Do(func() { cc.v, cc.err = build() })
-	if cc.err != nil {
-		var zero T
-		return zero, cc.err
+func (l *lazyByKey[K, V]) get(key K, build func() (V, error)) (V, error) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[K]*lazy[V]{}
 	}
-	return cc.v.(T), nil
+	v := l.m[key]
+	if v == nil {
+		v = &lazy[V]{}
+		l.m[key] = v
+	}
+	l.mu.Unlock()
+	return v.get(build)
 }
 
 // stepProgress is the part of run.Step a wait reports to.

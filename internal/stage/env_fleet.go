@@ -21,7 +21,7 @@ const pveTokenID = proxmox.TokenID
 // fleet is the run's Proxmox clients, built by the first step that needs
 // them. A dry run pins in memory only.
 func (e *Env) fleet(st *run.Step) *proxmox.Fleet {
-	f, _ := cached(e, "proxmox", func() (*proxmox.Fleet, error) {
+	f, _ := e.pve.get(func() (*proxmox.Fleet, error) {
 		return e.newFleet(e.Dialer, st.DryRun(), st.Facts()), nil
 	})
 	return f

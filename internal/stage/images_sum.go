@@ -60,7 +60,7 @@ func (e *Env) isoChecksum(ctx context.Context, st *run.Step, iso isoRef) (isoSum
 	if st.DryRun() {
 		return isoSum{}, false, nil
 	}
-	s, err := cached(e, "iso:"+iso.key, func() (isoSum, error) {
+	s, err := e.isoSums.get(iso.key, func() (isoSum, error) {
 		st.Progress("fetching %s once to checksum it", iso.url)
 		s, err := e.fetchISOSum(ctx, iso.url)
 		if err != nil {

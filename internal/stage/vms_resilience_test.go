@@ -224,7 +224,7 @@ func TestLostAnswersAreFoundNotRepeated(t *testing.T) {
 	w := newPVEWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Realistic, 0.0005))
 	d := &losingDialer{Dialer: w.Env.Dialer, lost: map[string]int{}}
 	facts := &run.Facts{}
-	cached(w.Env, "proxmox", func() (*proxmox.Fleet, error) { return w.Env.newFleet(d, false, facts), nil })
+	w.Env.pve.get(func() (*proxmox.Fleet, error) { return w.Env.newFleet(d, false, facts), nil })
 	rep, err := (&run.Runner{Stages: List(w.Env), Until: VMs, Pools: Pools, Facts: facts}).Run(context.Background())
 	requirePVEClean(t, rep, err)
 	checkProxmoxBuilt(t, w)
