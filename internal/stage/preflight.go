@@ -51,7 +51,7 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	if err := k.checkProject(ctx); err != nil {
 		return err // the project's servers cannot be read: nothing below can be either
 	}
-	if err := e.checkOwnership(ctx, c); err != nil {
+	if err := e.owner().checkOwnership(ctx, c); err != nil {
 		return authHint(err) // one sentence: nothing else is worth checking
 	}
 	var problems []error
@@ -164,7 +164,7 @@ func (k *catalog) checkAdopted(ctx context.Context, h inventory.HostPlan) ([]err
 	if !strings.EqualFold(srv.Offer, h.Offer.Name) {
 		bad("is a %s, not a %s as the inventory says", srv.Offer, h.Offer.Name)
 	}
-	if why := e.ownedBy(srv, h); why != "" {
+	if why := e.owner().ownedBy(srv, h); why != "" {
 		bad("cannot be adopted: %s", why)
 	}
 	return out, nil
