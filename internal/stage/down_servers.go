@@ -52,14 +52,15 @@ func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
 	if err := st.Mutate(ctx, m, func(ctx context.Context) error { return c.Terminate(ctx, srv) }); err != nil {
 		return err
 	}
-	return e.forgetHost(st, h.Name)
+	return s.forgetHost(st, h.Name)
 }
 
 // forgetHost drops what the state directory knew about a released host's
 // server: its pins, token and root password would only make a future
 // server at that name look like an impostor.
-func (e *Env) forgetHost(st *run.Step, host string) error {
-	if err := e.pveForgetHost(st, host); err != nil {
+func (s *releaseServers) forgetHost(st *run.Step, host string) error {
+	e := s.env
+	if err := s.pveForgetHost(st, host); err != nil {
 		return err
 	}
 	if st.DryRun() {
