@@ -51,13 +51,14 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	srv, err := e.taggedServer(ctx, c, h)
+	o := e.owner()
+	srv, err := o.taggedServer(ctx, c, h)
 	if err != nil {
 		return err
 	}
 	if srv == nil && h.AdoptServerID != "" {
 		zone, _ := hostZone(h)
-		if cur, gerr := c.GetServer(ctx, h.Provider, zone, h.AdoptServerID); gerr == nil && e.hasOurTags(cur, h) {
+		if cur, gerr := c.GetServer(ctx, h.Provider, zone, h.AdoptServerID); gerr == nil && o.hasOurTags(cur, h) {
 			srv = cur
 		}
 	}
@@ -65,8 +66,8 @@ func (s *findServers) Run(ctx context.Context, st *run.Step) error {
 		st.Skip("no server carries %s and %s", e.ServerTag(), hostTag(h.Name))
 		return nil
 	}
-	if id := e.otherState(srv); id != "" {
-		return e.managedElsewhere(id, srv) // its VMs and server are that directory's to destroy
+	if id := o.otherState(srv); id != "" {
+		return o.managedElsewhere(id, srv) // its VMs and server are that directory's to destroy
 	}
 	f := hostFact(srv, h)
 	f.Adopted = f.Adopted || slices.Contains(srv.Tags, AdoptedTag)

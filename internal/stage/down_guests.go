@@ -44,9 +44,9 @@ func listVMs(ctx context.Context, c *proxmox.Client) ([]vmSeen, error) {
 	return out, nil
 }
 
-// pveOurs reports whether g carries this cluster's ownership tag: the only
-// guests down may touch.
-func (e *Env) pveOurs(g vmSeen) bool { return slices.Contains(g.Tags, e.VMTag()) }
+// pveOurs reports whether g carries vmTag, the cluster's ownership tag
+// (Env.VMTag): the only guests down may touch.
+func pveOurs(g vmSeen, vmTag string) bool { return slices.Contains(g.Tags, vmTag) }
 
 // Request templates of a VM's teardown.
 const (
@@ -58,7 +58,7 @@ const (
 // drops it from backup jobs, replication and HA), each request one
 // mutation; a dry run lists both. A guest without our tag is refused.
 func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
-	if !e.pveOurs(g) {
+	if !pveOurs(g, e.VMTag()) {
 		return fmt.Errorf("refusing to delete VM %d %s on %s: it does not carry the tag %s", g.VMID, g.Name, g.Node, e.VMTag())
 	}
 	c, err := e.node(st, g.Node).API()
@@ -89,7 +89,7 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 		// The transport repeats a DELETE whose answer was lost; the repeat
 		// may meet the first one's work (gone, or being destroyed).
 		_, err = e.node(st, g.Node).SendOnce(ctx, proxmox.Request{Client: c, Method: "DELETE", Path: vmPath + "?purge=1&destroy-unreferenced-disks=1"}, st.Progress)
-		if err != nil && !e.pveVMGone(ctx, c, g) {
+		if err != nil && !pveVMGone(ctx, c, g) {
 			if upid, ok, _ := proxmox.Landed(ctx, proxmox.Request{Client: c, Task: &ref}, before); !ok || upid == "" {
 				return err
 			}
@@ -97,14 +97,14 @@ func (e *Env) pveDestroyVM(ctx context.Context, st *run.Step, g vmSeen) error {
 		// The DELETE's answer (a UPID) is not handed back by Telmate's
 		// Delete, so the removal is waited for as what it changes.
 		return e.pveWait(ctx, st, fmt.Sprintf("VM %d gone", g.VMID), time.Second, 10*time.Minute, func(ctx context.Context) (bool, string, error) {
-			return e.pveVMGone(ctx, c, g), "deleting", nil
+			return pveVMGone(ctx, c, g), "deleting", nil
 		})
 	})
 }
 
 // pveVMGone reports whether g no longer exists (a DELETE whose answer was
 // lost may have been carried out).
-func (e *Env) pveVMGone(ctx context.Context, c *proxmox.Client, g vmSeen) bool {
+func pveVMGone(ctx context.Context, c *proxmox.Client, g vmSeen) bool {
 	list, err := listVMs(ctx, c)
 	return err == nil && !slices.ContainsFunc(list, func(v vmSeen) bool { return v.VMID == g.VMID })
 }
@@ -114,7 +114,8 @@ func (e *Env) pveVMGone(ctx context.Context, c *proxmox.Client, g vmSeen) bool {
 // secret pve-token.<host>. A reinstalled server under the same name is then
 // trusted on first use again. It changes nothing remote, and nothing at all
 // in a dry run.
-func (e *Env) pveForgetHost(st *run.Step, host string) error {
+func (s *releaseServers) pveForgetHost(st *run.Step, host string) error {
+	e := s.env
 	if st.DryRun() {
 		return nil
 	}

@@ -49,7 +49,7 @@ func TestTeardownHelpers(t *testing.T) {
 	list(w.fresh())
 	var ours []vmSeen
 	for _, g := range guests {
-		if w.Env.pveOurs(g) {
+		if pveOurs(g, w.Env.VMTag()) {
 			ours = append(ours, g)
 		} else if g.VMID != 555 || g.Node != "lab-pve-2" {
 			t.Errorf("unexpected guest %+v", g)
@@ -89,7 +89,9 @@ func TestTeardownHelpers(t *testing.T) {
 	}
 
 	env = w.fresh()
-	_, err = w.withStep(env, false, func(ctx context.Context, st *run.Step) error { return env.pveForgetHost(st, "lab-pve-2") })
+	_, err = w.withStep(env, false, func(ctx context.Context, st *run.Step) error {
+		return (&releaseServers{env: env}).pveForgetHost(st, "lab-pve-2")
+	})
 	requirePVEClean(t, nil, err)
 	for _, p := range []string{"pins/lab-pve-2", "pins/lab-pve-2.ssh", "secrets/" + secretPVEToken("lab-pve-2")} {
 		if _, err := os.Stat(filepath.Join(w.Env.State.Path, p)); !os.IsNotExist(err) {

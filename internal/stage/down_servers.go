@@ -25,6 +25,7 @@ func (s *releaseServers) Targets() []run.Target {
 // well. There is no undo: a terminated server is gone, with its disks.
 func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
+	o := e.owner()
 	h, _ := e.Layout().Host(st.Key.Target)
 	srv, ok := factsOf(st).DownServer(h.Name)
 	f, _ := factsOf(st).Host(h.Name)
@@ -35,9 +36,9 @@ func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
 	case !s.opts.ReleaseServers:
 		st.Skip("%s kept: pass --release-servers to terminate it", srv.Describe(h.Name))
 		return nil
-	case s.env.otherState(srv) != "":
+	case o.otherState(srv) != "":
 		// findServers refuses these already; a terminate is never undone.
-		return s.env.managedElsewhere(s.env.otherState(srv), srv)
+		return o.managedElsewhere(o.otherState(srv), srv)
 	case f.Adopted && !s.opts.ReleaseAdopted:
 		st.Skip("%s was adopted, not ordered: kept (pass --release-adopted too to terminate it)", srv.Describe(h.Name))
 		return nil
@@ -51,14 +52,15 @@ func (s *releaseServers) Run(ctx context.Context, st *run.Step) error {
 	if err := st.Mutate(ctx, m, func(ctx context.Context) error { return c.Terminate(ctx, srv) }); err != nil {
 		return err
 	}
-	return e.forgetHost(st, h.Name)
+	return s.forgetHost(st, h.Name)
 }
 
 // forgetHost drops what the state directory knew about a released host's
 // server: its pins, token and root password would only make a future
 // server at that name look like an impostor.
-func (e *Env) forgetHost(st *run.Step, host string) error {
-	if err := e.pveForgetHost(st, host); err != nil {
+func (s *releaseServers) forgetHost(st *run.Step, host string) error {
+	e := s.env
+	if err := s.pveForgetHost(st, host); err != nil {
 		return err
 	}
 	if st.DryRun() {

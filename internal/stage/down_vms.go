@@ -9,6 +9,7 @@ import (
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/state"
 )
 
 type deleteVMs struct{ env *Env }
@@ -29,7 +30,7 @@ func (s *deleteVMs) Run(ctx context.Context, st *run.Step) error {
 		st.Skip("no server, so no VMs")
 		return nil
 	}
-	reached, err := e.reachedProxmox(h.Name)
+	reached, err := reachedProxmox(e.State, h.Name)
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func (s *deleteVMs) Run(ctx context.Context, st *run.Step) error {
 		if g.Node != h.Name {
 			continue // each host's step deletes its own
 		}
-		if !e.pveOurs(g) {
+		if !pveOurs(g, e.VMTag()) {
 			if ours[g.Name] {
 				st.Warn("VM %d (%s) on %s has one of this cluster's names but not its tag %s: left alone", g.VMID, g.Name, h.Name, e.VMTag())
 			}
@@ -76,11 +77,11 @@ func (s *deleteVMs) Run(ctx context.Context, st *run.Step) error {
 // reachedProxmox reports whether tripod ever talked to Proxmox on host: it
 // pins a host's certificate and stores a token the first time.
 // A token that does not open is an error, not a sign it was never stored.
-func (e *Env) reachedProxmox(host string) (bool, error) {
-	if _, err := os.Stat(filepath.Join(e.State.Path, "pins", host)); err == nil {
+func reachedProxmox(d *state.Dir, host string) (bool, error) {
+	if _, err := os.Stat(filepath.Join(d.Path, "pins", host)); err == nil {
 		return true, nil
 	}
-	ok, err := e.haveSecret(secretPVEToken(host))
+	ok, err := haveSecret(d.Secrets, secretPVEToken(host))
 	if err != nil {
 		return false, fmt.Errorf("cannot tell whether tripod made VMs on %s: %w", host, err)
 	}

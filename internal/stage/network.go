@@ -52,3 +52,15 @@ func (s *network) Targets() []run.Target {
 	}
 	return out
 }
+
+// warnOnce gives a warning about the whole inventory once per run, from
+// whichever step meets it first.
+func (s *network) warnOnce(st *run.Step, key string, cond bool, format string, args ...any) {
+	if !cond {
+		return
+	}
+	c, err := s.env.scw()
+	if err == nil && c.Once(key) {
+		st.Warn(format, args...)
+	}
+}

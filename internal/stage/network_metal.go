@@ -19,15 +19,16 @@ import (
 // assigned it. Private networks are regional (VPC v2): an inventory spread
 // over regions gets one per region, and Scaleway does not join them. f is
 // nil while the server is only planned.
-func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, f *HostFact) error {
+func (s *network) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, f *HostFact) error {
+	e := s.env
 	zone, err := scaleway.MetalZone(h.Placement)
 	if err != nil {
 		return err
 	}
 	region := scaleway.RegionOf(zone)
-	regions := e.metalRegions()
-	e.warnOnce(st, "regions", len(regions) > 1, "Elastic Metal private networks are regional: this inventory gets one in each of %v, and Scaleway does not join them; corosync and Ceph traffic between regions needs a route you provide", regions)
-	pn, err := e.regionPrivateNetwork(ctx, st, c, region)
+	regions := metalRegions(e.Layout())
+	s.warnOnce(st, "regions", len(regions) > 1, "Elastic Metal private networks are regional: this inventory gets one in each of %v, and Scaleway does not join them; corosync and Ceph traffic between regions needs a route you provide", regions)
+	pn, err := s.regionPrivateNetwork(ctx, st, c, region)
 	planned := errors.Is(err, run.ErrPlanned)
 	if err != nil && !planned {
 		return err
@@ -41,7 +42,7 @@ func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway
 		att = scaleway.AttachedTo(atts, pn)
 	}
 	if att == nil {
-		if err := e.attach(ctx, st, c, f, h, pn); errors.Is(err, run.ErrPlanned) {
+		if err := s.attach(ctx, st, c, f, h, pn); errors.Is(err, run.ErrPlanned) {
 			planned = true
 		} else if err != nil {
 			return err
@@ -50,20 +51,20 @@ func (e *Env) metalPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway
 	if planned {
 		return run.ErrPlanned
 	}
-	vlan, err := e.waitAttached(ctx, st, c, *f, h, pn)
+	vlan, err := s.waitAttached(ctx, st, c, *f, h, pn)
 	if err != nil {
 		return err
 	}
 	factsOf(st).SetVLAN(h.Name, vlan)
-	st.Skip("server %s (%s) is attached to private network %s on VLAN %d", f.ServerID, h.Name, e.privateNetworkName(), vlan)
+	st.Skip("server %s (%s) is attached to private network %s on VLAN %d", f.ServerID, h.Name, privateNetworkName(e.Cluster()), vlan)
 	return nil
 }
 
 // metalRegions lists the regions of the inventory's Elastic Metal hosts.
-func (e *Env) metalRegions() []string {
+func metalRegions(l *inventory.Layout) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, h := range e.Layout().Hosts {
+	for _, h := range l.Hosts {
 		z, err := scaleway.MetalZone(h.Placement)
 		if h.Provider != inventory.ElasticMetal || err != nil {
 			continue
@@ -80,12 +81,13 @@ func (e *Env) metalRegions() []string {
 // attach attaches f's server to pn (f is nil while the server is planned,
 // pn "" while the network is). An attach without an answer is looked for
 // among the server's attachments before it is sent again.
-func (e *Env) attach(ctx context.Context, st *run.Step, c *scaleway.Session, f *HostFact, h inventory.HostPlan, pn string) error {
+func (s *network) attach(ctx context.Context, st *run.Step, c *scaleway.Session, f *HostFact, h inventory.HostPlan, pn string) error {
+	e := s.env
 	label := "the server of " + h.Name
 	if f != nil {
 		label = fmt.Sprintf("server %s (%s)", f.ServerID, h.Name)
 	}
-	m := run.Mutation{API: "scaleway", Verb: "attach", Object: fmt.Sprintf("%s to private network %s", label, e.privateNetworkName()), Detail: pn, Request: scaleway.ReqMetalAttachPN}
+	m := run.Mutation{API: "scaleway", Verb: "attach", Object: fmt.Sprintf("%s to private network %s", label, privateNetworkName(e.Cluster())), Detail: pn, Request: scaleway.ReqMetalAttachPN}
 	if f == nil || pn == "" {
 		return st.Mutate(ctx, m, nil) // only planned: Mutate does not call fn in a dry run
 	}
@@ -99,7 +101,7 @@ func (e *Env) attach(ctx context.Context, st *run.Step, c *scaleway.Session, f *
 
 // waitAttached waits until f's server is attached to pn and returns the
 // VLAN Scaleway assigned it. A dry run reads once instead of waiting.
-func (e *Env) waitAttached(ctx context.Context, st *run.Step, c *scaleway.Session, f HostFact, h inventory.HostPlan, pn string) (int, error) {
+func (s *network) waitAttached(ctx context.Context, st *run.Step, c *scaleway.Session, f HostFact, h inventory.HostPlan, pn string) (int, error) {
 	zone := scw.Zone(f.Zone)
 	if st.DryRun() {
 		done, status, vlan, err := c.Attachment(ctx, zone, f.ServerID, pn)

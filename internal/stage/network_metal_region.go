@@ -19,7 +19,7 @@ const actionPrivateNetwork = "create-private-network"
 // region, found or created by the first host of the region that asks. In a
 // dry run where it does not exist, that host plans its creation and every
 // host of the region gets "" and run.ErrPlanned.
-func (e *Env) regionPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, region scw.Region) (string, error) {
+func (s *network) regionPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, region scw.Region) (string, error) {
 	n := &c.Networks
 	n.Lock()
 	defer n.Unlock()
@@ -29,9 +29,9 @@ func (e *Env) regionPrivateNetwork(ctx context.Context, st *run.Step, c *scalewa
 	if n.PNPlanned[region] {
 		return "", run.ErrPlanned
 	}
-	id, err := e.findPrivateNetwork(ctx, c, region)
+	id, err := s.findPrivateNetwork(ctx, c, region)
 	if err == nil && id == "" {
-		id, err = e.createPrivateNetwork(ctx, st, c, region)
+		id, err = s.createPrivateNetwork(ctx, st, c, region)
 	}
 	n.PNPlanned[region] = errors.Is(err, run.ErrPlanned)
 	n.PNs[region] = id
@@ -42,28 +42,31 @@ func (e *Env) regionPrivateNetwork(ctx context.Context, st *run.Step, c *scalewa
 // journal recorded creating; else the VPC's by name and ownership tag; else
 // the one every attached server of the cluster in the region shares (an
 // operator's network is joined, not doubled). "" means none exists.
-func (e *Env) findPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
+func (s *network) findPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
+	e := s.env
 	if rec, ok := e.State.Journal.LastDone(Network, privateNetworkTarget, actionPrivateNetwork+"/"+string(region)); ok && rec.Data["private_network_id"] != "" {
 		return rec.Data["private_network_id"], nil
 	}
-	if id, err := e.namedPrivateNetwork(ctx, c, region); id != "" || err != nil {
+	if id, err := s.namedPrivateNetwork(ctx, c, region); id != "" || err != nil {
 		return id, err
 	}
-	return e.sharedPrivateNetwork(ctx, c, region)
+	return s.sharedPrivateNetwork(ctx, c, region)
 }
 
 // namedPrivateNetwork finds the region's private network named after the
 // cluster and carrying its ownership tag.
-func (e *Env) namedPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
-	return c.NamedPrivateNetwork(ctx, region, e.privateNetworkName(), e.ServerTag())
+func (s *network) namedPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
+	e := s.env
+	return c.NamedPrivateNetwork(ctx, region, privateNetworkName(e.Cluster()), e.ServerTag())
 }
 
 // sharedPrivateNetwork is the one private network that every attached
 // server of the cluster (by its ownership tag) in region is attached to,
 // or "" when there is no such single network.
-func (e *Env) sharedPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
+func (s *network) sharedPrivateNetwork(ctx context.Context, c *scaleway.Session, region scw.Region) (string, error) {
+	e := s.env
 	shared, attached := map[string]int{}, 0
-	for _, zone := range e.metalZones(region) {
+	for _, zone := range metalZones(e.Layout(), region) {
 		ids, err := c.MetalServerIDs(ctx, zone, e.ServerTag())
 		if err != nil {
 			return "", err
@@ -90,10 +93,10 @@ func (e *Env) sharedPrivateNetwork(ctx context.Context, c *scaleway.Session, reg
 }
 
 // metalZones lists the zones of the inventory's Elastic Metal hosts in region.
-func (e *Env) metalZones(region scw.Region) []scw.Zone {
+func metalZones(l *inventory.Layout, region scw.Region) []scw.Zone {
 	var out []scw.Zone
 	seen := map[scw.Zone]bool{}
-	for _, h := range e.Layout().Hosts {
+	for _, h := range l.Hosts {
 		z, err := scaleway.MetalZone(h.Placement)
 		if h.Provider == inventory.ElasticMetal && err == nil && scaleway.RegionOf(z) == region && !seen[z] {
 			seen[z] = true
@@ -107,14 +110,15 @@ func (e *Env) metalZones(region scw.Region) []scw.Zone {
 // inventory's subnet, tagged as the cluster's, journaled: one created
 // without an answer, or by a run that died before recording it, is found
 // by name.
-func (e *Env) createPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, region scw.Region) (string, error) {
-	name, action := e.privateNetworkName(), actionPrivateNetwork+"/"+string(region)
+func (s *network) createPrivateNetwork(ctx context.Context, st *run.Step, c *scaleway.Session, region scw.Region) (string, error) {
+	e := s.env
+	name, action := privateNetworkName(e.Cluster()), actionPrivateNetwork+"/"+string(region)
 	unresolved := func() []state.Record { return e.State.Journal.Unresolved(Network, privateNetworkTarget, action) }
 	subnet := e.Cluster().Network.Subnet
 	var id string
 	m := run.Mutation{API: "scaleway", Verb: "create", Object: fmt.Sprintf("private network %s in %s", name, region), Detail: "subnet " + subnet.String(), Request: scaleway.ReqVPCCreatePN}
 	err := sendOnce(ctx, st, c, m, func(ctx context.Context) error {
-		if err := e.failIntents(unresolved(), "no private network named "+name+" exists"); err != nil {
+		if err := failIntents(e.State.Journal, unresolved(), "no private network named "+name+" exists"); err != nil {
 			return err
 		}
 		intent, err := e.State.Journal.Intent(Network, privateNetworkTarget, action, map[string]string{"name": name})
@@ -123,17 +127,17 @@ func (e *Env) createPrivateNetwork(ctx context.Context, st *run.Step, c *scalewa
 		}
 		pn, err := c.CreatePrivateNetwork(ctx, region, name, e.ServerTag(), subnet)
 		if err != nil {
-			return e.orderFailed(intent, err)
+			return orderFailed(e.State.Journal, intent, err)
 		}
 		id = pn
 		return e.State.Journal.Complete(intent, map[string]string{"private_network_id": id})
 	}, func(ctx context.Context) (bool, error) {
-		found, err := e.namedPrivateNetwork(ctx, c, region)
+		found, err := s.namedPrivateNetwork(ctx, c, region)
 		if err != nil || found == "" {
 			return false, err
 		}
 		id = found
-		return true, e.resolveIntents(unresolved(), map[string]string{"private_network_id": id})
+		return true, resolveIntents(e.State.Journal, unresolved(), map[string]string{"private_network_id": id})
 	})
 	return id, err
 }

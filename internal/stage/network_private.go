@@ -18,7 +18,7 @@ import (
 // for its bridge.
 func (s *network) privateNetwork(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	e := s.env
-	e.warnOnce(st, "mixed", e.mixedProviders(), "this inventory mixes Dedibox and Elastic Metal: the Dedibox RPNv2 group and the Elastic Metal private network are separate networks that Scaleway does not join; hosts reach across only if you route between them")
+	s.warnOnce(st, "mixed", mixedProviders(e.Layout()), "this inventory mixes Dedibox and Elastic Metal: the Dedibox RPNv2 group and the Elastic Metal private network are separate networks that Scaleway does not join; hosts reach across only if you route between them")
 	c, err := e.scw()
 	if err != nil {
 		return err
@@ -32,9 +32,9 @@ func (s *network) privateNetwork(ctx context.Context, st *run.Step, h inventory.
 		f = &fact
 	}
 	if h.Provider == inventory.ElasticMetal {
-		return e.metalPrivateNetwork(ctx, st, c, h, f)
+		return s.metalPrivateNetwork(ctx, st, c, h, f)
 	}
-	return e.rpnMembership(ctx, st, c, h, f)
+	return s.rpnMembership(ctx, st, c, h, f)
 }
 
 // privateTarget is the network stage's target that joins host's server to
@@ -42,12 +42,12 @@ func (s *network) privateNetwork(ctx context.Context, st *run.Step, h inventory.
 func privateTarget(host string) string { return privateNetworkTarget + "/" + host }
 
 // privateNetworkName names the RPNv2 group and the private network.
-func (e *Env) privateNetworkName() string { return "tripod-" + e.Cluster().Name }
+func privateNetworkName(c *inventory.Cluster) string { return "tripod-" + c.Name }
 
 // mixedProviders reports whether the inventory has hosts of both providers.
-func (e *Env) mixedProviders() bool {
+func mixedProviders(l *inventory.Layout) bool {
 	seen := map[inventory.Provider]bool{}
-	for _, h := range e.Layout().Hosts {
+	for _, h := range l.Hosts {
 		seen[h.Provider] = true
 	}
 	return len(seen) > 1

@@ -28,7 +28,7 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 	m := run.Mutation{API: "scaleway", Verb: "install", Object: "Proxmox VE on " + h.Name, Detail: "hostname " + h.Name + ", generated root password, the cluster's SSH key",
 		Request: scaleway.ByProvider(h.Provider, scaleway.ReqDediboxInstall, scaleway.ReqMetalInstall)}
 	if st.UpstreamPlanned() {
-		return e.planInstall(ctx, st, c, m) // no server to observe yet
+		return s.planInstall(ctx, st, c, m) // no server to observe yet
 	}
 	f, ok := factsOf(st).Host(h.Name)
 	if !ok {
@@ -48,12 +48,12 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 		return run.ErrPlanned // a plan does not wait
 	}
 	if cur.Phase == scaleway.InstallRunning {
-		if cur, err = e.waitInstall(ctx, st, c, inst, h, f); err != nil {
+		if cur, err = waitInstall(ctx, st, c, inst, h, f); err != nil {
 			return err
 		}
 	}
 	if installed(cur, h) {
-		have, err := e.haveSecret(secretRootPassword(h.Name))
+		have, err := haveSecret(e.State.Secrets, secretRootPassword(h.Name))
 		if err != nil {
 			return fmt.Errorf("server %s already runs Proxmox VE as %s, but its root password cannot be read: %w", f.ServerID, h.Name, err)
 		}
@@ -62,22 +62,23 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 				f.ServerID, h.Name, secretRootPassword(h.Name))
 		}
 		st.Skip("Proxmox VE already installed on server %s as %s", f.ServerID, h.Name)
-		return e.publishInstalled(st, h, f, cur)
+		return publishInstalled(st, h, f, cur)
 	}
 	if st.DryRun() {
-		return e.planInstall(ctx, st, c, m)
+		return s.planInstall(ctx, st, c, m)
 	}
-	return e.installWithRetries(ctx, st, c, inst, h, f, m)
+	return s.installWithRetries(ctx, st, c, inst, h, f, m)
 }
 
 // installWithRetries sends the install and waits for it, reinstalling after
 // a failure up to installAttempts times in all.
-func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.Session, inst scaleway.Installer, h inventory.HostPlan, f HostFact, m run.Mutation) error {
-	keyID, err := e.ensureIAMKey(ctx, st, c)
+func (s *osInstall) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.Session, inst scaleway.Installer, h inventory.HostPlan, f HostFact, m run.Mutation) error {
+	e := s.env
+	keyID, err := s.ensureIAMKey(ctx, st, c)
 	if err != nil {
 		return err
 	}
-	password, err := e.rootPassword(h.Name)
+	password, err := rootPassword(e.State.Secrets, h.Name)
 	if err != nil {
 		return err
 	}
@@ -95,13 +96,13 @@ func (e *Env) installWithRetries(ctx context.Context, st *run.Step, c *scaleway.
 				return sendErr
 			}
 		}
-		cur, err := e.waitInstall(ctx, st, c, inst, h, f)
+		cur, err := waitInstall(ctx, st, c, inst, h, f)
 		if err != nil {
 			return err
 		}
 		if installed(cur, h) {
 			st.Skip("Proxmox VE installed on server %s as %s", f.ServerID, h.Name)
-			return e.publishInstalled(st, h, f, cur)
+			return publishInstalled(st, h, f, cur)
 		}
 		why := "failed (status " + cur.Status + ")"
 		if sendErr != nil && cur.Phase != scaleway.InstallFailed {
@@ -121,21 +122,21 @@ func installed(cur scaleway.InstallState, h inventory.HostPlan) bool {
 
 // planInstall records the install (and the SSH key registration it needs)
 // in a dry run.
-func (e *Env) planInstall(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation) error {
-	if _, err := e.ensureIAMKey(ctx, st, c); err != nil && !errors.Is(err, run.ErrPlanned) {
+func (s *osInstall) planInstall(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation) error {
+	if _, err := s.ensureIAMKey(ctx, st, c); err != nil && !errors.Is(err, run.ErrPlanned) {
 		return err
 	}
 	return st.Mutate(ctx, m, nil)
 }
 
 // waitInstall waits until the install in progress ends, completed or failed.
-func (e *Env) waitInstall(ctx context.Context, st *run.Step, c *scaleway.Session, inst scaleway.Installer, h inventory.HostPlan, f HostFact) (scaleway.InstallState, error) {
+func waitInstall(ctx context.Context, st *run.Step, c *scaleway.Session, inst scaleway.Installer, h inventory.HostPlan, f HostFact) (scaleway.InstallState, error) {
 	return c.WaitInstall(ctx, st.Progress, fmt.Sprintf("Proxmox VE installed on server %s (%s)", f.ServerID, h.Name), inst)
 }
 
 // publishInstalled refreshes the host's fact with the address the installed
 // server answers on.
-func (e *Env) publishInstalled(st *run.Step, h inventory.HostPlan, f HostFact, cur scaleway.InstallState) error {
+func publishInstalled(st *run.Step, h inventory.HostPlan, f HostFact, cur scaleway.InstallState) error {
 	if cur.PublicIP != "" {
 		f.PublicIP = cur.PublicIP
 	}

@@ -112,8 +112,8 @@ func TestPlanOnFreshWorld(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("the plan has %d changes, want %d: %q", len(got), len(want), got)
 	}
-	haveKey, err1 := tw.Env.haveSecret(secretSSHKey)
-	havePW, err2 := tw.Env.haveSecret(secretRootPassword("lab-pve-1"))
+	haveKey, err1 := haveSecret(tw.Env.State.Secrets, secretSSHKey)
+	havePW, err2 := haveSecret(tw.Env.State.Secrets, secretRootPassword("lab-pve-1"))
 	if haveKey || havePW || err1 != nil || err2 != nil {
 		t.Error("the plan generated secrets")
 	}

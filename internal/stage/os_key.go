@@ -12,13 +12,14 @@ import (
 // ensureIAMKey registers the cluster's public SSH key in IAM (once per
 // project: both providers' installs name keys by IAM ID) and returns its ID.
 // In a dry run it plans the registration once and returns run.ErrPlanned.
-func (e *Env) ensureIAMKey(ctx context.Context, st *run.Step, c *scaleway.Session) (string, error) {
+func (s *osInstall) ensureIAMKey(ctx context.Context, st *run.Step, c *scaleway.Session) (string, error) {
+	e := s.env
 	c.Key.Lock()
 	defer c.Key.Unlock()
 	if c.Key.ID != "" {
 		return c.Key.ID, nil
 	}
-	line, ok, err := e.sshPublicKey(st.DryRun())
+	line, ok, err := sshPublicKey(e.State.Secrets, e.Cluster().Name, st.DryRun())
 	if err != nil {
 		return "", err
 	}
@@ -26,7 +27,7 @@ func (e *Env) ensureIAMKey(ctx context.Context, st *run.Step, c *scaleway.Sessio
 	m := run.Mutation{API: "scaleway", Verb: "register", Object: "SSH key " + name, Detail: "IAM key of project " + c.ProjectID + ", installed for root on every host",
 		Request: scaleway.ReqIAMKeyCreate}
 	if !ok {
-		return "", e.planOnce(ctx, st, c, m)
+		return "", planOnce(ctx, st, c, m)
 	}
 	key, err := c.FindSSHKey(ctx, line)
 	if err != nil || (key != nil && !key.Disabled) {
@@ -36,12 +37,12 @@ func (e *Env) ensureIAMKey(ctx context.Context, st *run.Step, c *scaleway.Sessio
 		m.Verb, m.Detail, m.Request = "enable", "IAM key "+key.ID+" was disabled", scaleway.ReqIAMKeyUpdate
 	}
 	if st.DryRun() {
-		return "", e.planOnce(ctx, st, c, m)
+		return "", planOnce(ctx, st, c, m)
 	}
 	if key != nil {
-		key, err = e.enableIAMKey(ctx, st, c, m, key)
+		key, err = enableIAMKey(ctx, st, c, m, key)
 	} else {
-		key, err = e.createIAMKey(ctx, st, c, m, name, line)
+		key, err = createIAMKey(ctx, st, c, m, name, line)
 	}
 	if err != nil {
 		return "", err
@@ -51,7 +52,7 @@ func (e *Env) ensureIAMKey(ctx context.Context, st *run.Step, c *scaleway.Sessio
 }
 
 // enableIAMKey enables the cluster's disabled key: safe to repeat.
-func (e *Env) enableIAMKey(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation, key *iam.SSHKey) (*iam.SSHKey, error) {
+func enableIAMKey(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation, key *iam.SSHKey) (*iam.SSHKey, error) {
 	out := key
 	err := st.Mutate(ctx, m, func(ctx context.Context) error {
 		k, err := c.EnableSSHKey(ctx, key.ID)
@@ -65,7 +66,7 @@ func (e *Env) enableIAMKey(ctx context.Context, st *run.Step, c *scaleway.Sessio
 
 // createIAMKey registers the cluster's key; a registration without an
 // answer is looked for by its public key before it is sent again.
-func (e *Env) createIAMKey(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation, name, line string) (*iam.SSHKey, error) {
+func createIAMKey(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation, name, line string) (*iam.SSHKey, error) {
 	var key *iam.SSHKey
 	err := sendOnce(ctx, st, c, m, func(ctx context.Context) error {
 		k, err := c.CreateSSHKey(ctx, name, line)
@@ -90,7 +91,7 @@ func keyID(k *iam.SSHKey) string {
 
 // planOnce records m in the plan for the first step that needs it; every
 // step that needs it gets run.ErrPlanned. Call with c.Key held.
-func (e *Env) planOnce(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation) error {
+func planOnce(ctx context.Context, st *run.Step, c *scaleway.Session, m run.Mutation) error {
 	if c.Key.Planned {
 		return run.ErrPlanned
 	}

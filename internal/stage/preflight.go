@@ -40,7 +40,7 @@ type offerGroup struct {
 
 func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
-	if local, err := e.runLocal(ctx, st); local {
+	if local, err := s.runLocal(ctx, st); local {
 		return err
 	}
 	c, err := e.scw()
@@ -51,11 +51,11 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 	if err := k.checkProject(ctx); err != nil {
 		return err // the project's servers cannot be read: nothing below can be either
 	}
-	if err := e.checkOwnership(ctx, c); err != nil {
+	if err := e.owner().checkOwnership(ctx, c); err != nil {
 		return authHint(err) // one sentence: nothing else is worth checking
 	}
 	var problems []error
-	for _, g := range e.offerGroups() {
+	for _, g := range s.offerGroups() {
 		p, err := k.checkOffer(ctx, g)
 		if err != nil {
 			return authHint(err)
@@ -72,7 +72,7 @@ func (s *preflight) Run(ctx context.Context, st *run.Step) error {
 		}
 		problems = append(problems, p...)
 	}
-	if p := e.checkVLAN(); p != nil {
+	if p := s.checkVLAN(); p != nil {
 		problems = append(problems, p)
 	}
 	if p, err := k.checkBuiltVLAN(ctx); err != nil { // preflight_built.go
@@ -101,7 +101,8 @@ func authHint(err error) error {
 // offerGroups groups hosts by provider, placement and offer, in inventory
 // order. A host whose order the journal knows of (done or unresolved) does
 // not need stock.
-func (e *Env) offerGroups() []*offerGroup {
+func (s *preflight) offerGroups() []*offerGroup {
+	e := s.env
 	var out []*offerGroup
 	index := map[string]*offerGroup{}
 	for _, h := range e.Layout().Hosts {
@@ -122,7 +123,8 @@ func (e *Env) offerGroups() []*offerGroup {
 }
 
 // checkVLAN: RPNv2 accepts VLANs 1 to 3967, fewer than 802.1Q allows.
-func (e *Env) checkVLAN() error {
+func (s *preflight) checkVLAN() error {
+	e := s.env
 	vlan := e.Cluster().Network.VLAN
 	for _, h := range e.Layout().Hosts {
 		if h.Provider == inventory.Dedibox && (vlan < 1 || vlan > 3967) {
@@ -164,7 +166,7 @@ func (k *catalog) checkAdopted(ctx context.Context, h inventory.HostPlan) ([]err
 	if !strings.EqualFold(srv.Offer, h.Offer.Name) {
 		bad("is a %s, not a %s as the inventory says", srv.Offer, h.Offer.Name)
 	}
-	if why := e.ownedBy(srv, h); why != "" {
+	if why := e.owner().ownedBy(srv, h); why != "" {
 		bad("cannot be adopted: %s", why)
 	}
 	return out, nil

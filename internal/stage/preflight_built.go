@@ -29,7 +29,7 @@ func (k *catalog) checkBuiltVLAN(ctx context.Context) (refusal, err error) {
 	if id, _, err := e.LoadBuilt(); err != nil || (id.Network != nil && id.Network.VLAN != 0) {
 		return nil, err // recorded: the check against the record covers it
 	}
-	name := e.privateNetworkName()
+	name := privateNetworkName(e.Cluster())
 	g, err := c.FindRPNGroup(ctx, name)
 	if err != nil || g == nil {
 		return nil, err

@@ -16,7 +16,8 @@ import (
 // costs nothing. It uses the stored secrets bundle when there is one (and
 // leaves machineconfig the configs it rendered: the same bytes), else a
 // throwaway bundle made once for this command and never stored.
-func (e *Env) checkConfigs(st *run.Step) error {
+func (s *preflight) checkConfigs(st *run.Step) error {
+	e := s.env
 	_, planned, err := e.talosBundle(true)
 	if err != nil {
 		return err

@@ -9,7 +9,8 @@ import (
 // checkSecretsIdentity: with an encrypted secrets store, the run must be able
 // to read back the root passwords, tokens and Talos bundle it stores, or it
 // would order servers it then cannot install or reach.
-func (e *Env) checkSecretsIdentity(st *run.Step) error {
+func (s *preflight) checkSecretsIdentity(st *run.Step) error {
+	e := s.env
 	sec := e.State.Secrets
 	if !sec.Encrypted() {
 		st.Skip("the secrets store is not encrypted")

@@ -16,10 +16,10 @@ const (
 // localChecks are preflight's local targets, in the order they are listed.
 var localChecks = []struct {
 	id    string
-	check func(e *Env, st *run.Step) error
+	check func(s *preflight, st *run.Step) error
 }{
-	{configsTarget, (*Env).checkConfigs},
-	{identityTarget, (*Env).checkSecretsIdentity},
+	{configsTarget, (*preflight).checkConfigs},
+	{identityTarget, (*preflight).checkSecretsIdentity},
 }
 
 // localTargets lists the local checks as preflight targets.
@@ -32,10 +32,10 @@ func localTargets() []run.Target {
 }
 
 // runLocal runs st's local check; ok is false for a target that is not one.
-func (e *Env) runLocal(_ context.Context, st *run.Step) (ok bool, err error) {
+func (s *preflight) runLocal(_ context.Context, st *run.Step) (ok bool, err error) {
 	for _, c := range localChecks {
 		if c.id == st.Key.Target {
-			return true, c.check(e, st)
+			return true, c.check(s, st)
 		}
 	}
 	return false, nil

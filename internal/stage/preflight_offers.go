@@ -115,7 +115,7 @@ func (k *catalog) stillToOrder(ctx context.Context, g *offerGroup) ([]string, er
 	var out []string
 	for _, name := range g.toOrder {
 		h, _ := k.env.Layout().Host(name)
-		srv, err := k.env.taggedServer(ctx, k.c, h)
+		srv, err := k.env.owner().taggedServer(ctx, k.c, h)
 		if err != nil {
 			return nil, err
 		}

@@ -24,7 +24,7 @@ func (k *catalog) checkProject(ctx context.Context) error {
 		}
 		seen[h.Provider] = true
 		if err := c.ProbeProject(ctx, h.Provider, zone); err != nil {
-			return e.projectHint(err, h.Provider, zone)
+			return k.projectHint(err, h.Provider, zone)
 		}
 	}
 	return nil
@@ -32,20 +32,21 @@ func (k *catalog) checkProject(ctx context.Context) error {
 
 // projectHint turns a refusal of the project read into the sentence a user
 // needs: which credentials, which project, and where each was set.
-func (e *Env) projectHint(err error, p inventory.Provider, zone scw.Zone) error {
-	project := e.scwProject()
+func (k *catalog) projectHint(err error, p inventory.Provider, zone scw.Zone) error {
+	project := k.scwProject()
 	switch {
 	case scaleway.IsDeniedAuthentication(err):
-		return fmt.Errorf("Scaleway refused the credentials from %s (401); nothing was ordered: %w", e.scwSource(), err)
+		return fmt.Errorf("Scaleway refused the credentials from %s (401); nothing was ordered: %w", k.scwSource(), err)
 	case scaleway.IsAccessDenied(err):
 		return fmt.Errorf("the credentials from %s have no access to Scaleway project %s (%s): listing its %s servers in %s was refused (403); give the API key's IAM application rights in that project, or set scaleway.projectID to one it can use; nothing was ordered: %w",
-			e.scwSource(), project.id, project.from, p, zone, err)
+			k.scwSource(), project.id, project.from, p, zone, err)
 	}
 	return scaleway.Wrap(err, "list the %s servers of project %s in %s", p, project.id, zone)
 }
 
 // scwSource names where the Scaleway credentials came from.
-func (e *Env) scwSource() string {
+func (k *catalog) scwSource() string {
+	e := k.env
 	if e.ScalewaySource != "" {
 		return e.ScalewaySource
 	}
@@ -54,7 +55,8 @@ func (e *Env) scwSource() string {
 
 // scwProject is the project the run orders in, and where it was set, as
 // scaleway.New chooses it.
-func (e *Env) scwProject() (p struct{ id, from string }) {
+func (k *catalog) scwProject() (p struct{ id, from string }) {
+	e := k.env
 	if id := e.Cluster().Scaleway.ProjectID; id != "" {
 		p.id, p.from = id, "scaleway.projectID in "+e.Inv.File
 		return p
@@ -62,6 +64,6 @@ func (e *Env) scwProject() (p struct{ id, from string }) {
 	if e.Scaleway != nil && e.Scaleway.DefaultProjectID != nil {
 		p.id = *e.Scaleway.DefaultProjectID
 	}
-	p.from = "the default project of " + e.scwSource()
+	p.from = "the default project of " + k.scwSource()
 	return p
 }

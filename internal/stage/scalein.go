@@ -34,7 +34,7 @@ func (s *scaleIn) Targets() []run.Target {
 func (s *scaleIn) Run(ctx context.Context, st *run.Step) error {
 	e := s.env
 	host := st.Key.Target
-	if reached, err := e.reachedProxmox(host); err != nil {
+	if reached, err := reachedProxmox(e.State, host); err != nil {
 		return err
 	} else if !reached {
 		st.Skip("tripod never reached Proxmox on %s: it has no VM there", host)
@@ -44,13 +44,13 @@ func (s *scaleIn) Run(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return fmt.Errorf("failed to list the VMs on %s: %w", host, err)
 	}
-	surplus := e.surplusVMs(guests, host)
+	surplus := s.surplusVMs(guests, host)
 	if len(surplus) == 0 {
 		st.Skip("no VM of this cluster on %s is left over", host)
 		return nil
 	}
 	for _, g := range surplus {
-		if e.isControlPlane(g) {
+		if s.isControlPlane(g) {
 			return fmt.Errorf("VM %d %s on %s carries %s but is not in the layout: it is a control plane, and tripod does not remove control planes (that needs its etcd member removed first); put it back in the inventory, or remove it by hand", g.VMID, g.Name, host, e.VMTag())
 		}
 	}
@@ -60,7 +60,7 @@ func (s *scaleIn) Run(ctx context.Context, st *run.Step) error {
 	}
 	var planned bool
 	for _, g := range surplus {
-		err := e.removeWorker(ctx, st, kubeAPI{hc: hc, server: server}, kerr, g)
+		err := s.removeWorker(ctx, st, kubeAPI{hc: hc, server: server}, kerr, g)
 		switch {
 		case errors.Is(err, run.ErrPlanned):
 			planned = true
@@ -76,14 +76,15 @@ func (s *scaleIn) Run(ctx context.Context, st *run.Step) error {
 
 // surplusVMs are the guests on host with this cluster's tag whose VM ID and
 // name the layout gives no VM, by VM ID.
-func (e *Env) surplusVMs(guests []vmSeen, host string) []vmSeen {
+func (s *scaleIn) surplusVMs(guests []vmSeen, host string) []vmSeen {
+	e := s.env
 	ids, names := map[int]bool{}, map[string]bool{}
 	for _, vm := range e.Layout().VMs {
 		ids[vm.VMID], names[vm.Name] = true, true
 	}
 	var out []vmSeen
 	for _, g := range guests {
-		if g.Node == host && e.pveOurs(g) && !ids[g.VMID] && !names[g.Name] {
+		if g.Node == host && pveOurs(g, e.VMTag()) && !ids[g.VMID] && !names[g.Name] {
 			out = append(out, g)
 		}
 	}
@@ -93,17 +94,19 @@ func (e *Env) surplusVMs(guests []vmSeen, host string) []vmSeen {
 
 // isControlPlane reports whether a guest of ours is a control plane, by its
 // machine-type tag or, for a tag someone removed, its name.
-func (e *Env) isControlPlane(g vmSeen) bool {
+func (s *scaleIn) isControlPlane(g vmSeen) bool {
+	e := s.env
 	return slices.Contains(g.Tags, string(inventory.ControlPlaneNode)) || strings.HasPrefix(g.Name, e.Cluster().Name+"-cp-")
 }
 
 // removeWorker takes a surplus worker out of Kubernetes, then deletes its
 // VM. A dry run that cannot read the Kubernetes API (no kubeconfig yet)
 // lists the node's cordon and deletion as they would be sent.
-func (e *Env) removeWorker(ctx context.Context, st *run.Step, k kubeAPI, kerr error, g vmSeen) error {
+func (s *scaleIn) removeWorker(ctx context.Context, st *run.Step, k kubeAPI, kerr error, g vmSeen) error {
+	e := s.env
 	var err error
 	if kerr == nil {
-		err = e.removeNode(ctx, st, k, g.Name)
+		err = s.removeNode(ctx, st, k, g.Name)
 	} else {
 		_ = st.Mutate(ctx, run.Mutation{API: "kube", Verb: "cordon", Object: "node " + g.Name, Detail: "the Kubernetes API could not be read: " + kerr.Error(), Request: reqNodeCordon}, nil)
 		err = st.Mutate(ctx, run.Mutation{API: "kube", Verb: "delete", Object: "node " + g.Name, Request: reqNodeDelete}, nil)

@@ -150,7 +150,7 @@ func (k kubeAPI) evictablePods(ctx context.Context, node string) ([]kubePod, err
 // removeNode cordons, drains and deletes the node of a surplus worker, each
 // write one mutation; what is already done (a node cordoned, or gone) is
 // skipped. A dry run lists every write it observed a need for.
-func (e *Env) removeNode(ctx context.Context, st *run.Step, k kubeAPI, name string) error {
+func (s *scaleIn) removeNode(ctx context.Context, st *run.Step, k kubeAPI, name string) error {
 	n, err := k.node(ctx, name)
 	if err != nil {
 		return fmt.Errorf("failed to read node %s: %w", name, err)
@@ -178,7 +178,7 @@ func (e *Env) removeNode(ctx context.Context, st *run.Step, k kubeAPI, name stri
 			return err
 		}
 	}
-	if err := note(e.drain(ctx, st, k, name)); err != nil {
+	if err := note(s.drain(ctx, st, k, name)); err != nil {
 		return err
 	}
 	m := run.Mutation{API: "kube", Verb: "delete", Object: "node " + name, Request: reqNodeDelete}
@@ -196,7 +196,8 @@ func (e *Env) removeNode(ctx context.Context, st *run.Step, k kubeAPI, name stri
 
 // drain evicts the node's evictable pods, one mutation each, then waits
 // until none is left (a disruption budget may hold an eviction back).
-func (e *Env) drain(ctx context.Context, st *run.Step, k kubeAPI, node string) error {
+func (s *scaleIn) drain(ctx context.Context, st *run.Step, k kubeAPI, node string) error {
+	e := s.env
 	pods, err := k.evictablePods(ctx, node)
 	if err != nil {
 		return fmt.Errorf("failed to list the pods on node %s: %w", node, err)

@@ -17,8 +17,8 @@ import (
 // rootPassword is host's root password (Proxmox root@pam), generated once
 // and kept in the secrets store. It never leaves this process except in the
 // install request.
-func (e *Env) rootPassword(host string) (string, error) {
-	b, err := e.State.Secrets.GetOrCreate(secretRootPassword(host), newPassword)
+func rootPassword(sec *state.Secrets, host string) (string, error) {
+	b, err := sec.GetOrCreate(secretRootPassword(host), newPassword)
 	return string(b), err
 }
 
@@ -84,19 +84,19 @@ func newSSHKey(comment string) func() ([]byte, error) {
 	}
 }
 
-// sshPublicKey is the authorized_keys line of the cluster's SSH key,
-// generated once (but never in a dry run: ok is false while it does not
-// exist then).
-func (e *Env) sshPublicKey(dryRun bool) (line string, ok bool, err error) {
-	comment := "tripod-" + e.Cluster().Name
+// sshPublicKey is the authorized_keys line of the SSH key of cluster (its
+// name), generated once in sec (but never in a dry run: ok is false while
+// it does not exist then).
+func sshPublicKey(sec *state.Secrets, cluster string, dryRun bool) (line string, ok bool, err error) {
+	comment := "tripod-" + cluster
 	var pemBytes []byte
 	if dryRun {
-		pemBytes, err = e.State.Secrets.Get(secretSSHKey)
+		pemBytes, err = sec.Get(secretSSHKey)
 		if errors.Is(err, state.ErrNoSecret) {
 			return "", false, nil
 		}
 	} else {
-		pemBytes, err = e.State.Secrets.GetOrCreate(secretSSHKey, newSSHKey(comment))
+		pemBytes, err = sec.GetOrCreate(secretSSHKey, newSSHKey(comment))
 	}
 	if err != nil {
 		return "", false, err
@@ -108,12 +108,12 @@ func (e *Env) sshPublicKey(dryRun bool) (line string, ok bool, err error) {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))) + " " + comment, true, nil
 }
 
-// haveSecret reports whether the store holds name. Only a secret that was
+// haveSecret reports whether sec holds name. Only a secret that was
 // never stored is absent: one that does not open (no identity, a wrong one,
 // a damaged file) or that others can read is an error saying so, never a
 // reason to act as if it were missing.
-func (e *Env) haveSecret(name string) (bool, error) {
-	_, err := e.State.Secrets.Get(name)
+func haveSecret(sec *state.Secrets, name string) (bool, error) {
+	_, err := sec.Get(name)
 	if errors.Is(err, state.ErrNoSecret) {
 		return false, nil
 	}

@@ -34,15 +34,15 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	f, err := e.findServer(ctx, st, c, h)
+	f, err := s.findServer(ctx, st, c, h)
 	if err != nil {
 		return err
 	}
 	ordered := f == nil
 	if f == nil {
-		f, err = e.orderServer(ctx, st, c, h)
+		f, err = s.orderServer(ctx, st, c, h)
 		if errors.Is(err, run.ErrPlanned) {
-			return e.planTags(ctx, st, h)
+			return s.planTags(ctx, st, h)
 		}
 		if err != nil {
 			return err
@@ -51,7 +51,7 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 	srv := f.Server
 	if srv == nil && st.DryRun() {
 		st.Skip("Dedibox order %d of %s is still being delivered", f.Service, h.Name)
-		return e.planTags(ctx, st, h) // a plan does not wait: what follows plans from nothing
+		return s.planTags(ctx, st, h) // a plan does not wait: what follows plans from nothing
 	}
 	if srv == nil {
 		zone, _ := hostZone(h)
@@ -63,7 +63,7 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 	if why := misplaced(srv, h); why != "" {
 		return fmt.Errorf("server %s found for %s cannot be used: %s", srv.ID, h.Name, why)
 	}
-	if err := e.ensureTags(ctx, st, c, h, srv); err != nil {
+	if err := s.ensureTags(ctx, st, c, h, srv); err != nil {
 		return err
 	}
 	if ordered {
@@ -71,7 +71,7 @@ func (s *servers) Run(ctx context.Context, st *run.Step) error {
 		// both ordered. Once its own server carries its ID, each looks again:
 		// the later one sees the other's and stops, loudly (what it ordered
 		// stays: nothing paid for is rolled back).
-		if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
+		if err := e.owner().checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
 			return fmt.Errorf("server %s was ordered for %s, but %w", srv.ID, h.Name, err)
 		}
 	}
@@ -94,7 +94,8 @@ type found = scaleway.Order
 // findServer observes: the adopted server; else the order the journal
 // recorded; else a server carrying this cluster's and this host's tags; else
 // the order a crash may have left unrecorded. nil means none exists.
-func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan) (*found, error) {
+func (s *servers) findServer(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan) (*found, error) {
+	o, j := s.env.owner(), s.env.State.Journal
 	zone, err := hostZone(h)
 	if err != nil {
 		return nil, err
@@ -104,50 +105,51 @@ func (e *Env) findServer(ctx context.Context, st *run.Step, c *scaleway.Session,
 		if err != nil {
 			return nil, fmt.Errorf("adopted server of %s: %w", h.Name, err)
 		}
-		if why := e.ownedBy(srv, h); why != "" {
+		if why := o.ownedBy(srv, h); why != "" {
 			return nil, fmt.Errorf("cannot adopt server %s for %s: %s", srv.ID, h.Name, why)
 		}
 		return &found{Server: srv}, nil
 	}
-	if f, err := e.recordedOrder(ctx, c, h); f != nil || err != nil {
+	if f, err := s.recordedOrder(ctx, c, h); f != nil || err != nil {
 		return f, err
 	}
-	srv, err := e.taggedServer(ctx, c, h)
+	srv, err := o.taggedServer(ctx, c, h)
 	if err != nil {
 		return nil, err
 	}
-	intents := e.State.Journal.Unresolved(Servers, h.Name, actionOrder)
-	if srv != nil && len(intents) == 0 && !e.stateTagged(srv) {
+	intents := j.Unresolved(Servers, h.Name, actionOrder)
+	if srv != nil && len(intents) == 0 && !stateTagged(srv) {
 		return nil, fmt.Errorf("server %s carries %s and %s but no state directory's ID, and this state directory has no record of it; if it is this cluster's from before tripod tagged servers with %s, adopt it with azs[].hosts[].adopt.serverID",
-			srv.ID, e.ServerTag(), hostTag(h.Name), stateTagPrefix)
+			srv.ID, o.tag, hostTag(h.Name), stateTagPrefix)
 	}
 	if srv != nil {
-		return &found{Server: srv}, e.resolveIntents(intents, map[string]string{"server_id": srv.ID})
+		return &found{Server: srv}, resolveIntents(j, intents, map[string]string{"server_id": srv.ID})
 	}
 	if len(intents) == 0 {
 		return nil, nil
 	}
 	st.Progress("an earlier order of %s may have been sent without being recorded; looking for it", h.Name)
 	if h.Provider == inventory.Dedibox {
-		return e.recoverDediboxOrder(ctx, c, h, intents)
+		return s.recoverDediboxOrder(ctx, c, h, intents)
 	}
 	// An Elastic Metal order carries its tags from the start: none tagged
 	// means the order never reached Scaleway.
-	return nil, e.failIntents(intents, "no server carrying the ownership and host tags exists")
+	return nil, failIntents(j, intents, "no server carrying the ownership and host tags exists")
 }
 
 // ensureTags puts the ownership, host and state tags (and, on an adopted
 // server, the adopted tag) on srv, keeping its others. A server another
 // state directory's ID is on is refused, unless the inventory adopts it.
-func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, srv *scaleway.Server) error {
-	if why := e.ownedBy(srv, h); why != "" {
+func (s *servers) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, srv *scaleway.Server) error {
+	o := s.env.owner()
+	if why := o.ownedBy(srv, h); why != "" {
 		return fmt.Errorf("server %s cannot be %s's: %s", srv.ID, h.Name, why)
 	}
-	other := e.otherState(srv)
+	other := o.otherState(srv)
 	if other != "" && h.AdoptServerID != srv.ID {
-		return e.managedElsewhere(other, srv)
+		return o.managedElsewhere(other, srv)
 	}
-	want := e.wantTags(h)
+	want := o.wantTags(h)
 	var tags []string
 	for _, t := range srv.Tags {
 		// Adopting takes a server over from the state directory it carries.
@@ -177,12 +179,12 @@ func (e *Env) ensureTags(ctx context.Context, st *run.Step, c *scaleway.Session,
 // planTags plans the tags of a Dedibox server still to be ordered or
 // delivered (a Dedibox order cannot carry tags; an Elastic Metal one does)
 // and returns run.ErrPlanned: what follows plans from nothing.
-func (e *Env) planTags(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
+func (s *servers) planTags(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	if h.Provider == inventory.ElasticMetal {
 		return run.ErrPlanned
 	}
 	m := run.Mutation{API: "scaleway", Verb: "tag", Object: fmt.Sprintf("the server of %s, once delivered", h.Name),
-		Detail: strings.Join(e.wantTags(h), ", "), Request: scaleway.ReqDediboxTags}
+		Detail: strings.Join(s.env.owner().wantTags(h), ", "), Request: scaleway.ReqDediboxTags}
 	return st.Mutate(ctx, m, nil)
 }
 

@@ -24,7 +24,7 @@ const actionOrder = "order"
 // are placed, and looked for, one at a time under the lock crash recovery
 // claims orders under, so a host never takes an order placed for another
 // one in this run.
-func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan) (*found, error) {
+func (s *servers) orderServer(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan) (*found, error) {
 	zone, err := hostZone(h)
 	if err != nil {
 		return nil, err
@@ -42,31 +42,32 @@ func (e *Env) orderServer(ctx context.Context, st *run.Step, c *scaleway.Session
 	if h.Provider == inventory.ElasticMetal {
 		// Observe again right before ordering: another state directory
 		// may have ordered for this cluster since preflight looked.
-		if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
+		if err := s.env.owner().checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
 			return nil, err
 		}
-		return e.orderMetalOnce(ctx, st, c, h, m, zone, offerID)
+		return s.orderMetalOnce(ctx, st, c, h, m, zone, offerID)
 	}
-	return e.orderDediboxOnce(ctx, st, c, h, m, zone, offerID)
+	return s.orderDediboxOnce(ctx, st, c, h, m, zone, offerID)
 }
 
 // orderDediboxOnce sends a Dedibox order, and after one without an answer
 // looks for it among the account's orders (they carry no tags).
-func (e *Env) orderDediboxOnce(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, m run.Mutation, zone scw.Zone, offerID string) (*found, error) {
+func (s *servers) orderDediboxOnce(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, m run.Mutation, zone scw.Zone, offerID string) (*found, error) {
 	c.Orders.Lock()
 	defer c.Orders.Unlock()
 	// Observe again right before ordering, with none of this run's orders
 	// in flight: another state directory's servers, or its orders still
 	// being delivered (they carry no tags until then).
-	if err := e.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
+	o := s.env.owner()
+	if err := o.checkManagedHere(ctx, c, []inventory.HostPlan{h}); err != nil {
 		return nil, err
 	}
-	if err := e.checkPendingOrdersLocked(ctx, c, []inventory.HostPlan{h}); err != nil {
+	if err := o.checkPendingOrdersLocked(ctx, c, []inventory.HostPlan{h}); err != nil {
 		return nil, err
 	}
 	var f *found
 	err := sendOnce(ctx, st, c, m, func(ctx context.Context) error {
-		id, err := e.orderDedibox(ctx, c, h, zone, offerID)
+		id, err := s.orderDedibox(ctx, c, h, zone, offerID)
 		if err == nil {
 			c.Orders.Claim(id, h.Name)
 			f = &found{Service: id}
@@ -74,7 +75,7 @@ func (e *Env) orderDediboxOnce(ctx context.Context, st *run.Step, c *scaleway.Se
 		return err
 	}, func(ctx context.Context) (bool, error) {
 		var err error
-		f, err = e.recoverDediboxOrderLocked(ctx, c, h, e.State.Journal.Unresolved(Servers, h.Name, actionOrder))
+		f, err = s.recoverDediboxOrderLocked(ctx, c, h, s.env.State.Journal.Unresolved(Servers, h.Name, actionOrder))
 		return f != nil, err
 	})
 	return f, err
@@ -82,59 +83,62 @@ func (e *Env) orderDediboxOnce(ctx context.Context, st *run.Step, c *scaleway.Se
 
 // orderMetalOnce sends an Elastic Metal order, and after one without an
 // answer looks for its server by the tags the order carries.
-func (e *Env) orderMetalOnce(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, m run.Mutation, zone scw.Zone, offerID string) (*found, error) {
+func (s *servers) orderMetalOnce(ctx context.Context, st *run.Step, c *scaleway.Session, h inventory.HostPlan, m run.Mutation, zone scw.Zone, offerID string) (*found, error) {
+	o, j := s.env.owner(), s.env.State.Journal
 	var srv *scaleway.Server
 	err := sendOnce(ctx, st, c, m, func(ctx context.Context) error {
 		var err error
-		srv, err = e.orderMetal(ctx, c, h, zone, offerID)
+		srv, err = s.orderMetal(ctx, c, h, zone, offerID)
 		return err
 	}, func(ctx context.Context) (bool, error) {
 		var err error
-		if srv, err = e.taggedServer(ctx, c, h); err != nil {
+		if srv, err = o.taggedServer(ctx, c, h); err != nil {
 			return false, err
 		}
-		intents := e.State.Journal.Unresolved(Servers, h.Name, actionOrder)
+		intents := j.Unresolved(Servers, h.Name, actionOrder)
 		if srv == nil {
-			return false, e.failIntents(intents, "no server carrying the ownership and host tags exists")
+			return false, failIntents(j, intents, "no server carrying the ownership and host tags exists")
 		}
-		return true, e.resolveIntents(intents, map[string]string{"server_id": srv.ID})
+		return true, resolveIntents(j, intents, map[string]string{"server_id": srv.ID})
 	})
 	return &found{Server: srv}, err
 }
 
 // orderDedibox journals the order's intent (fsynced), then sends it.
-func (e *Env) orderDedibox(ctx context.Context, c *scaleway.Session, h inventory.HostPlan, zone scw.Zone, offerID string) (uint64, error) {
-	intent, err := e.State.Journal.Intent(Servers, h.Name, actionOrder, map[string]string{"provider": string(h.Provider), "offer": h.Offer.Name, "placement": h.Placement})
+func (s *servers) orderDedibox(ctx context.Context, c *scaleway.Session, h inventory.HostPlan, zone scw.Zone, offerID string) (uint64, error) {
+	j := s.env.State.Journal
+	intent, err := j.Intent(Servers, h.Name, actionOrder, map[string]string{"provider": string(h.Provider), "offer": h.Offer.Name, "placement": h.Placement})
 	if err != nil {
 		return 0, err
 	}
 	id, err := c.OrderDedibox(ctx, zone, offerID, h.Placement)
 	if err != nil {
-		return 0, e.orderFailed(intent, err)
+		return 0, orderFailed(j, intent, err)
 	}
-	return id, e.State.Journal.Complete(intent, map[string]string{"service_id": strconv.FormatUint(id, 10)})
+	return id, j.Complete(intent, map[string]string{"service_id": strconv.FormatUint(id, 10)})
 }
 
 // orderMetal journals the order's intent (fsynced), then sends it, tagged
 // as this cluster's and h's from the start.
-func (e *Env) orderMetal(ctx context.Context, c *scaleway.Session, h inventory.HostPlan, zone scw.Zone, offerID string) (*scaleway.Server, error) {
-	intent, err := e.State.Journal.Intent(Servers, h.Name, actionOrder, map[string]string{"provider": string(h.Provider), "offer": h.Offer.Name, "placement": h.Placement})
+func (s *servers) orderMetal(ctx context.Context, c *scaleway.Session, h inventory.HostPlan, zone scw.Zone, offerID string) (*scaleway.Server, error) {
+	o, j := s.env.owner(), s.env.State.Journal
+	intent, err := j.Intent(Servers, h.Name, actionOrder, map[string]string{"provider": string(h.Provider), "offer": h.Offer.Name, "placement": h.Placement})
 	if err != nil {
 		return nil, err
 	}
-	srv, err := c.OrderMetal(ctx, zone, offerID, h.Name, fmt.Sprintf("tripod cluster %s, host %s", e.Cluster().Name, h.Name),
-		[]string{e.ServerTag(), hostTag(h.Name), e.StateTag()})
+	srv, err := c.OrderMetal(ctx, zone, offerID, h.Name, fmt.Sprintf("tripod cluster %s, host %s", o.cluster, h.Name),
+		[]string{o.tag, hostTag(h.Name), stateTag(o.state.ID)})
 	if err != nil {
-		return nil, e.orderFailed(intent, err)
+		return nil, orderFailed(j, intent, err)
 	}
-	return srv, e.State.Journal.Complete(intent, map[string]string{"server_id": srv.ID})
+	return srv, j.Complete(intent, map[string]string{"server_id": srv.ID})
 }
 
 // orderFailed records a refused order as failed; an order without an
 // answer stays unresolved, to be looked for before ordering again.
-func (e *Env) orderFailed(intent state.Record, err error) error {
+func orderFailed(j *state.Journal, intent state.Record, err error) error {
 	if scaleway.Answered(err) {
-		if jerr := e.State.Journal.Fail(intent, scaleway.Evidence(err).Error()); jerr != nil {
+		if jerr := j.Fail(intent, scaleway.Evidence(err).Error()); jerr != nil {
 			return fmt.Errorf("%w (and recording it failed: %v)", scaleway.Evidence(err), jerr)
 		}
 	}

@@ -49,14 +49,14 @@ func (e *UnknownOrdersError) Error() string {
 // use are being delivered to the project than this state directory may
 // have placed without recording them (its unresolved order intents there).
 // It takes the order lock, so none of this run's own orders is in flight.
-func (e *Env) checkPendingOrders(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
+func (o owner) checkPendingOrders(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
 	c.Orders.Lock()
 	defer c.Orders.Unlock()
-	return e.checkPendingOrdersLocked(ctx, c, hosts)
+	return o.checkPendingOrdersLocked(ctx, c, hosts)
 }
 
 // checkPendingOrdersLocked is checkPendingOrders with the order lock held.
-func (e *Env) checkPendingOrdersLocked(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
+func (o owner) checkPendingOrdersLocked(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
 	type scope struct {
 		zone       scw.Zone
 		offers     map[string]bool
@@ -79,19 +79,19 @@ func (e *Env) checkPendingOrdersLocked(ctx context.Context, c *scaleway.Session,
 		}
 		scopes[r].offers[strings.ToUpper(h.Offer.Name)] = true
 	}
-	for _, h := range e.Layout().Hosts {
+	for _, h := range o.layout.Hosts {
 		if zone, err := hostZone(h); err == nil && h.Provider == inventory.Dedibox && scopes[scaleway.RegionOf(zone)] != nil {
-			scopes[scaleway.RegionOf(zone)].unanswered += len(e.State.Journal.Unresolved(Servers, h.Name, actionOrder))
+			scopes[scaleway.RegionOf(zone)].unanswered += len(o.state.Journal.Unresolved(Servers, h.Name, actionOrder))
 		}
 	}
-	known := e.knownServices(c)
+	known := o.knownServices(c)
 	for _, r := range regions {
 		sc := scopes[r]
 		svcs, err := c.DediboxOrders(ctx, sc.zone)
 		if err != nil {
 			return err
 		}
-		unknown := &UnknownOrdersError{Cluster: e.Cluster().Name}
+		unknown := &UnknownOrdersError{Cluster: o.cluster}
 		for _, svc := range svcs {
 			if svc.Offer == nil || !sc.offers[strings.ToUpper(svc.Offer.Name)] || known[svc.ID] || scaleway.Terminated(svc) || scaleway.OrderDelivered(svc) ||
 				slices.Contains(unknown.Orders, svc.ID) {
@@ -114,9 +114,9 @@ func (e *Env) checkPendingOrdersLocked(ctx context.Context, c *scaleway.Session,
 // knownServices are the Dedibox orders this state directory placed: those
 // its journal completed, and those claimed in this run (the order lock
 // held).
-func (e *Env) knownServices(c *scaleway.Session) map[uint64]bool {
+func (o owner) knownServices(c *scaleway.Session) map[uint64]bool {
 	out := map[uint64]bool{}
-	for _, r := range e.State.Journal.Records() {
+	for _, r := range o.state.Journal.Records() {
 		if r.Kind == state.Done && r.Stage == Servers && r.Action == actionOrder {
 			if id, err := strconv.ParseUint(r.Data["service_id"], 10, 64); err == nil {
 				out[id] = true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/scaleway"
+	"github.com/tripod-dev/tripod/internal/state"
 )
 
 // stateTagPrefix tags a server with the state directory that ordered or
@@ -19,22 +20,42 @@ import (
 // take the other's servers for their own, or order every server twice.
 const stateTagPrefix = "tripod-state="
 
+// owner answers whose a server is, from its tags and the inventory: this
+// cluster's (its ownership tag), which host's, which state directory's,
+// whether the inventory adopts it, and whether another state directory
+// manages the cluster. The stages that look at servers (servers,
+// preflight, down) share it; it holds only what those questions use.
+type owner struct {
+	cluster string            // the cluster's name
+	tag     string            // its ownership tag (Env.ServerTag)
+	state   *state.Dir        // this state directory: its ID tags its servers, its journal its orders
+	layout  *inventory.Layout // the hosts, and the servers they adopt
+}
+
+// owner is this run's owner.
+func (e *Env) owner() owner {
+	return owner{cluster: e.Cluster().Name, tag: e.ServerTag(), state: e.State, layout: e.Layout()}
+}
+
 // StateTag is the tag naming this run's state directory (state.Dir.ID).
-func (e *Env) StateTag() string { return stateTagPrefix + e.State.ID }
+func (e *Env) StateTag() string { return stateTag(e.State.ID) }
+
+// stateTag is the tag naming state directory id.
+func stateTag(id string) string { return stateTagPrefix + id }
 
 // otherState returns the ID of the state directory srv is tagged for, if
 // that is not this one. A server of the cluster without a state tag (built
 // before tripod tagged them) is claimed by the first state directory that
 // runs on it.
-func (e *Env) otherState(srv *scaleway.Server) string {
-	if id, ok := tagValue(srv.Tags, stateTagPrefix); ok && id != e.State.ID {
+func (o owner) otherState(srv *scaleway.Server) string {
+	if id, ok := tagValue(srv.Tags, stateTagPrefix); ok && id != o.state.ID {
 		return id
 	}
 	return ""
 }
 
 // stateTagged reports whether srv carries a state directory's ID at all.
-func (e *Env) stateTagged(srv *scaleway.Server) bool {
+func stateTagged(srv *scaleway.Server) bool {
 	_, ok := tagValue(srv.Tags, stateTagPrefix)
 	return ok
 }
@@ -66,8 +87,8 @@ func (e *ManagedElsewhereError) Error() string {
 }
 
 // managedElsewhere is the refusal for servers carrying state id.
-func (e *Env) managedElsewhere(id string, srvs ...*scaleway.Server) *ManagedElsewhereError {
-	out := &ManagedElsewhereError{Cluster: e.Cluster().Name, StateID: id}
+func (o owner) managedElsewhere(id string, srvs ...*scaleway.Server) *ManagedElsewhereError {
+	out := &ManagedElsewhereError{Cluster: o.cluster, StateID: id}
 	for _, s := range srvs {
 		out.Servers = append(out.Servers, s.ID)
 		if s.UpdatedAt.After(out.LastSeen) {
@@ -81,31 +102,31 @@ func (e *Env) managedElsewhere(id string, srvs ...*scaleway.Server) *ManagedElse
 // checkOwnership is preflight's look at who manages the cluster: no server
 // of it carries another state directory's ID, and no Dedibox order this
 // state directory does not know of is being delivered for its offers.
-func (e *Env) checkOwnership(ctx context.Context, c *scaleway.Session) error {
-	if err := e.checkManagedHere(ctx, c, e.Layout().Hosts); err != nil {
+func (o owner) checkOwnership(ctx context.Context, c *scaleway.Session) error {
+	if err := o.checkManagedHere(ctx, c, o.layout.Hosts); err != nil {
 		return err
 	}
-	return e.checkPendingOrders(ctx, c, e.Layout().Hosts)
+	return o.checkPendingOrders(ctx, c, o.layout.Hosts)
 }
 
 // checkManagedHere observes, before anything is ordered, the servers of the
 // project carrying this cluster's ownership tag in the zones of hosts,
 // whichever state directory ordered them. If one carries another state
 // directory's ID (and the inventory does not adopt it), the run is refused.
-func (e *Env) checkManagedHere(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
-	srvs, err := e.clusterServers(ctx, c, hosts)
+func (o owner) checkManagedHere(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) error {
+	srvs, err := o.clusterServers(ctx, c, hosts)
 	if err != nil {
 		return err
 	}
 	byState := map[string][]*scaleway.Server{}
 	for _, s := range srvs {
-		if id := e.otherState(s); id != "" && !e.adoptedBySomeone(s.ID) {
+		if id := o.otherState(s); id != "" && !o.adoptedBySomeone(s.ID) {
 			byState[id] = append(byState[id], s)
 		}
 	}
 	var worst *ManagedElsewhereError
 	for id, ss := range byState {
-		m := e.managedElsewhere(id, ss...)
+		m := o.managedElsewhere(id, ss...)
 		if worst == nil || m.LastSeen.After(worst.LastSeen) || (m.LastSeen.Equal(worst.LastSeen) && m.StateID < worst.StateID) {
 			worst = m // the most recently active other state directory
 		}
@@ -119,7 +140,7 @@ func (e *Env) checkManagedHere(ctx context.Context, c *scaleway.Session, hosts [
 // clusterServers lists the servers carrying this cluster's ownership tag in
 // the zones hosts are in: Elastic Metal filtered by tag; Dedibox, whose list
 // has no tags, by reading each server of an offer the inventory uses there.
-func (e *Env) clusterServers(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) ([]*scaleway.Server, error) {
+func (o owner) clusterServers(ctx context.Context, c *scaleway.Session, hosts []inventory.HostPlan) ([]*scaleway.Server, error) {
 	type place struct {
 		p    inventory.Provider
 		zone scw.Zone
@@ -141,13 +162,13 @@ func (e *Env) clusterServers(ctx context.Context, c *scaleway.Session, hosts []i
 	seen := map[string]bool{}
 	var out []*scaleway.Server
 	add := func(s *scaleway.Server) {
-		if key := string(s.Provider) + "/" + s.ID; !seen[key] && s.Status != "deleting" && slices.Contains(s.Tags, e.ServerTag()) {
+		if key := string(s.Provider) + "/" + s.ID; !seen[key] && s.Status != "deleting" && slices.Contains(s.Tags, o.tag) {
 			seen[key] = true
 			out = append(out, s)
 		}
 	}
 	for _, k := range order {
-		srvs, err := c.ServersTagged(ctx, k.p, k.zone, e.ServerTag(), offers[k])
+		srvs, err := c.ServersTagged(ctx, k.p, k.zone, o.tag, offers[k])
 		if err != nil {
 			return nil, err
 		}

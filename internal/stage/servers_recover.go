@@ -14,8 +14,8 @@ import (
 
 // recordedOrder follows the journal's last completed order of h, if what it
 // produced still exists (a server released by down is no longer h's).
-func (e *Env) recordedOrder(ctx context.Context, c *scaleway.Session, h inventory.HostPlan) (*found, error) {
-	rec, ok := e.State.Journal.LastDone(Servers, h.Name, actionOrder)
+func (s *servers) recordedOrder(ctx context.Context, c *scaleway.Session, h inventory.HostPlan) (*found, error) {
+	rec, ok := s.env.State.Journal.LastDone(Servers, h.Name, actionOrder)
 	if !ok {
 		return nil, nil
 	}
@@ -41,23 +41,27 @@ func (e *Env) recordedOrder(ctx context.Context, c *scaleway.Session, h inventor
 
 // taggedServer finds a server of the project carrying this cluster's and
 // h's tags: how an order is found again when the journal is lost.
-func (e *Env) taggedServer(ctx context.Context, c *scaleway.Session, h inventory.HostPlan) (*scaleway.Server, error) {
+func (o owner) taggedServer(ctx context.Context, c *scaleway.Session, h inventory.HostPlan) (*scaleway.Server, error) {
 	zone, _ := hostZone(h)
-	return c.TaggedServer(ctx, h.Provider, zone, h.Offer.Name, []string{e.ServerTag(), hostTag(h.Name)})
+	return c.TaggedServer(ctx, h.Provider, zone, h.Offer.Name, []string{o.tag, hostTag(h.Name)})
 }
 
-func (e *Env) resolveIntents(intents []state.Record, data map[string]string) error {
+// resolveIntents completes intents in j with data: what they were for
+// was found to have happened.
+func resolveIntents(j *state.Journal, intents []state.Record, data map[string]string) error {
 	for _, in := range intents {
-		if err := e.State.Journal.Complete(in, data); err != nil {
+		if err := j.Complete(in, data); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (e *Env) failIntents(intents []state.Record, reason string) error {
+// failIntents marks intents in j failed for reason: what they were for
+// certainly never happened.
+func failIntents(j *state.Journal, intents []state.Record, reason string) error {
 	for _, in := range intents {
-		if err := e.State.Journal.Fail(in, reason); err != nil {
+		if err := j.Fail(in, reason); err != nil {
 			return err
 		}
 	}
@@ -74,14 +78,14 @@ const orderClockSkew = 15 * time.Minute
 // another host, delivered in h's datacenter if delivered yet. Found, the
 // intent is completed with it; not found, the order never arrived and the
 // intent is marked failed.
-func (e *Env) recoverDediboxOrder(ctx context.Context, c *scaleway.Session, h inventory.HostPlan, intents []state.Record) (*found, error) {
+func (s *servers) recoverDediboxOrder(ctx context.Context, c *scaleway.Session, h inventory.HostPlan, intents []state.Record) (*found, error) {
 	c.Orders.Lock()
 	defer c.Orders.Unlock()
-	return e.recoverDediboxOrderLocked(ctx, c, h, intents)
+	return s.recoverDediboxOrderLocked(ctx, c, h, intents)
 }
 
 // recoverDediboxOrderLocked is recoverDediboxOrder with the order lock held.
-func (e *Env) recoverDediboxOrderLocked(ctx context.Context, c *scaleway.Session, h inventory.HostPlan, intents []state.Record) (*found, error) {
+func (s *servers) recoverDediboxOrderLocked(ctx context.Context, c *scaleway.Session, h inventory.HostPlan, intents []state.Record) (*found, error) {
 	if len(intents) == 0 {
 		return nil, nil // no order was sent without an answer
 	}
@@ -90,7 +94,8 @@ func (e *Env) recoverDediboxOrderLocked(ctx context.Context, c *scaleway.Session
 	if err != nil {
 		return nil, err
 	}
-	claimed := e.claimedServices(c, h.Name)
+	o, j := s.env.owner(), s.env.State.Journal
+	claimed := s.claimedServices(c, h.Name)
 	since := intents[0].Time.Add(-orderClockSkew)
 	for _, svc := range svcs {
 		if svc.Offer == nil || !strings.EqualFold(svc.Offer.Name, h.Offer.Name) || claimed[svc.ID] ||
@@ -101,20 +106,20 @@ func (e *Env) recoverDediboxOrderLocked(ctx context.Context, c *scaleway.Session
 		if err != nil {
 			return nil, err
 		}
-		if f == nil || (f.Server != nil && (!strings.EqualFold(f.Server.Placement, h.Placement) || e.ownedBy(f.Server, h) != "" ||
-			otherHost(f.Server, h) || e.otherState(f.Server) != "" || e.adoptedBySomeone(f.Server.ID))) {
+		if f == nil || (f.Server != nil && (!strings.EqualFold(f.Server.Placement, h.Placement) || o.ownedBy(f.Server, h) != "" ||
+			otherHost(f.Server, h) || o.otherState(f.Server) != "" || o.adoptedBySomeone(f.Server.ID))) {
 			continue
 		}
 		c.Orders.Claim(svc.ID, h.Name)
-		return f, e.resolveIntents(intents, map[string]string{"service_id": strconv.FormatUint(svc.ID, 10), "recovered": "true"})
+		return f, resolveIntents(j, intents, map[string]string{"service_id": strconv.FormatUint(svc.ID, 10), "recovered": "true"})
 	}
 	reason := fmt.Sprintf("no unclaimed %s order placed since %s was found", h.Offer.Name, since.Format(time.RFC3339))
-	return nil, e.failIntents(intents, reason)
+	return nil, failIntents(j, intents, reason)
 }
 
 // adoptedBySomeone reports whether the inventory adopts server id.
-func (e *Env) adoptedBySomeone(id string) bool {
-	for _, h := range e.Layout().Hosts {
+func (o owner) adoptedBySomeone(id string) bool {
+	for _, h := range o.layout.Hosts {
 		if h.AdoptServerID == id {
 			return true
 		}
@@ -124,9 +129,9 @@ func (e *Env) adoptedBySomeone(id string) bool {
 
 // claimedServices are the Dedibox orders other hosts hold: recorded in the
 // journal, or claimed earlier in this run (the order lock held).
-func (e *Env) claimedServices(c *scaleway.Session, host string) map[uint64]bool {
+func (s *servers) claimedServices(c *scaleway.Session, host string) map[uint64]bool {
 	out := map[uint64]bool{}
-	for _, r := range e.State.Journal.Records() {
+	for _, r := range s.env.State.Journal.Records() {
 		if r.Kind == state.Done && r.Stage == Servers && r.Action == actionOrder && r.Target != host {
 			if id, err := strconv.ParseUint(r.Data["service_id"], 10, 64); err == nil {
 				out[id] = true

@@ -3,7 +3,6 @@ package stage
 import (
 	"net/http"
 
-	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/scaleway"
 )
 
@@ -17,16 +16,4 @@ func (e *Env) scw() (*scaleway.Session, error) {
 // test's in front of it).
 func (e *Env) newScw(base http.RoundTripper) (*scaleway.Session, error) {
 	return scaleway.NewSession(e.Scaleway, base, e.Cluster().Scaleway.ProjectID, e.Timing, e.Retries)
-}
-
-// warnOnce gives a warning about the whole inventory once per run, from
-// whichever step meets it first.
-func (e *Env) warnOnce(st *run.Step, key string, cond bool, format string, args ...any) {
-	if !cond {
-		return
-	}
-	c, err := e.scw()
-	if err == nil && c.Once(key) {
-		st.Warn(format, args...)
-	}
 }

@@ -18,8 +18,8 @@ func hostTag(host string) string { return "tripod-host=" + host }
 const AdoptedTag = "tripod-adopted=true"
 
 // wantTags are the tags h's server carries once it is this cluster's.
-func (e *Env) wantTags(h inventory.HostPlan) []string {
-	tags := []string{e.ServerTag(), hostTag(h.Name), e.StateTag()}
+func (o owner) wantTags(h inventory.HostPlan) []string {
+	tags := []string{o.tag, hostTag(h.Name), stateTag(o.state.ID)}
 	if h.AdoptServerID != "" {
 		tags = append(tags, AdoptedTag)
 	}
@@ -42,19 +42,19 @@ func tagValue(tags []string, prefix string) (string, bool) {
 }
 
 // ownedBy says why srv cannot be h's server in this cluster, or "".
-func (e *Env) ownedBy(srv *scaleway.Server, h inventory.HostPlan) string {
-	if c, ok := tagValue(srv.Tags, clusterTagPrefix); ok && c != e.Cluster().Name {
+func (o owner) ownedBy(srv *scaleway.Server, h inventory.HostPlan) string {
+	if c, ok := tagValue(srv.Tags, clusterTagPrefix); ok && c != o.cluster {
 		return fmt.Sprintf("it carries %s%s: it belongs to another tripod cluster", clusterTagPrefix, c)
 	}
-	if o, ok := tagValue(srv.Tags, hostTagPrefix); ok && o != h.Name && slices.Contains(srv.Tags, e.ServerTag()) {
-		return fmt.Sprintf("it carries %s%s: host %s of this cluster already uses it", hostTagPrefix, o, o)
+	if other, ok := tagValue(srv.Tags, hostTagPrefix); ok && other != h.Name && slices.Contains(srv.Tags, o.tag) {
+		return fmt.Sprintf("it carries %s%s: host %s of this cluster already uses it", hostTagPrefix, other, other)
 	}
 	return ""
 }
 
 // hasOurTags reports whether srv carries both the ownership and h's host tag.
-func (e *Env) hasOurTags(srv *scaleway.Server, h inventory.HostPlan) bool {
-	return slices.Contains(srv.Tags, e.ServerTag()) && slices.Contains(srv.Tags, hostTag(h.Name))
+func (o owner) hasOurTags(srv *scaleway.Server, h inventory.HostPlan) bool {
+	return slices.Contains(srv.Tags, o.tag) && slices.Contains(srv.Tags, hostTag(h.Name))
 }
 
 // otherHost reports whether srv is tagged for another host (of any cluster).
