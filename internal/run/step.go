@@ -26,9 +26,8 @@ func (s *Step) DryRun() bool { return s.r.DryRun }
 // UpstreamPlanned reports whether a step this one needs only planned its
 // mutations (dry run): the state this step would observe does not exist yet,
 // so it must plan as if starting from nothing. A Planner stage never needs
-// it (the runner calls its Plan instead of Run); it remains for the stages
-// that are not Planners yet (the Scaleway ones), and goes with the last of
-// them.
+// it (the runner calls its Plan instead of Run); every stage of tripod's run
+// that observes what its needs built is one.
 func (s *Step) UpstreamPlanned() bool { return s.upstreamPlanned }
 
 // Facts is the run's shared observations (server IDs, addresses),

@@ -13,8 +13,7 @@
 // the runner's gate (run.Step.Mutate). The runner calls a stage's Plan
 // method (run.Planner), where it has one, instead of Run when a need only
 // planned: what the target gets when built from nothing, with the mutation
-// builders Run uses, so Run is the real path only (the Scaleway stages still
-// read Step.UpstreamPlanned in Run). dryrun.go holds the dry-run plumbing
+// builders Run uses, so Run is the real path only. dryrun.go holds the dry-run plumbing
 // the stages share (planOnly, sentOrPlanned, checkOrWait).
 //
 // What the stages share is plumbing of its own: env.go (the Env every stage

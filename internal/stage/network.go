@@ -28,7 +28,7 @@ func (s *network) Run(ctx context.Context, st *run.Step) error {
 func (s *network) Plan(ctx context.Context, st *run.Step) error {
 	if host, ok := strings.CutPrefix(st.Key.Target, privateTarget("")); ok {
 		h, _ := s.env.Layout().Host(host)
-		return s.privateNetwork(ctx, st, h)
+		return s.joinPrivate(ctx, st, h, nil)
 	}
 	h, _ := s.env.Layout().Host(st.Key.Target)
 	return s.env.planBridge(ctx, st, h)

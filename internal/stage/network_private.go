@@ -17,25 +17,29 @@ import (
 // stops the others nowhere. Each host's VLAN is published (facts.SetVLAN)
 // for its bridge.
 func (s *network) privateNetwork(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
+	fact, ok := factsOf(st).Host(h.Name)
+	if !ok {
+		return fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
+	}
+	return s.joinPrivate(ctx, st, h, &fact)
+}
+
+// joinPrivate joins h's server (f; nil while it is only planned, which is
+// how Plan calls it) to the private network.
+func (s *network) joinPrivate(ctx context.Context, st *run.Step, h inventory.HostPlan, f *HostFact) error {
 	e := s.env
-	s.warnOnce(st, "mixed", mixedProviders(e.Layout()), "this inventory mixes Dedibox and Elastic Metal: the Dedibox RPNv2 group and the Elastic Metal private network are separate networks that Scaleway does not join; hosts reach across only if you route between them")
+	s.warnOnce(st, "mixed", mixedProviders(e.Layout()), mixedWarning)
 	c, err := e.scw()
 	if err != nil {
 		return err
-	}
-	var f *HostFact // nil while the server is only planned
-	if !st.UpstreamPlanned() {
-		fact, ok := factsOf(st).Host(h.Name)
-		if !ok {
-			return fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
-		}
-		f = &fact
 	}
 	if h.Provider == inventory.ElasticMetal {
 		return s.metalPrivateNetwork(ctx, st, c, h, f)
 	}
 	return s.rpnMembership(ctx, st, c, h, f)
 }
+
+const mixedWarning = "this inventory mixes Dedibox and Elastic Metal: the Dedibox RPNv2 group and the Elastic Metal private network are separate networks that Scaleway does not join; hosts reach across only if you route between them"
 
 // privateTarget is the network stage's target that joins host's server to
 // the private network.

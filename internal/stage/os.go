@@ -29,3 +29,22 @@ func (s *osInstall) Run(ctx context.Context, st *run.Step) error {
 	}
 	return s.env.prepareProxmox(ctx, st, h)
 }
+
+// Plan is the install and the Proxmox API's preparation from nothing: the
+// server is only planned, so there is nothing to observe yet.
+func (s *osInstall) Plan(ctx context.Context, st *run.Step) error {
+	h, _ := s.env.Layout().Host(st.Key.Target)
+	if err := s.planFreshInstall(ctx, st, h); !planned(err) {
+		return err
+	}
+	return s.env.planProxmox(ctx, st, h)
+}
+
+// planFreshInstall plans the install on a server that is only planned.
+func (s *osInstall) planFreshInstall(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
+	c, err := s.env.scw()
+	if err != nil {
+		return err
+	}
+	return s.planInstall(ctx, st, c, installMutation(h))
+}

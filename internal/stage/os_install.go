@@ -25,11 +25,7 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 	if err != nil {
 		return err
 	}
-	m := run.Mutation{API: "scaleway", Verb: "install", Object: "Proxmox VE on " + h.Name, Detail: "hostname " + h.Name + ", generated root password, the cluster's SSH key",
-		Request: scaleway.ByProvider(h.Provider, scaleway.ReqDediboxInstall, scaleway.ReqMetalInstall)}
-	if st.UpstreamPlanned() {
-		return s.planInstall(ctx, st, c, m) // no server to observe yet
-	}
+	m := installMutation(h)
 	f, ok := factsOf(st).Host(h.Name)
 	if !ok {
 		return fmt.Errorf("no server is known for %s: the servers stage published none", h.Name)
@@ -68,6 +64,13 @@ func (s *osInstall) install(ctx context.Context, st *run.Step, h inventory.HostP
 		return s.planInstall(ctx, st, c, m)
 	}
 	return s.installWithRetries(ctx, st, c, inst, h, f, m)
+}
+
+// installMutation is the install of Proxmox VE on h's server, named by the
+// host until its server is known.
+func installMutation(h inventory.HostPlan) run.Mutation {
+	return run.Mutation{API: "scaleway", Verb: "install", Object: "Proxmox VE on " + h.Name, Detail: "hostname " + h.Name + ", generated root password, the cluster's SSH key",
+		Request: scaleway.ByProvider(h.Provider, scaleway.ReqDediboxInstall, scaleway.ReqMetalInstall)}
 }
 
 // installWithRetries sends the install and waits for it, reinstalling after

@@ -15,13 +15,18 @@ import (
 	simscw "github.com/tripod-dev/tripod/internal/sim/scaleway"
 )
 
-// installOnly is the os stage without prepareProxmox (os_proxmox.go, built
-// by another stage's owner): these tests check the Scaleway side alone.
+// installOnly is the os stage without prepareProxmox (os_token.go): these
+// tests check the Scaleway side alone.
 type installOnly struct{ *osInstall }
 
 func (s installOnly) Run(ctx context.Context, st *run.Step) error {
 	h, _ := s.env.Layout().Host(st.Key.Target)
 	return s.install(ctx, st, h)
+}
+
+func (s installOnly) Plan(ctx context.Context, st *run.Step) error {
+	h, _ := s.env.Layout().Host(st.Key.Target)
+	return s.planFreshInstall(ctx, st, h)
 }
 
 // privateOnly is the network stage's Scaleway targets alone.
