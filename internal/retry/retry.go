@@ -67,12 +67,8 @@ func Do(ctx context.Context, p Policy, fn func(ctx context.Context) error) error
 		if p.OnRetry != nil {
 			p.OnRetry(attempt, err, wait)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if Sleep(ctx, wait) != nil {
 			return attemptsErr(attempt, fmt.Errorf("%w (gave up: %v)", err, context.Cause(ctx)))
-		case <-t.C:
 		}
 	}
 }

@@ -72,12 +72,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			backoff = min(backoff*2, t.Timing.Interval(10*time.Second))
 		}
 		t.Counter.Add(t.API)
-		timer := time.NewTimer(wait)
-		select {
-		case <-req.Context().Done():
-			timer.Stop()
-			return nil, req.Context().Err()
-		case <-timer.C:
+		if err := Sleep(req.Context(), wait); err != nil {
+			return nil, err
 		}
 	}
 }

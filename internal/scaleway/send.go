@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/retry"
 )
 
 // The Scaleway requests tripod changes things with, as Mutation.Request
@@ -83,12 +84,5 @@ func (s *Session) SendOnce(ctx context.Context, what string, gate Gate, warn, pr
 // Settle waits (real time, scaled) for Scaleway to finish a request whose
 // answer was lost, or until ctx ends.
 func (s *Session) Settle(ctx context.Context) error {
-	t := time.NewTimer(s.timing.Interval(sendSettle))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Sleep(ctx, s.timing.Interval(sendSettle))
 }

@@ -80,12 +80,8 @@ func (r Retries) unary(ctx context.Context, method string, req, reply any, cc *g
 		r.Counter.Add("talos")
 		wait := backoff/2 + rand.N(backoff/2+1)
 		backoff = min(backoff*2, r.Timing.Interval(5*time.Second))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if retry.Sleep(ctx, wait) != nil {
 			return err
-		case <-t.C:
 		}
 	}
 }

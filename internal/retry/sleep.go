@@ -1,0 +1,19 @@
+package retry
+
+import (
+	"context"
+	"time"
+)
+
+// Sleep waits d, or until ctx ends, and then returns ctx's error: the one
+// context-aware pause every wait and retry loop of the tool takes.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
