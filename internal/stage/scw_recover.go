@@ -112,6 +112,9 @@ func (e *Env) taggedServer(ctx context.Context, c *scaleway.Client, h inventory.
 			continue
 		}
 		srv, err := e.getServer(ctx, c, h.Provider, zone, strconv.FormatUint(s.ID, 10))
+		if scaleway.IsNotFound(err) {
+			continue // terminated since it was listed (another host's release-servers, in the same down)
+		}
 		if err != nil {
 			return nil, err
 		}
