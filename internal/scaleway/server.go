@@ -141,6 +141,9 @@ func (s *Session) TaggedServer(ctx context.Context, p inventory.Provider, zone s
 			continue
 		}
 		srv, err := s.GetServer(ctx, p, zone, strconv.FormatUint(sum.ID, 10))
+		if IsNotFound(err) {
+			continue // terminated since it was listed (another host's release-servers, in the same down)
+		}
 		if err != nil {
 			return nil, err
 		}

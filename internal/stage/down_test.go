@@ -2,8 +2,12 @@ package stage
 
 import (
 	"context"
+	"net/http"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/tripod-dev/tripod/internal/run"
@@ -75,6 +79,88 @@ vms:
 			t.Errorf("server %s (%s) of the cluster is still %s", s.ID, s.Hostname, s.Status)
 		}
 	}
+}
+
+// TestTaggedServerPassesOverAServerTerminatedSinceTheList is the race a
+// loaded machine showed in TestDownDeletesOnlyWhatCarriesTheTag: one
+// host's find-servers lists the Dedibox servers, another host's
+// release-servers (which waits only for its own host's steps) terminates
+// its server, and the first host then reads that server: not_found, as the
+// real API answers for a server that is gone. The lookup passes over it.
+// The termination is sent at the moment the list's answer arrives, so the
+// interleaving is the same on every run.
+func TestTaggedServerPassesOverAServerTerminatedSinceTheList(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	if rep, err := tw.up(Servers); err != nil {
+		t.Fatalf("up: %v\n%v", err, rep.Failed())
+	}
+	e := tw.fresh()
+	// The list shows servers in order of ID: the lowest one is read first
+	// by the lookup of the host with the highest.
+	ids := map[string]uint64{}
+	for _, h := range e.Layout().Hosts {
+		for _, s := range tw.World.Scaleway.State().Servers {
+			if slices.Contains(s.Tags, e.ServerTag()) && slices.Contains(s.Tags, hostTag(h.Name)) {
+				ids[h.Name], _ = strconv.ParseUint(s.ID, 10, 64)
+			}
+		}
+	}
+	gone, reader := e.Layout().Hosts[0], e.Layout().Hosts[0]
+	for _, h := range e.Layout().Hosts {
+		if ids[h.Name] < ids[gone.Name] {
+			gone = h
+		}
+		if ids[h.Name] > ids[reader.Name] {
+			reader = h
+		}
+	}
+	other, err := e.scw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	zone, _ := hostZone(gone)
+	victim, err := other.GetServer(ctx, gone.Provider, zone, strconv.FormatUint(ids[gone.Name], 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var terminated error
+	base := e.Dialer.HTTPClient(nil, 0).Transport
+	c, err := e.newScw(&afterDediboxList{base: base, then: func() { terminated = other.Terminate(ctx, victim) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := e.owner().taggedServer(ctx, c, reader)
+	if terminated != nil {
+		t.Fatalf("terminating %s's server after the list: %v", gone.Name, terminated)
+	}
+	if err != nil {
+		t.Fatalf("finding %s's server after %s's was terminated: %v", reader.Name, gone.Name, err)
+	}
+	if want := strconv.FormatUint(ids[reader.Name], 10); srv == nil || srv.ID != want {
+		t.Fatalf("found %+v for %s, want server %s", srv, reader.Name, want)
+	}
+	if _, err := other.GetServer(ctx, gone.Provider, zone, victim.ID); err == nil {
+		t.Fatalf("server %s still answers: the race was not set up", victim.ID)
+	}
+}
+
+// afterDediboxList runs then once, when the first Dedibox server list has
+// been answered and before its answer reaches the client.
+type afterDediboxList struct {
+	base http.RoundTripper
+	once sync.Once
+	then func()
+}
+
+var dediboxListPath = regexp.MustCompile(`^/dedibox/v1/zones/[^/]+/servers$`)
+
+func (a *afterDediboxList) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := a.base.RoundTrip(r)
+	if err == nil && r.Method == http.MethodGet && dediboxListPath.MatchString(r.URL.Path) {
+		a.once.Do(a.then)
+	}
+	return resp, err
 }
 
 // TestDownKeepsAdoptedServers: adopted servers are terminated only with

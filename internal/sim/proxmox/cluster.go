@@ -207,7 +207,7 @@ func (c *Cluster) AwaitState(ctx context.Context, cond func(State) bool) error {
 		if cond(c.State()) {
 			return nil
 		}
-		if err := sleepCtx(ctx, pollInterval); err != nil {
+		if err := simcore.Sleep(ctx, pollInterval); err != nil {
 			return err
 		}
 	}

@@ -182,34 +182,10 @@ func render(m map[string]*iface) []string {
 // diff is a minimal unified diff (one hunk) of two line lists, as the
 // "changes" attribute of GET /nodes/{node}/network shows pending edits.
 func diff(a, b []string) string {
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "--- /etc/network/interfaces\n+++ /etc/network/interfaces.new\n@@ -1,%d +1,%d @@\n", len(a), len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			sb.WriteString(" " + a[i] + "\n")
-			i, j = i+1, j+1
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			sb.WriteString("+" + b[j] + "\n")
-			j++
-		default:
-			sb.WriteString("-" + a[i] + "\n")
-			i++
-		}
+	for _, op := range simcore.LineOps(a, b, true) {
+		sb.WriteString(string(op.Kind) + op.Text + "\n")
 	}
 	return sb.String()
 }

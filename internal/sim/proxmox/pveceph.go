@@ -75,7 +75,7 @@ func (sh *shell) install(ctx context.Context, release, repo string, out, errw io
 		fmt.Fprintln(out, "The following NEW packages will be installed:\n  ceph ceph-base ceph-mds ceph-mgr ceph-mgr-modules-core ceph-mon ceph-osd ceph-volume")
 	}
 	if wait > 0 {
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := simcore.Sleep(ctx, wait); err != nil {
 			fmt.Fprintln(errw, "interrupted")
 			return 130
 		}

@@ -1,7 +1,6 @@
 package proxmox
 
 import (
-	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"fmt"
@@ -30,17 +29,6 @@ func hexID(parts ...string) string {
 		fmt.Fprintf(h, "%s\x00", p)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // nullLogger silences net/http's per-connection errors (TLS handshakes that

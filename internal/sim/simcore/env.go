@@ -95,6 +95,12 @@ func (e *Env) Sleep(ctx context.Context, op Op, key string) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
+	return Sleep(ctx, d)
+}
+
+// Sleep waits for d, or until ctx ends: the context-aware wait every
+// simulator's polling loop uses.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -150,10 +150,21 @@ func TestRealisticTimeline(t *testing.T) {
 	if m := h.ns.byIP(w).Mode(); m != ModeInstalling {
 		t.Fatalf("worker without any control plane is %s, want installing (no trustd)", m)
 	}
+	// The clock stands still from the apply until the check, so a loaded
+	// machine cannot let the install finish first; the maintenance apid
+	// stops at the node's next tick, which is awaited, not guessed.
+	thaw := freezeClock(h)
 	apply(t, h, cp, h.config(mtype.TypeControlPlane, "cp-1", cp, "DC2"))
+	if err := await(ctx, "the maintenance API closed", func() bool { _, up := h.env.Net.Lookup(cp + ":50000"); return !up }); err != nil {
+		t.Fatal(err)
+	}
+	if m := h.ns.byIP(cp).Mode(); m != ModeInstalling {
+		t.Fatalf("control plane is %s after its apply, want installing", m)
+	}
 	if _, err := h.insecure(cp).Version(ctx); code(err) != codes.Unavailable {
 		t.Fatalf("Version while installing: %v", err)
 	}
+	thaw()
 	for _, ip := range []string{cp, w} {
 		if err := h.ns.AwaitMode(ctx, ip, ModeConfigured); err != nil {
 			t.Fatal(err)
@@ -187,6 +198,9 @@ func testRebootApply(t *testing.T, h *harness, ip string) {
 	cfg := string(h.config(mtype.TypeWorker, "w-1", ip, "DC3"))
 	withEnv := []byte(strings.Replace(cfg, "\nmachine:\n", "\nmachine:\n    env:\n        HTTPS_PROXY: http://proxy:3128\n", 1))
 	c := h.secure(ip)
+	// apid answers only in the first tenth of the reboot: the clock stands
+	// still until the second apply has been answered in it.
+	thaw := freezeClock(h)
 	resp, err := c.ApplyConfiguration(ctx, &machine.ApplyConfigurationRequest{Data: withEnv, Mode: machine.ApplyConfigurationRequest_AUTO})
 	if err != nil || resp.Messages[0].Mode != machine.ApplyConfigurationRequest_REBOOT {
 		t.Fatalf("AUTO apply of a reboot-only change = %v, %v", resp, err)
@@ -195,6 +209,7 @@ func testRebootApply(t *testing.T, h *harness, ip string) {
 	if code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "node is rebooting") {
 		t.Fatalf("apply during the reboot: %v", err)
 	}
+	thaw()
 	if err := h.ns.AwaitMode(ctx, ip, ModeConfigured); err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +217,24 @@ func testRebootApply(t *testing.T, h *harness, ip string) {
 	if err != nil {
 		t.Fatalf("apply after the reboot: %v", err)
 	}
+}
+
+// freezeClock stops the simulated clock where it is until thaw is called,
+// so that a check made inside a timed phase cannot be overtaken by the
+// phase's end on a loaded machine. The wall clock runs on meanwhile: once
+// thawed, every phase ends when it would have without the freeze.
+func freezeClock(h *harness) (thaw func()) {
+	at := h.env.Now()
+	h.env.SetClock(func() time.Time { return at })
+	thawed := false
+	thaw = func() {
+		if !thawed {
+			thawed = true
+			h.env.SetClock(nil)
+		}
+	}
+	h.t.Cleanup(thaw)
+	return thaw
 }
 
 func apply(t *testing.T, h *harness, ip string, cfg []byte) {
