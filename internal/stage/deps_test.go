@@ -28,3 +28,27 @@ func TestStagesDoNotImportTheSimulator(t *testing.T) {
 		}
 	}
 }
+
+// TestLayersImportOnlyDownward holds the layering docs/architecture.md
+// describes: the client layers (scaleway, proxmox, talos) and the plumbing
+// under them never reach back up into the orchestration (stage), the
+// runner (run) or the command line (cli). A helper that needs a step's
+// progress takes a callback instead.
+func TestLayersImportOnlyDownward(t *testing.T) {
+	const mod = "github.com/tripod-dev/tripod/"
+	below := []string{"internal/scaleway", "internal/proxmox", "internal/talos", "internal/netx", "internal/retry", "internal/state", "internal/inventory", "internal/crashpoint"}
+	above := []string{"internal/stage", "internal/run", "internal/cli", "internal/simtest"}
+	for _, p := range below {
+		out, err := exec.Command("go", "list", "-deps", mod+p).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", p, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, a := range above {
+				if dep == mod+a {
+					t.Errorf("%s imports %s, a layer above it", p, a)
+				}
+			}
+		}
+	}
+}
