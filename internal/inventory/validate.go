@@ -19,8 +19,8 @@ func DediboxRegion(datacenter string) (region string, ok bool) {
 
 // Placements tripod knows, per provider, with their region.
 var (
-	ElasticMetalZones = map[string]string{"fr-par-1": "fr-par", "fr-par-2": "fr-par", "nl-ams-1": "nl-ams", "nl-ams-2": "nl-ams", "pl-waw-2": "pl-waw", "pl-waw-3": "pl-waw"}
-	Regions           = []string{"fr-par", "nl-ams", "pl-waw"}
+	elasticMetalZones = map[string]string{"fr-par-1": "fr-par", "fr-par-2": "fr-par", "nl-ams-1": "nl-ams", "nl-ams-2": "nl-ams", "pl-waw-2": "pl-waw", "pl-waw-3": "pl-waw"}
+	regions           = []string{"fr-par", "nl-ams", "pl-waw"}
 )
 
 var (
@@ -37,8 +37,8 @@ var (
 func Validate(c *Cluster, dir string) (*Layout, findings) {
 	var f findings
 	checkLabel(&f, "name", c.Name, 40)
-	if !contains(Regions, c.Scaleway.Region) {
-		f.errorf("scaleway.region", "unknown region %q (want one of: %s)", c.Scaleway.Region, strings.Join(Regions, ", "))
+	if !contains(regions, c.Scaleway.Region) {
+		f.errorf("scaleway.region", "unknown region %q (want one of: %s)", c.Scaleway.Region, strings.Join(regions, ", "))
 	}
 	offers := Offers(c.Offers)
 	validateOffers(&f, c.Offers)
@@ -157,7 +157,7 @@ func checkPlacement(f *findings, c *Cluster, i int, az AZ, seen map[string]int) 
 		seen[v] = i
 	}
 	check("datacenter", az.Datacenter, dediboxDatacenters, "Dedibox datacenter")
-	check("zone", az.Zone, ElasticMetalZones, "Elastic Metal zone")
+	check("zone", az.Zone, elasticMetalZones, "Elastic Metal zone")
 }
 
 func validateHost(f *findings, p string, az AZ, h Host, offers OfferTable) {
