@@ -100,6 +100,7 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newSimCommand(s),
 		newKubeconfigCommand(s),
 		newTalosconfigCommand(s),
+		newUnlockCommand(s),
 	)
 	registerCompletions(root)
 	return root

@@ -83,6 +83,10 @@ func (s *store) open(ctx context.Context, opts state.Options) (*state.Dir, error
 	if err != nil {
 		return fail(err)
 	}
+	if h := s.lock.tookOver; h != nil {
+		// Told as a local lock's dead holder is: the command says so.
+		d.Lock.Recovered = &state.LockOwner{PID: h.PID, Host: h.Host, Command: h.Command, Since: h.Since}
+	}
 	return d, nil
 }
 
