@@ -79,3 +79,27 @@ func TestRemoteStateRefusals(t *testing.T) {
 		t.Errorf("wrong credentials: exit %d\n%s", code, errs)
 	}
 }
+
+// TestStateMigrateThenUpFromTheBucket: a lab brought up from a local
+// directory is migrated to a bucket; up from the bucket finds nothing to
+// do, and the local directory is retired.
+func TestStateMigrateThenUpFromTheBucket(t *testing.T) {
+	_, url := remoteState(t)
+	sim := []string{"--sim", "--sim-profile", "instant"}
+	dir := filepath.Join(t.TempDir(), "lab")
+	if code, out, errs := runCLI(t, append([]string{"up", "-i", labInventory, "--state-dir", dir, "--until", "servers"}, sim...)...); code != 0 {
+		t.Fatalf("up: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs := runCLI(t, "state", "migrate", "-i", labInventory, "--state-dir", dir, "--state", url)
+	if code != 0 || !strings.Contains(out, "moved the state into s3://tripod-state/lab; the local directory is now "+dir+".migrated") {
+		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, append([]string{"plan", "-i", labInventory, "--state", url, "--until", "servers", "--detailed-exitcode"}, sim...)...)
+	if code != 0 {
+		t.Errorf("plan from the bucket after migrate: exit %d\n%s\n%s", code, out, errs)
+	}
+	to := filepath.Join(t.TempDir(), "copy")
+	if code, _, errs := runCLI(t, "state", "pull", "-i", labInventory, "--state", url, "--to", to); code != 0 {
+		t.Errorf("pull: exit %d\n%s", code, errs)
+	}
+}

@@ -116,6 +116,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		return nil, err
 	}
 	if opts.Backend != nil {
+		sec.stored = func() error { return opts.Backend.Sync(path) }
 		// What opening made (the state ID, a re-sealed store) is stored now.
 		if err := opts.Backend.Sync(path); err != nil {
 			j.Close()
@@ -157,7 +158,20 @@ func (d *Dir) WriteFile(rel string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(p, data, perm)
+	if err := WriteFileAtomic(p, data, perm); err != nil {
+		return err
+	}
+	return d.stored()
+}
+
+// stored hands what was just written to the backend, if any: a file the
+// run relies on (a secret, a rendered config) is in the bucket before the
+// run goes on to use it.
+func (d *Dir) stored() error {
+	if d.Backend == nil {
+		return nil
+	}
+	return d.Backend.Sync(d.Path)
 }
 
 func newRunID() string {

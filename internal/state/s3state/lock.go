@@ -60,6 +60,10 @@ type lock struct {
 	tookOver *Holder
 	stop     chan struct{}
 	done     chan struct{}
+	// tick runs after each renewal (the store's Sync: files written
+	// outside the state package, such as pins, reach the bucket within a
+	// third of the lease).
+	tick func()
 }
 
 func newHolder(command string, lease time.Duration) Holder {
@@ -70,8 +74,8 @@ func newHolder(command string, lease time.Duration) Holder {
 	if u, err := user.Current(); owner == "" && err == nil {
 		owner = u.Username
 	}
-	now := time.Now().UTC().Truncate(time.Second)
-	return Holder{ID: hex.EncodeToString(raw), Owner: owner, Host: host, PID: os.Getpid(), Command: command, Since: now, Expires: now.Add(lease)}
+	now := time.Now().UTC()
+	return Holder{ID: hex.EncodeToString(raw), Owner: owner, Host: host, PID: os.Getpid(), Command: command, Since: now.Truncate(time.Second), Expires: now.Add(lease)}
 }
 
 // acquire takes the lock with a write that succeeds only where no lock
@@ -149,6 +153,12 @@ func (l *lock) start() *lock {
 				return
 			case <-t.C:
 				l.renew()
+				l.mu.Lock()
+				tick := l.tick
+				l.mu.Unlock()
+				if tick != nil {
+					tick()
+				}
 			}
 		}
 	}()

@@ -61,6 +61,10 @@ func TestStateTravelsThroughTheBucketSealed(t *testing.T) {
 	if err := d.Secrets.Put("root-password", []byte("hunter2-very-secret")); err != nil {
 		t.Fatal(err)
 	}
+	// A secret is in the bucket as soon as it is stored, not at Close.
+	if n := srv.Count("PUT", "/"+bucketName+"/labs/lab/files/secrets/root-password"); n != 1 {
+		t.Errorf("the secret was put %d times before Close, want 1", n)
+	}
 	if err := d.WriteSecretFile("talos/cp-1.yaml", []byte("machine: secret-ca-key")); err != nil {
 		t.Fatal(err)
 	}

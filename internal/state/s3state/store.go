@@ -83,6 +83,9 @@ func (s *store) open(ctx context.Context, opts state.Options) (*state.Dir, error
 	if err != nil {
 		return fail(err)
 	}
+	s.lock.mu.Lock()
+	s.lock.tick = func() { s.Sync(d.Path) } // an error shows at the next record
+	s.lock.mu.Unlock()
 	if h := s.lock.tookOver; h != nil {
 		// Told as a local lock's dead holder is: the command says so.
 		d.Lock.Recovered = &state.LockOwner{PID: h.PID, Host: h.Host, Command: h.Command, Since: h.Since}
