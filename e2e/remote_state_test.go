@@ -94,16 +94,24 @@ func TestRemoteStateTwoRunsAndASecondMachine(t *testing.T) {
 	}
 }
 
-// TestRemoteStateKilledHolderIsTakenOver: a run SIGKILLed right after its
-// first order's intent leaves the intent in the bucket and its lock with a
-// lease; a run during the lease is told who holds it; after the lease one
-// takes over, finds the order instead of paying twice, and converges.
+// TestRemoteStateKilledHolderIsTakenOver: a run SIGKILLed at a journal
+// boundary of the server orders (right after an intent; after an order was
+// sent, before its answer was recorded) leaves the journal in the bucket
+// and its lock with a lease; a run during the lease is told who holds it
+// and sends nothing; after the lease one takes over, finds what was
+// ordered instead of paying twice, and converges.
 func TestRemoteStateKilledHolderIsTakenOver(t *testing.T) {
+	for _, point := range []string{"after-intent order#1", "before-record order#2"} {
+		t.Run(strings.ReplaceAll(point, " ", "-"), func(t *testing.T) { killAndTakeOver(t, point) })
+	}
+}
+
+func killAndTakeOver(t *testing.T, point string) {
 	sim := startSim(t, crashSimArgs...)
 	_, url, env := bucketEnv(t, "&lease=3s")
-	r := inEmptyDir(t, sim, append(env, "TRIPOD_CRASH_AT=after-intent order#1"), "up", "-i", crashInventory, "--state", url)
+	r := inEmptyDir(t, sim, append(env, "TRIPOD_CRASH_AT="+point), "up", "-i", crashInventory, "--state", url)
 	if !r.killed {
-		t.Fatalf("the run was not killed (exit %d)\n%s", r.code, r.stderr)
+		t.Fatalf("the run was not killed at %s (exit %d)\n%s", point, r.code, r.stderr)
 	}
 	killedAt := time.Now()
 	base := sim.requests().Mutating
@@ -132,5 +140,15 @@ func TestRemoteStateKilledHolderIsTakenOver(t *testing.T) {
 	sim.getJSON("/state", &st)
 	if n := len(st.Scaleway.Servers); n != len(l.Layout.Hosts) {
 		t.Errorf("%d servers exist for %d hosts: something was ordered twice", n, len(l.Layout.Hosts))
+	}
+	if n := sim.dediboxOrders(); n != len(l.Layout.Hosts) {
+		t.Errorf("%d Dedibox orders for %d hosts", n, len(l.Layout.Hosts))
+	}
+	before := sim.requests()
+	if r := inEmptyDir(t, sim, env, "up", "-i", crashInventory, "--state", url); r.code != 0 {
+		t.Fatalf("up after convergence: exit %d\n%s", r.code, r.stderr)
+	}
+	if after := sim.requests(); after.Mutating != before.Mutating {
+		t.Errorf("a run after convergence sent %d mutating requests: %v", after.Mutating-before.Mutating, after.mutatingRoutes())
 	}
 }

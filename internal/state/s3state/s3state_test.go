@@ -55,6 +55,10 @@ func TestStateTravelsThroughTheBucketSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The intent is in the bucket when Intent returns: before the paid call.
+	if n := srv.Count("PUT", "/"+bucketName+"/labs/lab/journal/000000000001.json"); n != 1 {
+		t.Fatalf("the intent was put %d times when Intent returned, want 1", n)
+	}
 	if err := d.Journal.Complete(in, map[string]string{"id": "srv-1"}); err != nil {
 		t.Fatal(err)
 	}
