@@ -2,11 +2,11 @@
 // (an S3 implementation in Go, served by the module proxy) over its
 // in-memory backend, which honours conditional writes (If-None-Match: *
 // and If-Match answer 412 atomically under the backend's lock). Two things
-// gofakes3 lacks are added in front of it, in this package: an access-key
-// check (gofakes3 verifies no signature; a request whose Credential names
-// another key is refused as S3 refuses it, 403 InvalidAccessKeyId; the
-// signature itself is not verified, a gap the tests using it accept) and
-// fault injection (answer 500 or 503 to the next N requests).
+// gofakes3 lacks are added in front of it, in this package: authentication
+// (gofakes3 verifies no signature; sigv4.go checks the access key and the
+// Signature Version 4 of each request against the one key pair, answering
+// 403 InvalidAccessKeyId or SignatureDoesNotMatch as S3 does) and fault
+// injection (answer 500 or 503 to the next N requests).
 package s3test
 
 import (
@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -105,8 +104,8 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 			writeError(w, st, code, "injected fault")
 			return
 		}
-		if !strings.Contains(r.Header.Get("Authorization"), "Credential="+AccessKey+"/") {
-			writeError(w, http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+		if code := verifySigV4(r); code != "" {
+			writeError(w, http.StatusForbidden, code, "The request's credentials were refused.")
 			return
 		}
 		v, _ := s.puts.LoadOrStore(r.Method+" "+r.URL.Path, new(atomic.Int64))

@@ -268,15 +268,23 @@ func TestBucketFailingForAWhileLosesNothing(t *testing.T) {
 }
 
 func TestWrongCredentialsIsOneSentence(t *testing.T) {
-	_, url := startS3(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "WRONGKEY")
-	_, err := Open(context.Background(), url, state.Options{Command: "tripod up"})
-	var ce *CredentialsError
-	if !errors.As(err, &ce) || ce.Code != "InvalidAccessKeyId" {
-		t.Fatalf("err = %v", err)
-	}
-	if want := "refused the credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (InvalidAccessKeyId)"; !strings.Contains(err.Error(), want) {
-		t.Errorf("err = %q, want it to contain %q", err, want)
+	for _, tc := range []struct{ env, value, code string }{
+		{"AWS_ACCESS_KEY_ID", "WRONGKEY", "InvalidAccessKeyId"},
+		{"AWS_SECRET_ACCESS_KEY", "wrong-secret", "SignatureDoesNotMatch"},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			srv, url := startS3(t)
+			t.Setenv(tc.env, tc.value)
+			_, err := Open(context.Background(), url, state.Options{Command: "tripod up"})
+			var ce *CredentialsError
+			if !errors.As(err, &ce) || ce.Code != tc.code {
+				t.Fatalf("err = %v", err)
+			}
+			want := "the bucket of s3://tripod-state/labs/lab at " + strings.TrimPrefix(srv.URL, "http://") + " refused the credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (" + tc.code + "): check those keys and that they may use this bucket; nothing was changed"
+			if err.Error() != want {
+				t.Errorf("err = %q, want %q", err, want)
+			}
+		})
 	}
 }
 
