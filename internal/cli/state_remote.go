@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -88,4 +89,17 @@ directory needs no unlock: its lock goes with the process that held it.`,
 	addStateFlag(cmd, &f.state)
 	cmd.Flags().StringVar(&f.force, "force", "", "the ID of the lock to remove")
 	return cmd
+}
+
+// readRemoteClientConfig reads rel from a remote state, lock-free: it is
+// always sealed there, so it is handed out with --out or --merge only.
+func readRemoteClientConfig(u, rel, file, writer string) (*clientConfig, error) {
+	data, where, err := s3state.ReadSecretFile(context.Background(), u, rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no %s at %s yet: tripod up -i %s writes it (%s)", rel, where, file, writer)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &clientConfig{path: where, data: data, sealed: true}, nil
 }

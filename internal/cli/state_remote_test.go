@@ -54,6 +54,15 @@ func TestUpSimWithRemoteState(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "cluster lab is ready") {
 		t.Errorf("second up: exit %d\n%s\n%s", code, out, errs)
 	}
+	// The kubeconfig comes out of the bucket, sealed there, opened here.
+	code, out, errs = runCLI(t, "kubeconfig", "-i", labInventory, "--state", url, "--out", "-")
+	if code != 0 || !strings.Contains(out, "apiVersion: v1") || !strings.Contains(out, "client-key-data") {
+		t.Errorf("kubeconfig --out - from the bucket: exit %d\n%.200s\n%s", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "talosconfig", "-i", labInventory, "--state", url)
+	if code == 0 || !strings.Contains(errs, "s3://tripod-state/lab/talosconfig.age is sealed with age: pass --out FILE") {
+		t.Errorf("talosconfig from the bucket without --out: exit %d\n%s", code, errs)
+	}
 }
 
 func TestRemoteStateRefusals(t *testing.T) {
