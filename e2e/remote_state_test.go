@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -106,6 +107,27 @@ func TestRemoteStateKilledHolderIsTakenOver(t *testing.T) {
 	}
 }
 
+// TestRemoteCrashSweep is the crash sweep with remote state: the points
+// TestCrashAnywhereConverges kills at (all of them with
+// TRIPOD_CRASH_FULL=1), each killed, taken over after its lease and
+// converged without a double order. Each point waits out a lease, so it
+// runs only when asked (TRIPOD_CRASH_REMOTE=1); CI runs the two order
+// boundaries of TestRemoteStateKilledHolderIsTakenOver.
+func TestRemoteCrashSweep(t *testing.T) {
+	if os.Getenv("TRIPOD_CRASH_REMOTE") == "" {
+		t.Skip("the remote crash sweep runs with TRIPOD_CRASH_REMOTE=1")
+	}
+	chosen := choosePoints(crashPoints(t), os.Getenv("TRIPOD_CRASH_FULL") != "")
+	for _, p := range chosen {
+		t.Run(p, func(t *testing.T) {
+			t.Parallel()
+			killAndTakeOver(t, p)
+		})
+	}
+}
+
+// killAndTakeOver kills a remote-state up at point and checks the lock
+// during the lease, the take-over after it, and convergence.
 func killAndTakeOver(t *testing.T, point string) {
 	sim := startSim(t, crashSimArgs...)
 	const lease = 10 * time.Second
@@ -145,6 +167,16 @@ func killAndTakeOver(t *testing.T, point string) {
 	}
 	if n := sim.dediboxOrders(); n != len(l.Layout.Hosts) {
 		t.Errorf("%d Dedibox orders for %d hosts", n, len(l.Layout.Hosts))
+	}
+	names := map[string]int{}
+	for _, vm := range st.Proxmox.VMs {
+		names[vm.Name]++
+	}
+	if len(names) != len(l.Layout.VMs) || len(st.Proxmox.VMs) != len(l.Layout.VMs) {
+		t.Errorf("%d VMs (%d names) exist, want %d", len(st.Proxmox.VMs), len(names), len(l.Layout.VMs))
+	}
+	if n := sim.requests().APIs["talos"].Routes["/machine.MachineService/Bootstrap"].Mutating; n != 1 {
+		t.Errorf("etcd was bootstrapped %d times", n)
 	}
 	before := sim.requests()
 	if r := inEmptyDir(t, sim, env, "up", "-i", crashInventory, "--state", url); r.code != 0 {
