@@ -15,6 +15,7 @@ import (
 type clientConfigFlags struct {
 	file     string
 	stateDir string
+	state    string // a remote state's s3:// URL
 	merge    bool
 	out      string
 }
@@ -22,6 +23,7 @@ type clientConfigFlags struct {
 func addClientConfigFlags(cmd *cobra.Command, f *clientConfigFlags, into string) {
 	addInventoryFlag(cmd, &f.file)
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory (default .tripod/<cluster>/ beside the inventory)")
+	addStateFlag(cmd, &f.state)
 	cmd.Flags().BoolVar(&f.merge, "merge", false, "merge into "+into+", renaming entries whose names are taken, and print its path")
 	cmd.Flags().StringVar(&f.out, "out", "", "write it in clear to this file (0600), or to stdout with -: the way to get it out of a store sealed with age")
 }

@@ -100,6 +100,8 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newSimCommand(s),
 		newKubeconfigCommand(s),
 		newTalosconfigCommand(s),
+		newUnlockCommand(s),
+		newStateCommand(s),
 	)
 	registerCompletions(root)
 	return root

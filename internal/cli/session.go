@@ -22,6 +22,8 @@ import (
 type runFlags struct {
 	file     string
 	stateDir string
+	// state is an s3:// URL to keep the state in (else inventory state:).
+	state    string
 	output   string
 	verbose  bool
 	sim      bool
@@ -34,6 +36,7 @@ func addRunFlags(cmd *cobra.Command, f *runFlags) {
 	addInventoryFlag(cmd, &f.file)
 	addOutputFlag(cmd, &f.output)
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory (default .tripod/<cluster>/ beside the inventory)")
+	addStateFlag(cmd, &f.state)
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "report every step, also those with nothing to do")
 	cmd.Flags().BoolVar(&f.sim, "sim", false, "run against an in-process simulator whose world lives in the state directory (sim/) and continues from one command to the next")
 	addSimFlags(cmd, &f.simFlags, "sim-")
@@ -69,12 +72,8 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		return nil, reportLoadError(s, err)
 	}
 	printWarnings(s, inv.Warnings)
-	path := f.stateDir
-	if path == "" {
-		path = state.DefaultPath(inv.File, inv.Cluster.Name)
-	}
 	crash := crashpoint.FromContext(ctx)
-	dir, err := state.Open(path, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo, SecretFiles: talos.SecretFiles, Crash: crash})
+	dir, err := openState(ctx, inv, f.stateDir, f.state, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo, SecretFiles: talos.SecretFiles, Crash: crash})
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,12 @@ func readClientConfig(s Streams, f *clientConfigFlags, rel, writer string) (*cli
 	if err != nil {
 		return nil, reportLoadError(s, err)
 	}
+	if u, err := stateURL(inv, f.stateDir, f.state); err != nil || u != "" {
+		if err != nil {
+			return nil, err
+		}
+		return readRemoteClientConfig(u, rel, f.file, writer)
+	}
 	dir := f.stateDir
 	if dir == "" {
 		dir = state.DefaultPath(inv.File, inv.Cluster.Name)

@@ -36,6 +36,12 @@ type Cluster struct {
 	// Offers adds offers to, or overrides offers in, the built-in capacity
 	// table (see `tripod offers`). Default: none.
 	Offers []OfferSpec `yaml:"offers"`
+	// State keeps the cluster's state in an S3 bucket instead of the local
+	// state directory: s3://BUCKET/PREFIX, with optional query parameters
+	// endpoint, region and lease (see the README's remote state). --state
+	// overrides it. Default: the local directory .tripod/<name>/ beside the
+	// inventory.
+	State string `yaml:"state"`
 }
 
 // Scaleway is the account side of the inventory.

@@ -47,6 +47,7 @@ func Validate(c *Cluster, dir string) (*Layout, findings) {
 	validateProxmox(&f, c)
 	validateCeph(&f, c)
 	validateTalos(&f, c, dir)
+	validateState(&f, c.State)
 	if hasErrors(f) {
 		return nil, f
 	}

@@ -26,6 +26,9 @@ type Dir struct {
 	// Tightened lists the modes Open found open to other users and
 	// tightened (see TightenModes), for the command to warn about.
 	Tightened []ModeChange
+	// Backend is where the directory is kept when Path is a working copy
+	// (remote state); nil for a directory that is its own home.
+	Backend Backend
 }
 
 // DefaultPath is .tripod/<cluster>/ beside the inventory file.
@@ -48,6 +51,10 @@ type Options struct {
 	// Crash is told the journal's crash points (crash tests only; nil
 	// ignores them).
 	Crash crashpoint.Hook
+	// Backend, when set, makes path a working copy of a state kept
+	// elsewhere (see Backend); every journal record and file change is
+	// handed to it.
+	Backend Backend
 }
 
 // Open creates (0700) or opens the state directory at path, takes its lock
@@ -92,18 +99,43 @@ func Open(path string, opts Options) (*Dir, error) {
 		return nil, err
 	}
 	j.Crash = opts.Crash
+	if b := opts.Backend; b != nil {
+		// Files first: a secret generated before an intent must be as
+		// durable as the intent.
+		j.mirror = func(r Record, line []byte) error {
+			if err := b.Sync(path); err != nil {
+				return err
+			}
+			return b.AppendJournal(r, line)
+		}
+	}
 	sec, err := openSecrets(filepath.Join(path, "secrets"), opts.EncryptTo, path, opts.SecretFiles)
 	if err != nil {
 		j.Close()
 		lock.Release()
 		return nil, err
 	}
-	return &Dir{Path: path, RunID: run, ID: id, Lock: lock, Journal: j, Secrets: sec, Tightened: tightened}, nil
+	if opts.Backend != nil {
+		sec.stored = func() error { return opts.Backend.Sync(path) }
+		// What opening made (the state ID, a re-sealed store) is stored now.
+		if err := opts.Backend.Sync(path); err != nil {
+			j.Close()
+			lock.Release()
+			return nil, err
+		}
+	}
+	return &Dir{Path: path, RunID: run, ID: id, Lock: lock, Journal: j, Secrets: sec, Tightened: tightened, Backend: opts.Backend}, nil
 }
 
-// Close closes the journal and releases the lock.
+// Close closes the journal, hands the last changes to the backend (which
+// releases its lock) and releases the lock.
 func (d *Dir) Close() error {
 	err := d.Journal.Close()
+	if d.Backend != nil {
+		if berr := d.Backend.Close(d.Path); err == nil {
+			err = berr
+		}
+	}
 	if lerr := d.Lock.Release(); err == nil {
 		err = lerr
 	}
@@ -126,7 +158,20 @@ func (d *Dir) WriteFile(rel string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(p, data, perm)
+	if err := WriteFileAtomic(p, data, perm); err != nil {
+		return err
+	}
+	return d.stored()
+}
+
+// stored hands what was just written to the backend, if any: a file the
+// run relies on (a secret, a rendered config) is in the bucket before the
+// run goes on to use it.
+func (d *Dir) stored() error {
+	if d.Backend == nil {
+		return nil
+	}
+	return d.Backend.Sync(d.Path)
 }
 
 func newRunID() string {

@@ -54,6 +54,9 @@ type Journal struct {
 	// Crash is told the crash points between an intent and its call and
 	// between a call and its record; nil ignores them.
 	Crash crashpoint.Hook
+	// mirror, when set, stores each record elsewhere before it is written
+	// here (a Backend): an error fails the append.
+	mirror func(Record, []byte) error
 }
 
 // CorruptError reports a journal line that is not a record.
@@ -160,6 +163,11 @@ func (j *Journal) append(r Record) (Record, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return Record{}, err
+	}
+	if j.mirror != nil {
+		if err := j.mirror(r, b); err != nil {
+			return Record{}, fmt.Errorf("failed to store journal record %d: %w", r.Seq, err)
+		}
 	}
 	if _, err := j.f.Write(append(b, '\n')); err != nil {
 		return Record{}, fmt.Errorf("failed to write journal %s: %w", j.path, err)

@@ -36,7 +36,10 @@ func (d *Dir) WriteSecretFile(rel string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("failed to seal %s: %w", rel, err)
 	}
-	return WriteFileAtomic(d.SecretPath(rel), sealed, 0o600)
+	if err := WriteFileAtomic(d.SecretPath(rel), sealed, 0o600); err != nil {
+		return err
+	}
+	return d.stored()
 }
 
 // ReadSecretFile returns the content of the secret file rel, opened if

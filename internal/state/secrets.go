@@ -28,6 +28,8 @@ type Secrets struct {
 	dir    string
 	sealer Sealer
 	mu     sync.Mutex
+	// stored, when set, hands a written secret on to a Backend.
+	stored func() error
 }
 
 // ErrNoSecret is returned by Get for a secret that was never stored.
@@ -131,7 +133,13 @@ func (s *Secrets) Put(name string, value []byte) error {
 	if err != nil {
 		return fmt.Errorf("failed to encrypt secret %s: %w", name, err)
 	}
-	return WriteFileAtomic(p, sealed, 0o600)
+	if err := WriteFileAtomic(p, sealed, 0o600); err != nil {
+		return err
+	}
+	if s.stored != nil {
+		return s.stored()
+	}
+	return nil
 }
 
 // GetOrCreate returns the stored secret, or generates, stores and returns

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/tripod-dev/tripod/internal/s3test"
+	"github.com/tripod-dev/tripod/internal/state"
+)
+
+// remoteState serves a real S3 server on loopback and sets the keys and
+// an age identity for it, as a CI job does.
+func remoteState(t *testing.T) (*s3test.Server, string) {
+	t.Helper()
+	srv, err := s3test.Start("tripod-state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
+	t.Setenv(state.EnvAgeIdentity, id.String())
+	t.Setenv(state.EnvAgeIdentityFile, "")
+	t.Setenv("SCW_CONFIG_PATH", filepath.Join(t.TempDir(), "no-scw-config.yaml"))
+	return srv, "s3://tripod-state/lab?endpoint=" + srv.URL
+}
+
+// TestUpSimWithRemoteState: up --sim --state s3://... brings lab up with
+// the state (the in-process world included) in the bucket alone; status,
+// plan and up from it again find nothing to do.
+func TestUpSimWithRemoteState(t *testing.T) {
+	_, url := remoteState(t)
+	sim := []string{"--sim", "--sim-profile", "instant"}
+	code, out, errs := runCLI(t, append([]string{"up", "-i", labInventory, "--state", url}, sim...)...)
+	if code != 0 || !strings.Contains(out, "cluster lab is ready") {
+		t.Fatalf("up: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, append([]string{"plan", "-i", labInventory, "--state", url, "--detailed-exitcode"}, sim...)...)
+	if code != 0 {
+		t.Errorf("plan from the bucket: exit %d, want 0 (nothing to do)\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, append([]string{"status", "-i", labInventory, "--state", url}, sim...)...)
+	if code != 0 {
+		t.Errorf("status from the bucket: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, append([]string{"up", "-i", labInventory, "--state", url}, sim...)...)
+	if code != 0 || !strings.Contains(out, "cluster lab is ready") {
+		t.Errorf("second up: exit %d\n%s\n%s", code, out, errs)
+	}
+	// The kubeconfig comes out of the bucket, sealed there, opened here.
+	code, out, errs = runCLI(t, "kubeconfig", "-i", labInventory, "--state", url, "--out", "-")
+	if code != 0 || !strings.Contains(out, "apiVersion: v1") || !strings.Contains(out, "client-key-data") {
+		t.Errorf("kubeconfig --out - from the bucket: exit %d\n%.200s\n%s", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "talosconfig", "-i", labInventory, "--state", url)
+	if code == 0 || !strings.Contains(errs, "s3://tripod-state/lab/talosconfig.age is sealed with age: pass --out FILE") {
+		t.Errorf("talosconfig from the bucket without --out: exit %d\n%s", code, errs)
+	}
+}
+
+func TestRemoteStateRefusals(t *testing.T) {
+	_, url := remoteState(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"status", "-i", labInventory, "--state", url, "--sim"}, "holds no state: nothing was built with this state"},
+		{[]string{"up", "-i", labInventory, "--state", url, "--state-dir", t.TempDir(), "--sim"}, "--state-dir and a remote state"},
+		{[]string{"up", "-i", labInventory, "--state", "/tmp/x", "--sim"}, "is not an s3://BUCKET/PREFIX URL"},
+		{[]string{"unlock", "-i", labInventory, "--force", "abc"}, "nothing to unlock"},
+		{[]string{"unlock", "-i", labInventory, "--state", url, "--force", "abc"}, "is not locked: nothing to unlock"},
+	} {
+		code, _, errs := runCLI(t, tc.args...)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, want %q in:\n%s", tc.args, code, tc.want, errs)
+		}
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "WRONG")
+	code, _, errs := runCLI(t, "up", "-i", labInventory, "--state", url, "--sim")
+	if code == 0 || !strings.Contains(errs, "refused the credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (InvalidAccessKeyId)") {
+		t.Errorf("wrong credentials: exit %d\n%s", code, errs)
+	}
+}
+
+// TestStateMigrateThenUpFromTheBucket: a lab brought up from a local
+// directory is migrated to a bucket; up from the bucket finds nothing to
+// do, and the local directory is retired.
+func TestStateMigrateThenUpFromTheBucket(t *testing.T) {
+	_, url := remoteState(t)
+	sim := []string{"--sim", "--sim-profile", "instant"}
+	dir := filepath.Join(t.TempDir(), "lab")
+	if code, out, errs := runCLI(t, append([]string{"up", "-i", labInventory, "--state-dir", dir, "--until", "servers"}, sim...)...); code != 0 {
+		t.Fatalf("up: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs := runCLI(t, "state", "migrate", "-i", labInventory, "--state-dir", dir, "--state", url)
+	if code != 0 || !strings.Contains(out, "moved the state into s3://tripod-state/lab; the local directory is now "+dir+".migrated") {
+		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, append([]string{"plan", "-i", labInventory, "--state", url, "--until", "servers", "--detailed-exitcode"}, sim...)...)
+	if code != 0 {
+		t.Errorf("plan from the bucket after migrate: exit %d\n%s\n%s", code, out, errs)
+	}
+	to := filepath.Join(t.TempDir(), "copy")
+	if code, _, errs := runCLI(t, "state", "pull", "-i", labInventory, "--state", url, "--to", to); code != 0 {
+		t.Errorf("pull: exit %d\n%s", code, errs)
+	}
+}
