@@ -30,7 +30,7 @@ func Pull(ctx context.Context, raw, to, command string) error {
 	if err := os.MkdirAll(to, 0o700); err != nil {
 		return fmt.Errorf("failed to create %s: %w", to, err)
 	}
-	s := &store{b: b, lock: l, stored: map[string][32]byte{}}
+	s := &store{b: b, lock: l, stored: map[string]storedFile{}}
 	n, err := s.pull(ctx, to)
 	if err != nil {
 		return err
@@ -78,7 +78,7 @@ func Push(ctx context.Context, raw, from string, opts state.Options) error {
 			return fmt.Errorf("%s holds a state already: push only into an empty prefix; nothing was changed", b.loc)
 		}
 	}
-	s := &store{b: b, lock: l, secretFiles: opts.SecretFiles, stored: map[string][32]byte{}}
+	s := &store{b: b, lock: l, secretFiles: opts.SecretFiles, stored: map[string]storedFile{}}
 	for _, r := range d.Journal.Records() {
 		line, _ := json.Marshal(r)
 		if err := s.AppendJournal(r, line); err != nil {

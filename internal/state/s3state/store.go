@@ -33,7 +33,25 @@ type store struct {
 	lock        *lock
 	secretFiles []string
 	mu          sync.Mutex
-	stored      map[string][32]byte // rel -> hash of what the bucket holds
+	stored      map[string]storedFile // rel -> what the bucket holds of it
+}
+
+// storedFile is what the bucket holds of a file: its hash, and the file as
+// it stood when it was read, so that a Sync re-reads only files whose inode,
+// size or modification time changed since (an atomic write is a new inode;
+// an append changes the size).
+type storedFile struct {
+	sum  [32]byte
+	info fs.FileInfo // nil: read it again
+}
+
+// racyWindow: a file changed this recently may change again within the
+// same timestamp tick without its stat showing it (git's "racily clean"
+// entries), so its stat is not trusted and it is read again next time.
+const racyWindow = 100 * time.Millisecond
+
+func (f storedFile) unchanged(info fs.FileInfo) bool {
+	return f.info != nil && os.SameFile(f.info, info) && f.info.Size() == info.Size() && f.info.ModTime().Equal(info.ModTime())
 }
 
 // Open takes the lock of the remote state at raw, copies it into a fresh
@@ -50,7 +68,7 @@ func Open(ctx context.Context, raw string, opts state.Options) (*state.Dir, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &store{b: b, lock: l, secretFiles: opts.SecretFiles, stored: map[string][32]byte{}}
+	s := &store{b: b, lock: l, secretFiles: opts.SecretFiles, stored: map[string]storedFile{}}
 	dir, err := s.open(ctx, opts)
 	if err != nil {
 		l.release(context.Background())
@@ -115,7 +133,7 @@ func (s *store) pull(ctx context.Context, work string) (int, error) {
 		if err := state.WriteFileAtomic(p, data, 0o600); err != nil {
 			return 0, err
 		}
-		s.stored[rel] = sha256.Sum256(data)
+		s.stored[rel] = storedFile{sum: sha256.Sum256(data)}
 	}
 	journal, err := s.pullJournal(ctx)
 	if err != nil {
@@ -181,7 +199,11 @@ func (s *store) AppendJournal(r state.Record, line []byte) error {
 
 // Sync stores the files of work that changed since the last Sync, and
 // removes those gone from it. A secret in clear is refused, never stored.
-func (s *store) Sync(work string) error {
+// It runs before every journal record and after every write, so it reads
+// only the files whose stat changed; Close reads them all.
+func (s *store) Sync(work string) error { return s.sync(work, false) }
+
+func (s *store) sync(work string, full bool) error {
 	if err := s.lock.check(); err != nil {
 		return err
 	}
@@ -200,25 +222,21 @@ func (s *store) Sync(work string) error {
 			return nil
 		}
 		seen[rel] = true
-		data, err := os.ReadFile(p)
+		info, err := e.Info()
+		if err == nil {
+			if old, ok := s.stored[rel]; ok && !full && old.unchanged(info) {
+				return nil
+			}
+			var data []byte
+			if data, err = os.ReadFile(p); err == nil {
+				return s.store(ctx, rel, data, info)
+			}
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			delete(seen, rel) // renamed away under us
 			return nil
-		} else if err != nil {
-			return fmt.Errorf("failed to read %s: %w", p, err)
 		}
-		sum := sha256.Sum256(data)
-		if old, ok := s.stored[rel]; ok && old == sum {
-			return nil
-		}
-		if state.Secret(rel, s.secretFiles) && !state.LooksSealed(data) {
-			return fmt.Errorf("refusing to store %s in %s: it holds secrets and is not sealed with age", rel, s.b.loc)
-		}
-		if _, err := s.b.put(ctx, s.b.loc.Prefix+filesDir+rel, data, condAny, ""); err != nil {
-			return s.b.explain("store "+rel, err)
-		}
-		s.stored[rel] = sum
-		return nil
+		return fmt.Errorf("failed to read %s: %w", p, err)
 	})
 	if err != nil {
 		return err
@@ -234,10 +252,32 @@ func (s *store) Sync(work string) error {
 	return nil
 }
 
+// store puts one file's data in the bucket unless the bucket holds it
+// already, and remembers the file as it stood (info, taken before the read:
+// a change after it shows in the next stat).
+func (s *store) store(ctx context.Context, rel string, data []byte, info fs.FileInfo) error {
+	sum := sha256.Sum256(data)
+	if time.Since(info.ModTime()) < racyWindow {
+		info = nil
+	}
+	if old, ok := s.stored[rel]; ok && old.sum == sum {
+		s.stored[rel] = storedFile{sum: sum, info: info}
+		return nil
+	}
+	if state.Secret(rel, s.secretFiles) && !state.LooksSealed(data) {
+		return fmt.Errorf("refusing to store %s in %s: it holds secrets and is not sealed with age", rel, s.b.loc)
+	}
+	if _, err := s.b.put(ctx, s.b.loc.Prefix+filesDir+rel, data, condAny, ""); err != nil {
+		return s.b.explain("store "+rel, err)
+	}
+	s.stored[rel] = storedFile{sum: sum, info: info}
+	return nil
+}
+
 // Close stores the last changes, releases the lock and removes the working
 // copy.
 func (s *store) Close(work string) error {
-	err := s.Sync(work)
+	err := s.sync(work, true)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if lerr := s.lock.release(ctx); err == nil {
