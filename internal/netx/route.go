@@ -24,6 +24,10 @@ type Jump struct {
 	Address string
 	// Config is the user, the authentication and the pinned host key.
 	Config *ssh.ClientConfig
+	// Err, when set, says why this host cannot be used as a jump yet (its
+	// public address is not known): it is reported as this candidate's
+	// attempt, and nothing is dialed.
+	Err error
 }
 
 func (j Jump) key() string {
@@ -116,9 +120,17 @@ func (d *Dialer) dialVia(ctx context.Context, address string, jumps []Jump) (net
 	}
 	var errs []error
 	for _, j := range jumps {
+		if j.Err != nil {
+			errs = append(errs, fmt.Errorf("through %s: %w", j.key(), j.Err))
+			continue
+		}
 		c, err := d.viaJump(ctx, address, j)
 		if err == nil {
 			return c, nil
+		}
+		var oc *ssh.OpenChannelError
+		if errors.As(err, &oc) && oc.Reason == ssh.Prohibited {
+			err = &ForwardRefusedError{Jump: j.key(), Address: address, Err: oc}
 		}
 		errs = append(errs, fmt.Errorf("through %s (%s): %w", j.key(), j.Address, err))
 		if ctx.Err() != nil {
@@ -156,6 +168,24 @@ func (d *Dialer) viaJump(ctx context.Context, address string, j Jump) (net.Conn,
 		}
 	}
 }
+
+// ForwardRefusedError is a jump host's sshd refusing by policy to open a
+// direct-tcpip channel (administratively prohibited: AllowTcpForwarding no,
+// or a PermitOpen that leaves the destination out). Asking again does not
+// help; the host's configuration must change.
+type ForwardRefusedError struct {
+	Jump    string // the host's key
+	Address string // the destination
+	Err     *ssh.OpenChannelError
+}
+
+func (e *ForwardRefusedError) Error() string {
+	return fmt.Sprintf("%s refused to forward to %s (%s): its sshd does not allow TCP forwarding there; allow it (AllowTcpForwarding yes, and PermitOpen if set) or reach the private network directly",
+		e.Jump, e.Address, e.Err.Error())
+}
+
+// Unwrap is the sshd's refusal.
+func (e *ForwardRefusedError) Unwrap() error { return e.Err }
 
 func (r *route) conn(key string) *jumpConn {
 	r.mu.Lock()
