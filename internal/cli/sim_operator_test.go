@@ -60,8 +60,8 @@ func TestSimServeOperatorFlag(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "private"},
-		{[]string{"--operator", "public"}, "public"},
+		{nil, "public"},
+		{[]string{"--operator", "private"}, "private"},
 	} {
 		info, err := serveInfo(t, c.args...)
 		if err != nil {

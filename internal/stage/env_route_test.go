@@ -1,0 +1,134 @@
+package stage
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/netx"
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
+)
+
+func jumpKeys(js []netx.Jump) []string {
+	var out []string
+	for _, j := range js {
+		out = append(out, j.Key)
+	}
+	return out
+}
+
+// TestRouterOrdersHostsByAZ: a private destination goes through its own
+// host first, then the other hosts of its AZ, then the other AZs; the VIP
+// and a DNS-named endpoint through the control planes' AZs; public
+// destinations directly.
+func TestRouterOrdersHostsByAZ(t *testing.T) {
+	inv, err := inventory.Load("../../inventories/prod-3az.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEnv(Deps{Inventory: inv})
+	r := newHostRouter(e, true)
+	l := e.Layout()
+	azHosts := map[string][]string{}
+	for _, h := range l.Hosts {
+		azHosts[h.AZ] = append(azHosts[h.AZ], h.Name)
+	}
+	for _, vm := range []inventory.VMPlan{l.ControlPlanes()[1], l.Workers()[len(l.Workers())-1]} {
+		got := jumpKeys(r.Jumps(vm.Address.String() + ":50000"))
+		if len(got) != len(l.Hosts) || got[0] != vm.Host {
+			t.Fatalf("%s on %s: jumps %v, want its own host first, then every other", vm.Name, vm.Host, got)
+		}
+		own := azHosts[vm.AZ]
+		if !sameSet(got[:len(own)], own) {
+			t.Errorf("%s: jumps %v, want the hosts of %s (%v) before the others", vm.Name, got, vm.AZ, own)
+		}
+	}
+	h := l.Hosts[len(l.Hosts)-1]
+	if got := jumpKeys(r.Jumps(h.PrivateAddress.String() + ":22")); got[0] != h.Name {
+		t.Errorf("%s's bridge address: jumps %v, want %s first", h.Name, got, h.Name)
+	}
+	cps := l.ControlPlanes()
+	for _, dest := range []string{inv.Cluster.Talos.VIP.String() + ":6443", "k8s.prod.internal:6443"} {
+		got := jumpKeys(r.Jumps(dest))
+		if len(got) != len(l.Hosts) || got[0] != cps[0].Host {
+			t.Errorf("%s: jumps %v, want the control planes' hosts first", dest, got)
+		}
+	}
+	for _, dest := range []string{"198.51.100.11:8006", "api.scaleway.com:443", "factory.talos.dev:443", "10.99.0.1:22"} {
+		if got := r.Jumps(dest); len(got) != 0 {
+			t.Errorf("%s is not on the private network, yet goes through %v", dest, jumpKeys(got))
+		}
+	}
+	// Before any step reached the hosts, a jump says so rather than dial.
+	if j := r.Jumps(cps[0].Address.String() + ":50000")[0]; j.Err == nil {
+		t.Errorf("a jump without a known address: %+v, want its reason", j)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// TestAccessDirectKeepsTheDialer: access.via direct builds no route.
+func TestAccessDirectKeepsTheDialer(t *testing.T) {
+	inv, err := inventory.Load("../../inventories/lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := netx.Direct()
+	if e := NewEnv(Deps{Inventory: inv, Dialer: d}); e.Dialer == d {
+		t.Error("access.via ssh (the default) left the dialer without its route")
+	}
+	c := *inv.Cluster
+	c.Access.Via = inventory.ViaDirect
+	direct := *inv
+	direct.Cluster = &c
+	if e := NewEnv(Deps{Inventory: &direct, Dialer: d}); e.Dialer != d {
+		t.Error("access.via direct wrapped the dialer")
+	}
+}
+
+// TestPublicOperatorReachesTheNodesThroughTheHosts: with the operator on
+// the internet (the kit's default), lab comes up to its first apply, every
+// Talos connection going through a host's SSH; a plan afterwards, from a
+// state that has forgotten the hosts' SSH keys, goes through them too and
+// pins nothing on disk.
+func TestPublicOperatorReachesTheNodesThroughTheHosts(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	rep, err := tw.up(Apply)
+	requireClean(t, rep, err)
+	log := tw.World.Env.Log.Snapshot()
+	fw := log.APIs[simcore.APISSH].Routes["direct-tcpip talos"]
+	if fw == nil || fw.Statuses["open"] == 0 {
+		t.Fatalf("no Talos connection went through a host's SSH: %+v", log.APIs[simcore.APISSH])
+	}
+	if log.APIs[simcore.APITalos].Total == 0 {
+		t.Fatal("the Talos API was never reached")
+	}
+
+	var forgotten []string
+	for _, h := range tw.Env.Layout().Hosts {
+		p := filepath.Join(tw.Env.State.Path, "pins", h.Name+".ssh")
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		forgotten = append(forgotten, p)
+	}
+	opened := fw.Statuses["open"]
+	tw.Env = tw.fresh()
+	rep, err = tw.plan(Apply)
+	requireClean(t, rep, err)
+	if now := tw.World.Env.Log.Snapshot().APIs[simcore.APISSH].Routes["direct-tcpip talos"].Statuses["open"]; now == opened {
+		t.Error("the plan did not reach the nodes through the hosts")
+	}
+	for _, p := range forgotten {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("a dry run wrote the pin %s", p)
+		}
+	}
+}
