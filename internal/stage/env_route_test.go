@@ -132,3 +132,22 @@ func TestPublicOperatorReachesTheNodesThroughTheHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteGoesAroundBusyHosts: hosts whose sshd refuses a quarter of the
+// channels as too busy cost the route another host or another poll, never
+// the run.
+func TestRouteGoesAroundBusyHosts(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withFaults("ssh.5xx=0.25"))
+	rep, err := tw.up(Apply)
+	requireClean(t, rep, err)
+	routes := tw.World.Env.Log.Snapshot().APIs[simcore.APISSH].Routes
+	busy := 0
+	for route, c := range routes {
+		if route == "direct-tcpip" || route == "direct-tcpip talos" {
+			busy += c.Statuses["resource-shortage"]
+		}
+	}
+	if busy == 0 || routes["direct-tcpip talos"].Statuses["open"] == 0 {
+		t.Fatalf("forwards: %+v; want some refused as busy and the nodes reached anyway", routes)
+	}
+}
