@@ -222,6 +222,13 @@ func TestRouteFallsBackFromDeadJumps(t *testing.T) {
 	if live.channels.Load() != 1 {
 		t.Fatalf("live jump opened %d channels", live.channels.Load())
 	}
+	// The hosts found unreachable are tried last for a while: the next dial
+	// does not wait on the dark one again.
+	start = time.Now()
+	mustEcho(t, d, vm)
+	if took := time.Since(start); took > 250*time.Millisecond {
+		t.Fatalf("the second dial took %v: the dark jump was tried first again", took)
+	}
 
 	// A wrong host key is not a working jump either.
 	other := startSSHD(t, nil)

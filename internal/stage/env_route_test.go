@@ -1,10 +1,12 @@
 package stage
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/netx"
@@ -149,5 +151,53 @@ func TestRouteGoesAroundBusyHosts(t *testing.T) {
 	}
 	if busy == 0 || routes["direct-tcpip talos"].Statuses["open"] == 0 {
 		t.Fatalf("forwards: %+v; want some refused as busy and the nodes reached anyway", routes)
+	}
+}
+
+// TestRouteFallsBackFromADarkAZ: once the AZ of the first control plane's
+// host is dark, the Kubernetes endpoint (the VIP, whose first jump is that
+// host) is still reached, through a host of another AZ, within a few
+// bounded attempts.
+func TestRouteFallsBackFromADarkAZ(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01))
+	rep, err := tw.up("")
+	requireClean(t, rep, err)
+	first, _ := tw.Env.Layout().Host(tw.Env.Layout().ControlPlanes()[0].Host)
+	vip := tw.Env.Cluster().Talos.VIP.String() + ":6443"
+	if got := jumpKeys(newHostRouter(tw.Env, true).Jumps(vip)); got[0] != first.Name {
+		t.Fatalf("the VIP's first jump is %s, want %s", got[0], first.Name)
+	}
+	kube := func() int {
+		return tw.World.Env.Log.Snapshot().APIs[simcore.APISSH].Routes["direct-tcpip kube"].Statuses["open"]
+	}
+	before := kube()
+	tw.World.Env.Faults.SetDark(first.Placement, true)
+	// The simulator darkens new connections; the route connects again, as
+	// after the host's connection broke.
+	tw.Env.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	c, err := tw.Env.Dialer.DialContext(ctx, "tcp", vip)
+	if err != nil {
+		t.Fatalf("the VIP with %s dark: %v", first.Placement, err)
+	}
+	c.Close()
+	took := time.Since(start)
+	t.Logf("reached %s with %s dark in %v", vip, first.Placement, took)
+	if attempt := tw.Env.Timing.Attempt(10 * time.Second); took < attempt {
+		t.Errorf("reached in %v, less than one attempt (%v) at the dark host: it was not tried first", took, attempt)
+	}
+	start = time.Now()
+	if c, err := tw.Env.Dialer.DialContext(ctx, "tcp", vip); err != nil {
+		t.Fatalf("the VIP again: %v", err)
+	} else {
+		c.Close()
+	}
+	if took := time.Since(start); took >= tw.Env.Timing.Attempt(10*time.Second) {
+		t.Errorf("the second dial took %v: the dark host was tried first again", took)
+	}
+	if kube() != before+2 {
+		t.Errorf("forwards to the Kubernetes API: %d, want %d", kube(), before+2)
 	}
 }
