@@ -92,7 +92,7 @@ func TestEveryShippedInventoryComesUpHealthy(t *testing.T) {
 				t.Fatalf("up: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
 			checkWorld(t, sim, loaded)
-			checkEtcdMembers(t, sim, dir, len(loaded.Layout.ControlPlanes()))
+			checkEtcdMembers(t, sim, dir, loaded)
 			checkKubeNodes(t, sim, dir, loaded)
 
 			configs := simtest.MachineConfigs(t, dir)
@@ -163,21 +163,20 @@ func checkWorld(t *testing.T, sim *simProc, l *inventory.Loaded) {
 	}
 }
 
-// dialer maps inventory addresses onto the simulator, as tripod does.
-func dialer(t *testing.T, sim *simProc) *netx.Dialer {
-	d, err := netx.Simulated(sim.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+// dialer reaches the simulated world as tripod does from the public side:
+// public addresses through the simulator's map, the private network
+// through the hosts' SSH with the key and pins tripod keeps in dir.
+func dialer(t *testing.T, sim *simProc, l *inventory.Loaded, dir string) *netx.Dialer {
+	return simtest.ThroughHosts(t, sim.admin, l, dir)
 }
 
 // checkEtcdMembers reads the etcd member list with the talosconfig tripod
 // wrote and the machinery client, unmodified.
-func checkEtcdMembers(t *testing.T, sim *simProc, dir string, cps int) {
+func checkEtcdMembers(t *testing.T, sim *simProc, dir string, l *inventory.Loaded) {
 	t.Helper()
+	cps := len(l.Layout.ControlPlanes())
 	cfg := simtest.Talosconfig(t, dir)
-	d := dialer(t, sim)
+	d := dialer(t, sim, l, dir)
 	ctx, cancel := context.WithDeadline(context.Background(), waitDeadline(t))
 	defer cancel()
 	c, err := client.New(ctx, client.WithConfig(cfg), client.WithGRPCDialOptions(
@@ -204,7 +203,7 @@ func checkKubeNodes(t *testing.T, sim *simProc, dir string, l *inventory.Loaded)
 		t.Fatal(err)
 	}
 	k := simtest.Kubeconfig(t, b)
-	labels := simtest.NodeLabels(t, simtest.KubeClient(t, dialer(t, sim), k, time.Until(waitDeadline(t))), k.Server)
+	labels := simtest.NodeLabels(t, simtest.KubeClient(t, dialer(t, sim, l, dir), k, time.Until(waitDeadline(t))), k.Server)
 	for _, vm := range l.Layout.VMs {
 		if zone := labels[vm.Name]["topology.kubernetes.io/zone"]; zone != vm.AZ {
 			t.Errorf("node %s has zone %q, want %s", vm.Name, zone, vm.AZ)

@@ -180,8 +180,9 @@ type requests struct {
 		Total    int `json:"total"`
 		Mutating int `json:"mutating"`
 		Routes   map[string]struct {
-			Total    int `json:"total"`
-			Mutating int `json:"mutating"`
+			Total    int            `json:"total"`
+			Mutating int            `json:"mutating"`
+			Statuses map[string]int `json:"statuses"`
 		} `json:"routes"`
 	} `json:"apis"`
 	Errors []struct {

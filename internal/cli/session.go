@@ -124,11 +124,14 @@ func openRunLog(dir *state.Dir, command string) (*os.File, error) {
 	return os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 }
 
-// Close saves an in-process simulated world and releases the state
-// directory.
+// Close closes the route's SSH connections to the hosts, saves an
+// in-process simulated world and releases the state directory.
 func (ss *session) Close() error {
 	if ss.runLog != nil {
 		ss.runLog.Close()
+	}
+	if ss.env != nil {
+		_ = ss.env.Close()
 	}
 	err := ss.remote.close()
 	if derr := ss.dir.Close(); err == nil {

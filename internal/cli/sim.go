@@ -9,6 +9,10 @@ type simFlags struct {
 	seed      int64
 	faults    string
 	preload   string
+	// operator is where the operator stands; prefix names the flag for
+	// messages ("" for sim serve, "sim-" for --sim).
+	operator string
+	prefix   string
 }
 
 func addSimFlags(cmd *cobra.Command, f *simFlags, prefix string) {
@@ -18,13 +22,15 @@ func addSimFlags(cmd *cobra.Command, f *simFlags, prefix string) {
 	fl.Int64Var(&f.seed, prefix+"seed", 1, "seed for jitter and faults: same seed, same timeline")
 	fl.StringVar(&f.faults, prefix+"faults", "", `faults, e.g. "5xx=0.05;429=0.02;talos.unavailable=0.05;install-fail=lab-pve-2;dark=DC3"`)
 	fl.StringVar(&f.preload, prefix+"preload", "", "YAML file of pre-existing servers, stock and VMs")
+	fl.StringVar(&f.operator, prefix+"operator", "public",
+		"where the operator stands: public (on the internet: private addresses only through a host's SSH, what access.via ssh does) or private (on the VLAN, as inside a VPN: every simulated address is reachable, for access.via direct)")
+	f.prefix = prefix
 }
 
 type simServeFlags struct {
 	simFlags
-	envFile  string
-	dataDir  string
-	operator string
+	envFile string
+	dataDir string
 }
 
 func newSimCommand(s Streams) *cobra.Command {
@@ -42,8 +48,10 @@ KEY=VALUE lines (SCW_API_URL, SCW_ACCESS_KEY, SCW_SECRET_KEY, SCW_DEFAULT_PROJEC
 SCW_DEFAULT_ORGANIZATION_ID, SCW_DEFAULT_ZONE, SCW_DEFAULT_REGION, TRIPOD_SIM): with them
 in its environment, every tripod command runs against this world. The admin endpoint
 (TRIPOD_SIM) serves /state, /requests, /netmap, /info and /faults (POST to change faults).
-With --operator public, the private VLAN (VM addresses, the Kubernetes endpoint) is left
-out of /netmap and reachable only through a simulated host's SSH (direct-tcpip).`,
+With --operator public (the default), the private VLAN (VM addresses, the Kubernetes
+endpoint) is left out of /netmap and reachable only through a simulated host's SSH
+(direct-tcpip), as from a laptop on the internet; --operator private puts the operator on
+the VLAN, as inside a VPN (for inventories with access.via direct).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serveSim(cmd, s, f)
@@ -53,8 +61,6 @@ out of /netmap and reachable only through a simulated host's SSH (direct-tcpip).
 	serve.Flags().StringVar(&f.envFile, "env-file", "", "write the environment for tripod and the Scaleway SDK here (required)")
 	serve.MarkFlagRequired("env-file")
 	serve.Flags().StringVar(&f.dataDir, "data-dir", "", "keep etcd data and save the world here on exit, and resume it on start (default: a temporary directory)")
-	serve.Flags().StringVar(&f.operator, "operator", "private",
-		"where the operator stands: private (on the VLAN, as inside a VPN: every simulated address is reachable) or public (on the internet: private addresses only through a host's SSH)")
 	cmd.AddCommand(serve)
 	return cmd
 }

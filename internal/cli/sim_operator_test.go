@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // serveInfo runs `sim serve` in-process with args, reads its /info once the
@@ -60,8 +62,8 @@ func TestSimServeOperatorFlag(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "private"},
-		{[]string{"--operator", "public"}, "public"},
+		{nil, "public"},
+		{[]string{"--operator", "private"}, "private"},
 	} {
 		info, err := serveInfo(t, c.args...)
 		if err != nil {
@@ -73,5 +75,22 @@ func TestSimServeOperatorFlag(t *testing.T) {
 	}
 	if _, err := serveInfo(t, "--operator", "vpn"); err == nil || !strings.Contains(err.Error(), "--operator") {
 		t.Fatalf("--operator vpn: %v, want an error naming the flag", err)
+	}
+}
+
+// TestSimOperatorFlag: --sim worlds take the operator's position from
+// --sim-operator (public unless it says otherwise), and a bad one is refused
+// naming the flag.
+func TestSimOperatorFlag(t *testing.T) {
+	code, _, errs := runCLI(t, "up", "--sim", "--sim-profile", "instant", "--sim-operator", "vpn",
+		"-i", "../../inventories/lab.yaml", "--state-dir", t.TempDir(), "--until", "preflight")
+	if code == 0 || !strings.Contains(errs, "--sim-operator") {
+		t.Fatalf("--sim-operator vpn: exit %d, %q; want a refusal naming the flag", code, errs)
+	}
+	f := &simFlags{}
+	cmd := &cobra.Command{}
+	addSimFlags(cmd, f, "sim-")
+	if f.operator != "public" {
+		t.Errorf("--sim-operator defaults to %q, want public", f.operator)
 	}
 }

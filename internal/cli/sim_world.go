@@ -70,6 +70,9 @@ func (f *simFlags) options(dataDir string) (sim.Options, error) {
 	}
 	opts := sim.Options{Profile: p, TimeScale: f.timeScale, Seed: f.seed, Faults: f.faults, DataDir: dataDir,
 		SchematicIDs: []string{inventory.DefaultSchematic}}
+	if opts.Operator, err = simcore.ParseOperator(f.operator); err != nil {
+		return sim.Options{}, fmt.Errorf("--%soperator: %w", f.prefix, err)
+	}
 	if f.preload != "" {
 		if opts.Preload, err = sim.LoadPreload(f.preload); err != nil {
 			return sim.Options{}, err
@@ -92,9 +95,6 @@ func serveSim(cmd *cobra.Command, s Streams, f *simServeFlags) error {
 	opts, err := f.options(dir)
 	if err != nil {
 		return err
-	}
-	if opts.Operator, err = simcore.ParseOperator(f.operator); err != nil {
-		return fmt.Errorf("--operator: %w", err)
 	}
 	w, resumed, err := sim.Resume(opts)
 	if err != nil {

@@ -90,6 +90,9 @@ func SetDefaults(c *Cluster) {
 	if p.VMStorage == "" && len(c.Ceph.Pools) > 0 {
 		p.VMStorage = c.Ceph.Pools[0].Name
 	}
+	if c.Access.Via == "" {
+		c.Access.Via = ViaSSH
+	}
 }
 
 func defaultAZs(c *Cluster) {

@@ -27,6 +27,30 @@ func (p *Provider) UnmarshalText(b []byte) error {
 	return decodeEnum(b, (*string)(p), Providers, "provider")
 }
 
+// AccessVia is how tripod reaches the private network.
+type AccessVia string
+
+// The ways to reach the private network.
+const (
+	ViaSSH    AccessVia = "ssh"
+	ViaDirect AccessVia = "direct"
+)
+
+// AccessVias lists the valid values of access.via.
+var AccessVias = []string{string(ViaSSH), string(ViaDirect)}
+
+// UnmarshalText rejects unknown values at decode time, saying what each
+// valid one means.
+func (v *AccessVia) UnmarshalText(b []byte) error {
+	for _, ok := range AccessVias {
+		if string(b) == ok {
+			*v = AccessVia(b)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown access route %q: use ssh (tripod reaches private addresses through the hosts' SSH) or direct (tripod runs on the private network)", string(b))
+}
+
 // Role is one thing a host does.
 type Role string
 

@@ -56,6 +56,8 @@ func schemaFor(t reflect.Type, docs map[string]string) map[string]any {
 		return enumSchema(FailureDomains)
 	case reflect.TypeFor[PatchTarget]():
 		return enumSchema(PatchTargets)
+	case reflect.TypeFor[AccessVia]():
+		return enumSchema(AccessVias)
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

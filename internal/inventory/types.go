@@ -42,6 +42,19 @@ type Cluster struct {
 	// overrides it. Default: the local directory .tripod/<name>/ beside the
 	// inventory.
 	State string `yaml:"state"`
+	// Access says how tripod reaches the private network's addresses.
+	// Default: see its fields.
+	Access Access `yaml:"access"`
+}
+
+// Access is how tripod reaches the addresses on the private network (the
+// VMs' Talos API, the Kubernetes endpoint, the hosts' bridge addresses).
+type Access struct {
+	// Via is ssh (through a direct-tcpip channel of an SSH connection to a
+	// host, hosts of the target's AZ first: tripod runs on the internet) or
+	// direct (tripod runs on the private network, as inside a VPN).
+	// Default: ssh.
+	Via AccessVia `yaml:"via"`
 }
 
 // Scaleway is the account side of the inventory.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -24,6 +25,10 @@ type Jump struct {
 	Address string
 	// Config is the user, the authentication and the pinned host key.
 	Config *ssh.ClientConfig
+	// Err, when set, says why this host cannot be used as a jump yet (its
+	// public address is not known): it is reported as this candidate's
+	// attempt, and nothing is dialed.
+	Err error
 }
 
 func (j Jump) key() string {
@@ -65,7 +70,15 @@ type route struct {
 type jumpConn struct {
 	mu     sync.Mutex
 	client *ssh.Client
+	// downUntil (Unix nanoseconds) is set when connecting failed: until
+	// then the host is tried after the others, so a dark host costs one
+	// bounded attempt every downFor rather than one per dial.
+	downUntil atomic.Int64
 }
+
+// downFor is how many attempts' time a host that could not be connected
+// to is tried last.
+const downFor = 10
 
 // WithRoute returns a dialer like d (same simulator map, same base dialer)
 // that reaches the destinations r names jumps for through SSH. attempt
@@ -115,10 +128,18 @@ func (d *Dialer) dialVia(ctx context.Context, address string, jumps []Jump) (net
 		}
 	}
 	var errs []error
-	for _, j := range jumps {
+	for _, j := range d.route.upFirst(jumps) {
+		if j.Err != nil {
+			errs = append(errs, fmt.Errorf("through %s: %w", j.key(), j.Err))
+			continue
+		}
 		c, err := d.viaJump(ctx, address, j)
 		if err == nil {
 			return c, nil
+		}
+		var oc *ssh.OpenChannelError
+		if errors.As(err, &oc) && oc.Reason == ssh.Prohibited {
+			err = &ForwardRefusedError{Jump: j.key(), Address: address, Err: oc}
 		}
 		errs = append(errs, fmt.Errorf("through %s (%s): %w", j.key(), j.Address, err))
 		if ctx.Err() != nil {
@@ -157,6 +178,39 @@ func (d *Dialer) viaJump(ctx context.Context, address string, j Jump) (net.Conn,
 	}
 }
 
+// ForwardRefusedError is a jump host's sshd refusing by policy to open a
+// direct-tcpip channel (administratively prohibited: AllowTcpForwarding no,
+// or a PermitOpen that leaves the destination out). Asking again does not
+// help; the host's configuration must change.
+type ForwardRefusedError struct {
+	Jump    string // the host's key
+	Address string // the destination
+	Err     *ssh.OpenChannelError
+}
+
+func (e *ForwardRefusedError) Error() string {
+	return fmt.Sprintf("%s refused to forward to %s (%s): its sshd does not allow TCP forwarding there; allow it (AllowTcpForwarding yes, and PermitOpen if set) or reach the private network directly",
+		e.Jump, e.Address, e.Err.Error())
+}
+
+// Unwrap is the sshd's refusal.
+func (e *ForwardRefusedError) Unwrap() error { return e.Err }
+
+// upFirst is jumps with the hosts recently found unreachable moved after
+// the others, each group in the Router's order.
+func (r *route) upFirst(jumps []Jump) []Jump {
+	now := time.Now().UnixNano()
+	var up, down []Jump
+	for _, j := range jumps {
+		if j.Err == nil && r.conn(j.key()).downUntil.Load() > now {
+			down = append(down, j)
+		} else {
+			up = append(up, j)
+		}
+	}
+	return append(up, down...)
+}
+
 func (r *route) conn(key string) *jumpConn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -183,6 +237,7 @@ func (d *Dialer) jumpClient(ctx context.Context, jc *jumpConn, j Jump) (*ssh.Cli
 	defer cancel()
 	conn, err := d.dialDirect(actx, "tcp", j.Address)
 	if err != nil {
+		jc.markDown(d.route.attempt)
 		return nil, false, err
 	}
 	// The handshake has no context: a deadline bounds it (a dark host
@@ -194,13 +249,20 @@ func (d *Dialer) jumpClient(ctx context.Context, jc *jumpConn, j Jump) (*ssh.Cli
 	stop()
 	if err != nil {
 		conn.Close()
+		jc.markDown(d.route.attempt)
 		return nil, false, fmt.Errorf("failed to open SSH to %s: %w", j.Address, err)
 	}
+	jc.downUntil.Store(0)
 	_ = conn.SetDeadline(time.Time{})
 	client := ssh.NewClient(sc, chans, reqs)
 	jc.client = client
 	go func() { _ = client.Wait(); jc.drop(client) }()
 	return client, true, nil
+}
+
+// markDown puts the host last for downFor attempts.
+func (jc *jumpConn) markDown(attempt time.Duration) {
+	jc.downUntil.Store(time.Now().Add(downFor * attempt).UnixNano())
 }
 
 // drop forgets client if it is still the shared one, and closes it.

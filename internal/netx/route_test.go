@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,6 +97,10 @@ func (s *testSSHD) serve(c net.Conn, cfg *ssh.ServerConfig, targets map[string]s
 			continue
 		}
 		target, ok := targets[net.JoinHostPort(req.Host, strconv.Itoa(int(req.Port)))]
+		if target == prohibited {
+			nc.Reject(ssh.Prohibited, "open failed")
+			continue
+		}
 		if !ok {
 			nc.Reject(ssh.ConnectionFailed, "Connection refused")
 			continue
@@ -146,6 +151,29 @@ func mustEcho(t *testing.T, d *Dialer, address string) {
 
 const vm = "10.20.0.50:50000"
 
+// prohibited as a target makes the test sshd refuse the channel by policy.
+const prohibited = "prohibited"
+
+// A candidate that cannot be used yet (no address known) is skipped with its
+// reason, and a host refusing to forward by policy says so in one sentence
+// that names it and the destination.
+func TestRouteSkipsUnusableJumpsAndNamesARefusal(t *testing.T) {
+	sshd := startSSHD(t, map[string]string{vm: echoServer(t), "10.20.0.51:50000": prohibited})
+	unknown := Jump{Key: "pve0", Err: errors.New("no public address is known for pve0")}
+	d := Direct().WithRoute(RouterFunc(func(string) []Jump { return []Jump{unknown, sshd.jump("pve1")} }), time.Second)
+	defer d.Close()
+	mustEcho(t, d, vm)
+	_, err := d.DialContext(context.Background(), "tcp", "10.20.0.51:50000")
+	var fr *ForwardRefusedError
+	var oc *ssh.OpenChannelError
+	if !errors.As(err, &fr) || fr.Jump != "pve1" || fr.Address != "10.20.0.51:50000" || !errors.As(err, &oc) || oc.Reason != ssh.Prohibited {
+		t.Fatalf("a refused forward: %v, want a ForwardRefusedError from pve1 over the sshd's refusal", err)
+	}
+	if !strings.Contains(err.Error(), "no public address is known for pve0") {
+		t.Errorf("the unusable candidate's reason is missing: %v", err)
+	}
+}
+
 func TestRouteSharesOneSSHConnection(t *testing.T) {
 	sshd := startSSHD(t, map[string]string{vm: echoServer(t)})
 	d := Direct().WithRoute(RouterFunc(func(string) []Jump { return []Jump{sshd.jump("pve1")} }), time.Second)
@@ -193,6 +221,13 @@ func TestRouteFallsBackFromDeadJumps(t *testing.T) {
 	}
 	if live.channels.Load() != 1 {
 		t.Fatalf("live jump opened %d channels", live.channels.Load())
+	}
+	// The hosts found unreachable are tried last for a while: the next dial
+	// does not wait on the dark one again.
+	start = time.Now()
+	mustEcho(t, d, vm)
+	if took := time.Since(start); took > 250*time.Millisecond {
+		t.Fatalf("the second dial took %v: the dark jump was tried first again", took)
 	}
 
 	// A wrong host key is not a working jump either.

@@ -7,6 +7,8 @@ import (
 	"net"
 	"syscall"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // Class is what a failed attempt means for the next one.
@@ -74,6 +76,10 @@ func Default(err error) Decision {
 		return Decision{Class: Transient}
 	case serverClosedIdle(err):
 		return Decision{Class: Transient}
+	case channelRefusal(err, transientChannel):
+		// A jump host could not connect (its leg on the private network is
+		// not up yet, the node is booting) or is busy.
+		return Decision{Class: Transient}
 	case errors.Is(err, context.DeadlineExceeded):
 		// An attempt's own deadline (the caller's is checked before this).
 		return Decision{Class: Transient}
@@ -82,6 +88,47 @@ func Default(err error) Decision {
 }
 
 var errAttemptTimeout = errors.New("attempt timed out")
+
+// transientChannel says which refusals of an SSH direct-tcpip channel are
+// worth asking again: "connect failed" (No route to host while the host's
+// private leg is not up, Connection refused while the target boots) and a
+// host too busy. Administratively prohibited (the sshd's policy) and an
+// unknown channel type are not: the host's configuration must change.
+func transientChannel(r ssh.RejectionReason) bool {
+	return r == ssh.ConnectionFailed || r == ssh.ResourceShortage
+}
+
+// channelRefusal reports whether err holds an SSH channel refusal whose
+// reason ok accepts, looking through joined errors (one per jump host).
+func channelRefusal(err error, ok func(ssh.RejectionReason) bool) bool {
+	var oc *ssh.OpenChannelError
+	if errors.As(err, &oc) && ok(oc.Reason) {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if channelRefusal(e, ok) {
+				return true
+			}
+		}
+	case interface{ Unwrap() error }:
+		if next := u.Unwrap(); next != nil {
+			return channelRefusal(next, ok)
+		}
+	}
+	return false
+}
+
+// ForwardRefused reports whether err is a jump host's lasting refusal to
+// forward (administratively prohibited, or an unknown channel type) with
+// nothing beside it worth another try: Default says Fatal. Clients whose
+// protocol hides the dial error (gRPC turns it into Unavailable) ask this of
+// the error their dialer returned.
+func ForwardRefused(err error) bool {
+	return err != nil && channelRefusal(err, func(r ssh.RejectionReason) bool { return !transientChannel(r) }) &&
+		Default(err).Class == Fatal
+}
 
 // serverClosedIdle reports net/http's "server closed idle connection": the
 // server hung up on a kept-alive connection (a restart, a keep-alive

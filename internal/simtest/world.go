@@ -31,6 +31,13 @@ func WithProfile(p simcore.Profile, scale float64) Option {
 	return func(o *sim.Options) { o.Profile, o.TimeScale = p, scale }
 }
 
+// WithOperator puts the operator (the tool under test) on a side of the
+// simulated network. The kit's worlds put it on the public side, as a laptop
+// or CI runner is: private addresses only through a host's SSH, the route
+// access.via ssh (the default) takes. simcore.OperatorPrivate is for
+// inventories with access.via direct.
+func WithOperator(op simcore.Operator) Option { return func(o *sim.Options) { o.Operator = op } }
+
 // Tool is how a World builds and runs the tool's environment E in-process.
 type Tool[E any] struct {
 	// New builds the world's first environment over its inventory, state
@@ -62,8 +69,9 @@ type World[E any] struct {
 }
 
 // NewWorld loads inventoryPath, starts a simulator (the instant profile
-// unless an option says otherwise) and opens a temporary state directory;
-// every piece is closed when the test ends.
+// and the operator on the public side unless an option says otherwise) and
+// opens a temporary state directory; every piece is closed when the test
+// ends.
 func NewWorld[E any](t testing.TB, inventoryPath string, tool Tool[E], opts ...Option) *World[E] {
 	t.Helper()
 	inv, err := inventory.Load(inventoryPath)
@@ -72,7 +80,7 @@ func NewWorld[E any](t testing.TB, inventoryPath string, tool Tool[E], opts ...O
 	}
 	dir := t.TempDir()
 	o := sim.Options{Profile: simcore.Instant, TimeScale: 1, Seed: 1, DataDir: filepath.Join(dir, "sim"),
-		SchematicIDs: []string{inventory.DefaultSchematic}}
+		SchematicIDs: []string{inventory.DefaultSchematic}, Operator: simcore.OperatorPublic}
 	for _, f := range opts {
 		f(&o)
 	}

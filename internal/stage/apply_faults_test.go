@@ -25,7 +25,7 @@ const (
 func TestTalosStagesUnderFaults(t *testing.T) {
 	for name, faults := range map[string]string{"issue": talosFaults, "heavy": heavyFaults} {
 		t.Run(name, func(t *testing.T) {
-			tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Realistic, 0.0005), withFaults(faults))
+			tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Realistic, 0.0005), withFaults(faults), onVLAN)
 			events := &eventLog{}
 			start := time.Now()
 			rep, err := tw.talosRun(tw.Env, false, events)

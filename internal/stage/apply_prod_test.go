@@ -17,7 +17,7 @@ func TestTalosStagesOnProd3AZ(t *testing.T) {
 	if testing.Short() {
 		t.Skip("twelve nodes and three etcd members")
 	}
-	tw := newTestWorld(t, "../../inventories/prod-3az.yaml", withProfile(simcore.Instant, 0.01))
+	tw := newTestWorld(t, "../../inventories/prod-3az.yaml", withProfile(simcore.Instant, 0.01), onVLAN)
 	facts := &run.Facts{}
 	rep, err := tw.talosRunFacts(tw.Env, false, nil, facts)
 	mustSucceed(t, rep, err)

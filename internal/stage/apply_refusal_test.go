@@ -22,7 +22,7 @@ import (
 // at once, with the node's message and without a retry, while every other
 // node goes on; secrets stay out of every event and error.
 func TestTalosRefusalsStopOnlyTheirNode(t *testing.T) {
-	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01))
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01), onVLAN)
 	worker := tw.Env.Layout().Workers()[0]
 	seedLazy(tw.Env.talos.stored.config(worker.Name), withoutInstall(t, tw.Env, worker.Name))
 	events := &eventLog{}

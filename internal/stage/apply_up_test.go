@@ -25,7 +25,7 @@ const applyRoute = "/machine.MachineService/ApplyConfiguration"
 // the files the run wrote, and that runs after it change nothing unless the
 // inventory changed. One world serves every subtest: etcd is heavy.
 func TestTalosStagesOnLab(t *testing.T) {
-	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01))
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01), onVLAN)
 	events := &eventLog{}
 	rep, err := tw.talosRun(tw.Env, false, events)
 	mustSucceed(t, rep, err)

@@ -3,6 +3,7 @@ package stage
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scaleway/scaleway-sdk-go/scw"
@@ -30,9 +31,12 @@ type Env struct {
 	// ("the SCW_ACCESS_KEY and SCW_SECRET_KEY variables"); "" if unknown.
 	ScalewaySource string
 
-	talos   talosCache                // the Talos bundle and what derives from it
-	pve     lazy[*proxmox.Fleet]      // the run's Proxmox clients (env_fleet.go)
-	isoSums lazyByKey[string, isoSum] // each ISO fetched and hashed once per run (images_sum.go)
+	talos talosCache           // the Talos bundle and what derives from it
+	pve   lazy[*proxmox.Fleet] // the run's Proxmox clients (env_fleet.go)
+	// builtFleet is pve once built: the route to the private network
+	// (env_route.go) takes the hosts' addresses and pins from it.
+	builtFleet atomic.Pointer[proxmox.Fleet]
+	isoSums    lazyByKey[string, isoSum] // each ISO fetched and hashed once per run (images_sum.go)
 
 	scwOnce sync.Once // builds scwSess, the run's Scaleway session (servers_session.go)
 	scwSess *scaleway.Session
@@ -103,7 +107,9 @@ type Deps struct {
 }
 
 // NewEnv is the one way an Env is built: by the CLI and by the stage tests
-// over the test kit's world.
+// over the test kit's world. Its Dialer reaches the private network the way
+// the inventory's access.via says (env_route.go); Close the Env when the
+// command ends.
 func NewEnv(d Deps) *Env {
 	if d.Timing == (retry.Timing{}) {
 		d.Timing = retry.RealTime
@@ -111,6 +117,8 @@ func NewEnv(d Deps) *Env {
 	if d.Retries == nil {
 		d.Retries = &retry.Counter{}
 	}
-	return &Env{Inv: d.Inventory, State: d.State, Timing: d.Timing, Retries: d.Retries,
+	e := &Env{Inv: d.Inventory, State: d.State, Timing: d.Timing, Retries: d.Retries,
 		Dialer: d.Dialer, Scaleway: d.Scaleway, ScalewaySource: d.ScalewaySource}
+	e.Dialer = e.routed(d.Dialer)
+	return e
 }

@@ -22,7 +22,9 @@ const pveTokenID = proxmox.TokenID
 // them. A dry run pins in memory only.
 func (e *Env) fleet(st *run.Step) *proxmox.Fleet {
 	f, _ := e.pve.get(func() (*proxmox.Fleet, error) {
-		return e.newFleet(e.Dialer, st.DryRun(), st.Facts()), nil
+		f := e.newFleet(e.Dialer, st.DryRun(), st.Facts())
+		e.builtFleet.Store(f)
+		return f, nil
 	})
 	return f
 }
@@ -104,13 +106,5 @@ func (c pveCredentials) SSHKey(host string) (ssh.Signer, error) {
 	if hp, _ := c.e.Layout().Host(host); hp.Provider == inventory.ElasticMetal {
 		return nil, nil
 	}
-	pem, err := c.e.State.Secrets.Get(secretSSHKey)
-	if err != nil {
-		return nil, fmt.Errorf("no SSH key (secret %s): %w", secretSSHKey, err)
-	}
-	k, err := ssh.ParsePrivateKey(pem)
-	if err != nil {
-		return nil, fmt.Errorf("secret %s is not an SSH private key: %w", secretSSHKey, err)
-	}
-	return k, nil
+	return c.e.sshKey()
 }

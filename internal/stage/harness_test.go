@@ -6,8 +6,10 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 
+	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/sim"
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
 	"github.com/tripod-dev/tripod/internal/simtest"
 	"github.com/tripod-dev/tripod/internal/talos"
 )
@@ -34,11 +36,32 @@ var (
 	withProfile = simtest.WithProfile
 )
 
+// onVLAN puts the operator on the private network, as a runner inside a VPN
+// (the kit's worlds put it on the public side): its Env runs the inventory
+// with access.via direct, as such an operator sets it, so every private
+// address is dialed directly. Tests of the Talos stages alone use it: their
+// world boots the nodes without Proxmox hosts, so there is no host to go
+// through; they are also what keeps the direct position working.
+var onVLAN = simtest.WithOperator(simcore.OperatorPrivate)
+
+// accessFor is inv as the operator of w would run it: with access.via
+// direct when the operator stands on the private network.
+func accessFor(w *kitWorld) *inventory.Loaded {
+	if w.Sim.Env.OperatorPosition() != simcore.OperatorPrivate {
+		return w.Inv
+	}
+	c := *w.Inv.Cluster
+	c.Access.Via = inventory.ViaDirect
+	inv := *w.Inv
+	inv.Cluster = &c
+	return &inv
+}
+
 // stageTool is how the kit builds an Env (NewEnv, with the shared
 // throwaway bundle) and runs the stage list.
 var stageTool = simtest.Tool[*Env]{
 	New: func(w *kitWorld) *Env {
-		return seededEnv(w.T, Deps{Inventory: w.Inv, State: w.State, Timing: w.Timing, Dialer: w.Dialer, Scaleway: w.Scaleway})
+		return seededEnv(w.T, Deps{Inventory: accessFor(w), State: w.State, Timing: w.Timing, Dialer: w.Dialer, Scaleway: w.Scaleway})
 	},
 	Fresh: func(t testing.TB, e *Env) *Env {
 		return seededEnv(t, Deps{Inventory: e.Inv, State: e.State, Timing: e.Timing, Dialer: e.Dialer, Scaleway: e.Scaleway})
@@ -62,6 +85,7 @@ var requireClean, requirePVEClean, mustSucceed = simtest.Succeeded, simtest.Succ
 // seededEnv is NewEnv(d) with the shared throwaway bundle.
 func seededEnv(t testing.TB, d Deps) *Env {
 	env := NewEnv(d)
+	t.Cleanup(func() { env.Close() })
 	seedThrowaway(t, env)
 	return env
 }

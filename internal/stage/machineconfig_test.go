@@ -60,7 +60,7 @@ func TestBrokenPatchFailsItsNodes(t *testing.T) {
 // apply and the bootstrap, renders and validates every config in memory,
 // and writes nothing: no secrets, no configs, no talosconfig.
 func TestPlanFromNothing(t *testing.T) {
-	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01))
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01), onVLAN)
 	rep, err := tw.talosRun(tw.Env, true, nil)
 	mustSucceed(t, rep, err)
 	if got := stepsOf(rep, Apply, run.StatusPlanned); len(got) != len(tw.Env.Layout().VMs) {

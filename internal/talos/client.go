@@ -5,10 +5,15 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"sync"
 
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tripod-dev/tripod/internal/retry"
 )
 
 // DialFunc opens a connection to address ("10.20.0.50:50000"). Every
@@ -33,15 +38,50 @@ func WithEndpoints(endpoints ...string) Option {
 func WithRetries(r Retries) Option { return func(o *options) { o.retries = r } }
 
 func dialOptions(dial DialFunc, r Retries) client.OptionFunc {
+	var last lastDial
 	return client.WithGRPCDialOptions(
 		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
-			return dial(ctx, "tcp", addr)
+			c, err := dial(ctx, "tcp", addr)
+			last.set(addr, err)
+			return c, err
 		}),
 		// Nodes sit on the private network; an HTTP proxy from the
 		// environment would only take connections around the dialer.
 		grpc.WithNoProxy(),
-		grpc.WithChainUnaryInterceptor(r.unary),
+		grpc.WithChainUnaryInterceptor(last.refusal, r.unary),
 	)
+}
+
+// lastDial is a client's last dial outcome. gRPC reports a failed dial as
+// Unavailable with the dialer's error flattened into text, which would
+// make a jump host's lasting refusal to forward (retry.ForwardRefused) look
+// like a node still booting; the interceptor puts the error back.
+type lastDial struct {
+	mu   sync.Mutex
+	addr string
+	err  error
+}
+
+func (l *lastDial) set(addr string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.addr, l.err = addr, err
+}
+
+// refusal returns a call that failed Unavailable because the last dial was
+// refused for good as that refusal, marked fatal.
+func (l *lastDial) refusal(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if status.Code(err) != codes.Unavailable {
+		return err
+	}
+	l.mu.Lock()
+	addr, derr := l.addr, l.err
+	l.mu.Unlock()
+	if retry.ForwardRefused(derr) {
+		return retry.MarkFatal(fmt.Errorf("failed to reach the Talos API at %s: %w", addr, derr))
+	}
+	return err
 }
 
 // Insecure is the maintenance-mode client, as talosctl --insecure builds

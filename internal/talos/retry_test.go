@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"golang.org/x/crypto/ssh"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -167,5 +170,31 @@ func TestBootstrapLandsOnce(t *testing.T) {
 	}
 	if f.bootstrapped != 2 || c.Counts()["talos"] != 1 {
 		t.Errorf("%d Bootstrap calls, %v retries; want 2 calls (one landed) and 1 retry", f.bootstrapped, c.Counts())
+	}
+}
+
+// A jump host whose sshd forbids the forward is a refusal the wait must
+// not poll out: the call fails fatally with the host's refusal, while a
+// host that cannot connect yet (its private leg is down) stays
+// Unavailable, a node not there yet.
+func TestForwardRefusalIsFatal(t *testing.T) {
+	for _, c := range []struct {
+		reason ssh.RejectionReason
+		fatal  bool
+	}{{ssh.Prohibited, true}, {ssh.ConnectionFailed, false}} {
+		refuse := func(context.Context, string, string) (net.Conn, error) {
+			return nil, fmt.Errorf("failed to reach 10.20.0.50:50000 through SSH: %w",
+				fmt.Errorf("through pve1: %w", &ssh.OpenChannelError{Reason: c.reason, Message: "test"}))
+		}
+		cl, err := Insecure(context.Background(), refuse, "10.20.0.50:50000", WithRetries(Retries{Timing: fastTiming}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cl.Version(context.Background())
+		cl.Close()
+		var oc *ssh.OpenChannelError
+		if got := Classify(err).Class == retry.Fatal; got != c.fatal || (c.fatal && !errors.As(err, &oc)) {
+			t.Errorf("%v: %v, classified fatal %v; want fatal %v carrying the refusal", c.reason, err, got, c.fatal)
+		}
 	}
 }

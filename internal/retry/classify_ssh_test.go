@@ -1,0 +1,40 @@
+package retry
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// A jump host that cannot connect yet (its private leg is not up, the node
+// boots) is worth asking again; one whose sshd forbids the forward is not,
+// unless another jump host's attempt is.
+func TestSSHChannelRefusals(t *testing.T) {
+	noRoute := &ssh.OpenChannelError{Reason: ssh.ConnectionFailed, Message: "No route to host"}
+	busy := &ssh.OpenChannelError{Reason: ssh.ResourceShortage, Message: "too many sessions"}
+	prohibited := &ssh.OpenChannelError{Reason: ssh.Prohibited, Message: "open failed"}
+	through := func(host string, err error) error { return fmt.Errorf("through %s: %w", host, err) }
+	for _, c := range []struct {
+		name      string
+		err       error
+		transient bool
+		refused   bool
+	}{
+		{"no route", fmt.Errorf("failed to reach 10.20.0.50:50000 through SSH: %w", errors.Join(through("pve1", noRoute))), true, false},
+		{"busy", through("pve1", busy), true, false},
+		{"prohibited", through("pve1", prohibited), false, true},
+		{"prohibited, then no route", errors.Join(through("pve1", prohibited), through("pve2", noRoute)), true, false},
+		{"prohibited, then a refused SSH", errors.Join(through("pve1", prohibited), through("pve2", syscall.ECONNREFUSED)), true, false},
+		{"not SSH", errors.New("bad request"), false, false},
+	} {
+		if got := Default(c.err).Class == Transient; got != c.transient {
+			t.Errorf("%s: transient %v, want %v", c.name, got, c.transient)
+		}
+		if got := ForwardRefused(c.err); got != c.refused {
+			t.Errorf("%s: ForwardRefused %v, want %v", c.name, got, c.refused)
+		}
+	}
+}
