@@ -82,7 +82,7 @@ func TestTunnelServesKubernetesAndTalosClients(t *testing.T) {
 		t.Fatalf("tunnel banner lacks the forwards:\n%s", banner)
 	}
 
-	kpath, tpath := filepath.Join(dir, "tunnel", "kubeconfig"), filepath.Join(dir, "tunnel", "talosconfig")
+	kpath, tpath := filepath.Join(dir, "local", "tunnel", "kubeconfig"), filepath.Join(dir, "local", "tunnel", "talosconfig")
 	for _, p := range []string{kpath, tpath} {
 		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v, want a 0600 file", p, err)

@@ -22,8 +22,8 @@ import (
 )
 
 // tunnelDir is where tunnel writes its client configs, in the state
-// directory.
-const tunnelDir = "tunnel"
+// directory: a folder a remote state never stores.
+var tunnelDir = filepath.Join(state.LocalDir, "tunnel")
 
 type tunnelFlags struct {
 	run       runFlags
@@ -42,7 +42,8 @@ Each forward goes through SSH to a Proxmox host on the private network, hosts of
 target's AZ first, the way up reaches them (inventory access.via; with direct, the
 forwards dial the private addresses themselves).
 
-It writes tunnel/kubeconfig and tunnel/talosconfig in the state directory (0600): the
+It writes local/tunnel/kubeconfig and local/tunnel/talosconfig in the state directory
+(0600; a remote state never stores them): the
 admin configs pointed at the local ports, still verifying the servers' certificates
 (tls-server-name for Kubernetes; the control planes' certificates name 127.0.0.1). It
 prints how to use them, and stays in the foreground until interrupted (Ctrl-C). It holds
@@ -73,10 +74,10 @@ func runTunnel(ctx context.Context, s Streams, f *tunnelFlags) error {
 	if err != nil {
 		return err
 	}
-	// The route needs the hosts' public addresses: observe the servers as
-	// plan would, changing nothing.
+	// The route needs the hosts' public addresses and their pinned SSH
+	// keys: observe the servers and their OS as plan would, changing nothing.
 	ss.sink = run.Sinks{}
-	if _, err := ss.runner(stage.Servers, true).Run(ctx); err != nil {
+	if _, err := ss.runner(stage.OS, true).Run(ctx); err != nil {
 		return fmt.Errorf("failed to find the hosts to tunnel through: %w", err)
 	}
 	kubeTarget, err := serverHostPort(kube)
@@ -180,14 +181,13 @@ func closeForwards(fwds []*forward) {
 // writeTunnelConfigs writes the two configs in clear, 0600: kubectl and
 // talosctl cannot read a sealed file. Their keys are the cluster admin's.
 func writeTunnelConfigs(dir *state.Dir, kube, tc []byte) (string, string, error) {
-	kpath := filepath.Join(dir.Path, tunnelDir, "kubeconfig")
-	tpath := filepath.Join(dir.Path, tunnelDir, "talosconfig")
-	for p, b := range map[string][]byte{kpath: kube, tpath: tc} {
-		if err := state.WriteFileAtomic(p, b, 0o600); err != nil {
-			return "", "", fmt.Errorf("failed to write %s: %w", p, err)
+	krel, trel := filepath.Join(tunnelDir, "kubeconfig"), filepath.Join(tunnelDir, "talosconfig")
+	for rel, b := range map[string][]byte{krel: kube, trel: tc} {
+		if err := dir.WriteFile(rel, b, 0o600); err != nil {
+			return "", "", err
 		}
 	}
-	return kpath, tpath, nil
+	return filepath.Join(dir.Path, krel), filepath.Join(dir.Path, trel), nil
 }
 
 func printTunnel(s Streams, via string, fwds []*forward, kpath, tpath string, nodes []string) {
