@@ -101,6 +101,7 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newKubeconfigCommand(s),
 		newTalosconfigCommand(s),
 		newUnlockCommand(s),
+		newTunnelCommand(s),
 		newStateCommand(s),
 	)
 	registerCompletions(root)

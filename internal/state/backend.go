@@ -23,13 +23,19 @@ type Backend interface {
 	Close(dir string) error
 }
 
+// LocalDir is the folder of a state directory whose files belong to this
+// machine only: tripod tunnel's client configs, which point at its local
+// ports and hold admin keys in clear.
+const LocalDir = "local"
+
 // LocalOnly says which files of a working copy a Backend leaves out: the
 // flock file (a lock of this disk only), the journal (stored record by
-// record) and temp files of atomic writes.
+// record), temp files of atomic writes, and LocalDir.
 func LocalOnly(rel string) bool {
 	rel = filepath.ToSlash(rel)
 	base := rel[strings.LastIndex(rel, "/")+1:]
-	return rel == "lock" || rel == "journal.jsonl" || (strings.HasPrefix(base, ".") && strings.Contains(base, ".tmp-"))
+	return rel == "lock" || rel == "journal.jsonl" || strings.HasPrefix(rel, LocalDir+"/") ||
+		(strings.HasPrefix(base, ".") && strings.Contains(base, ".tmp-"))
 }
 
 // Secret says whether the file rel of a state directory holds secret
