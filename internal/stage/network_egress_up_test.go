@@ -80,9 +80,10 @@ func TestHostNATIsWrittenOnceAndRepaired(t *testing.T) {
 	checkEgressInPlace(t, w)
 }
 
-// With network.gateway set, a router does the NAT: there is no egress
-// target and no host is asked about NAT. Runs on main's simulator too.
-func TestExplicitGatewayConfiguresNoHostNAT(t *testing.T) {
+// labWithGateway is lab.yaml with network.gateway set to gw, written to a
+// temporary directory (its patch file found from there).
+func labWithGateway(t *testing.T, gw string) string {
+	t.Helper()
 	data, err := os.ReadFile("../../inventories/lab.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -96,12 +97,19 @@ func TestExplicitGatewayConfiguresNoHostNAT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := strings.Replace(string(data), "  vlan: 120\n", "  vlan: 120\n  gateway: 10.20.0.2\n", 1)
+	s := strings.Replace(string(data), "  vlan: 120\n", "  vlan: 120\n  gateway: "+gw+"\n", 1)
 	s = strings.Replace(s, "file: ../templates/common.yaml", "file: "+rel, 1)
 	path := filepath.Join(dir, "lab.yaml")
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// With network.gateway set, a router does the NAT: there is no egress
+// target and no host is asked about NAT. Runs on main's simulator too.
+func TestExplicitGatewayConfiguresNoHostNAT(t *testing.T) {
+	path := labWithGateway(t, "10.20.0.2")
 	w := newPVEWorld(t, path)
 	for _, tg := range (&network{w.Env}).Targets() {
 		if strings.HasPrefix(tg.ID, egressTargetPrefix) {
