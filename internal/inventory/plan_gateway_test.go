@@ -3,6 +3,7 @@ package inventory
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +52,21 @@ func TestEgressDefaults(t *testing.T) {
 	set := loadEdited(t, lab, "  vlan: 120\n", "  vlan: 120\n  dns: [1.1.1.1]\n  timeServers: [ntp.example.org, 192.0.2.123]\n").Cluster.Network
 	if !slices.Equal(set.DNS, []netip.Addr{netip.MustParseAddr("1.1.1.1")}) || !slices.Equal(set.TimeServers, []string{"ntp.example.org", "192.0.2.123"}) {
 		t.Errorf("explicit dns %v / timeServers %v not kept", set.DNS, set.TimeServers)
+	}
+}
+
+// A resolver on the private network (the old default, the gateway
+// address) is most likely nothing: warned about, not refused.
+func TestPrivateResolverIsWarnedAbout(t *testing.T) {
+	l := loadEdited(t, lab, "  vlan: 120\n", "  vlan: 120\n  dns: [10.20.0.1, 1.1.1.1]\n")
+	var got []string
+	for _, w := range l.Warnings {
+		if strings.HasPrefix(w.Path, "network.dns") {
+			got = append(got, w.Path+": "+w.Message)
+		}
+	}
+	want := "network.dns[0]: 10.20.0.1 is on the private network, where nothing runs a resolver unless you do; remove network.dns for Scaleway's public resolvers"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("warnings %q, want [%q]", got, want)
 	}
 }

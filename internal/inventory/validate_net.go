@@ -46,8 +46,12 @@ func validateNetwork(f *findings, c *Cluster) {
 		checkNodeAddr(f, c, "network.gateway", n.Gateway, false)
 	}
 	for i, d := range n.DNS {
-		if !d.IsValid() {
+		switch {
+		case !d.IsValid():
 			f.errorf(fmt.Sprintf("network.dns[%d]", i), "invalid address")
+		case n.Subnet.Contains(d) && d != n.Gateway:
+			// tripod runs no resolver there, and neither does Scaleway.
+			f.warnf(fmt.Sprintf("network.dns[%d]", i), "%s is on the private network, where nothing runs a resolver unless you do; remove network.dns for Scaleway's public resolvers", d)
 		}
 	}
 	if len(n.DNS) == 0 {
