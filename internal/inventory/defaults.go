@@ -23,7 +23,13 @@ const (
 	hostRangeStart      = 11
 	hostRangeEnd        = 49
 	nodeRangeStart      = 50
+	// DefaultTimeServer is Talos's own default NTP server.
+	DefaultTimeServer = "time.cloudflare.com"
 )
+
+// DefaultDNS are Scaleway's public resolvers, which VMs reach through their
+// gateway's NAT (no gateway runs a resolver).
+var DefaultDNS = []netip.Addr{netip.MustParseAddr("51.159.47.28"), netip.MustParseAddr("51.159.47.26")}
 
 // zeroMeansDefault lists, by YAML path with indexes removed, every scalar field
 // whose zero value SetDefaults replaces, with the default it would take. The
@@ -40,7 +46,7 @@ var zeroMeansDefault = map[string]string{
 	"proxmox.vmStorage":             "the first Ceph pool's name",
 	"proxmox.isoStorage":            DefaultISOStorage,
 	"proxmox.vmidBase":              "1000",
-	"network.gateway":               "the subnet's first address",
+	"network.gateway":               "each VM routes through its own host's private address",
 	"network.vlan":                  "100",
 	"network.bridge":                DefaultBridge,
 	"network.privateBandwidthGbps":  "the hosts' offers' private bandwidth",
@@ -126,16 +132,16 @@ func defaultNetwork(n *Network) {
 	if n.Bridge == "" {
 		n.Bridge = DefaultBridge
 	}
+	if n.DNS == nil {
+		n.DNS = append([]netip.Addr(nil), DefaultDNS...)
+	}
+	if n.TimeServers == nil {
+		n.TimeServers = []string{DefaultTimeServer}
+	}
 	if !n.Subnet.IsValid() || !n.Subnet.Addr().Is4() {
 		return
 	}
 	base := n.Subnet.Masked().Addr()
-	if !n.Gateway.IsValid() {
-		n.Gateway = base.Next()
-	}
-	if n.DNS == nil {
-		n.DNS = []netip.Addr{n.Gateway}
-	}
 	if n.HostRange.IsZero() {
 		n.HostRange = Range{addrAt(base, hostRangeStart), addrAt(base, hostRangeEnd)}
 	}

@@ -40,12 +40,13 @@ type BuiltNetwork struct {
 }
 
 // BuiltNodes is the part of the address plan and of the Talos layer every
-// VM carries: its gateway (cloud-init), the VIP the control planes hold and
+// VM carries: network.gateway (unset when each VM routes through its own
+// host, whose address the host entries pin), the VIP the control planes hold and
 // the allocator skips, the API endpoint, how many control planes etcd has.
 // The node range and VM ID base are kept only to name the edit that moved
 // or renumbered a VM.
 type BuiltNodes struct {
-	Gateway       netip.Addr `json:"gateway"`
+	Gateway       netip.Addr `json:"gateway,omitzero"`
 	VIP           netip.Addr `json:"vip,omitzero"`
 	Endpoint      string     `json:"endpoint"`
 	ControlPlanes int        `json:"controlPlanes"`

@@ -124,7 +124,7 @@ func (k *builtCheck) inputs() []input {
 	}
 	if n := k.b.Nodes; n != nil {
 		out = append(out,
-			input{"network.gateway", n.Gateway.String(), cn.Gateway.String(), "every VM's network configuration carries it", true, true, rebuild},
+			input{"network.gateway", gatewayString(n.Gateway), gatewayString(cn.Gateway), "every VM's network configuration and machine config carry its route", true, true, rebuild},
 			input{"talos.vip", addrOrNone(n.VIP), addrOrNone(k.c.Talos.VIP), "the control planes hold it and every node reaches the API through it", true, true, rebuild},
 			input{"network.nodeRange", n.NodeRange, cn.NodeRange.String(), "", false, true, rebuild},
 			input{"controlPlane.count", fmt.Sprint(n.ControlPlanes), fmt.Sprint(k.c.ControlPlane.Count),
@@ -191,6 +191,14 @@ func (k *builtCheck) procedure(node string) string {
 		return rebuildControl
 	}
 	return rebuildHost
+}
+
+// gatewayString names network.gateway's value, or what an unset one means.
+func gatewayString(a netip.Addr) string {
+	if !a.IsValid() {
+		return "unset (each VM's own host)"
+	}
+	return a.String()
 }
 
 func addrOrNone(a netip.Addr) string {

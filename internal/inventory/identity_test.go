@@ -60,7 +60,7 @@ func TestCheckBuiltRefusesIdentityChanges(t *testing.T) {
 		want  map[string][]string // path -> substrings of its one message
 	}{
 		{"gateway shifts a control plane", []string{"  vlan: 120\n", "  vlan: 120\n  gateway: 10.20.0.52\n"}, map[string][]string{
-			"network.gateway": {"cannot change from 10.20.0.1 to 10.20.0.52 on a live cluster", "lab-cp-3 from 10.20.0.52 to 10.20.0.53",
+			"network.gateway": {"cannot change from unset (each VM's own host) to 10.20.0.52 on a live cluster", "lab-cp-3 from 10.20.0.52 to 10.20.0.53",
 				"rebuild the cluster (tripod down, then up)"},
 		}},
 		// The default node range follows the subnet, and with it the AZs'

@@ -119,8 +119,8 @@ func TestDefaultsArePureAndIdempotent(t *testing.T) {
 	if !reflect.DeepEqual(&c, l.Cluster) {
 		t.Error("a second defaulting pass changed the inventory")
 	}
-	if l.Cluster.Network.Gateway.String() != "10.20.0.1" || l.Cluster.Talos.Endpoint != "https://10.20.0.10:6443" {
-		t.Errorf("derived defaults wrong: gateway %v endpoint %q", l.Cluster.Network.Gateway, l.Cluster.Talos.Endpoint)
+	if l.Cluster.Network.Gateway.IsValid() || l.Cluster.Talos.Endpoint != "https://10.20.0.10:6443" {
+		t.Errorf("derived defaults wrong: gateway %v (want unset: each VM's own host) endpoint %q", l.Cluster.Network.Gateway, l.Cluster.Talos.Endpoint)
 	}
 	if l.Cluster.Proxmox.VMStorage != "vm" || l.Cluster.Ceph.Pools[0].FailureDomain != FailureDatacenter {
 		t.Errorf("ceph defaults wrong: %+v", l.Cluster.Ceph)

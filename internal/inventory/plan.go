@@ -52,6 +52,11 @@ type VMPlan struct {
 	Memory  Size
 	Disk    Size
 	Address netip.Addr
+	// Gateway is the VM's default route: network.gateway when set, else
+	// its own host's private address (that host forwards and masquerades
+	// the VMs' traffic out of its public bridge), so a VM's egress never
+	// depends on another host or AZ. Invalid when the host has no address.
+	Gateway netip.Addr
 }
 
 // ControlPlanes returns the control-plane VMs in order.
@@ -119,8 +124,24 @@ func buildLayout(c *Cluster, offers OfferTable, f *findings) *Layout {
 	for i := range c.AZs {
 		planWorkers(c, l, i, used, f)
 	}
+	for i := range l.VMs {
+		l.VMs[i].Gateway = gatewayOf(c, l, l.VMs[i])
+	}
 	return l
 }
+
+// gatewayOf is vm's default route (VMPlan.Gateway).
+func gatewayOf(c *Cluster, l *Layout, vm VMPlan) netip.Addr {
+	if c.Network.Gateway.IsValid() {
+		return c.Network.Gateway
+	}
+	h, _ := l.Host(vm.Host)
+	return h.PrivateAddress
+}
+
+// HostNAT reports whether tripod configures NAT on the hosts: when
+// network.gateway is unset, each host routes its own VMs out.
+func (c *Cluster) HostNAT() bool { return !c.Network.Gateway.IsValid() }
 
 // planControlPlanes numbers control planes across the AZs (<cluster>-cp-n,
 // VMID vmidBase+n) and gives them addresses from the first

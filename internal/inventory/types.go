@@ -144,10 +144,19 @@ type Proxmox struct {
 type Network struct {
 	// Subnet is the private IPv4 network VMs and hosts share. Required.
 	Subnet netip.Prefix `yaml:"subnet"`
-	// Gateway is the subnet's gateway. Default: the subnet's first address.
+	// Gateway, when set, is a router on the private network that forwards
+	// and NATs to the internet (for example a Scaleway Public Gateway):
+	// every VM routes through it and tripod configures no NAT on the
+	// hosts. Default: unset, and each VM routes through its own host's
+	// private address, which tripod makes forward and masquerade the
+	// subnet out of the host's public bridge.
 	Gateway netip.Addr `yaml:"gateway"`
-	// DNS are the resolvers given to VMs. Default: [gateway].
+	// DNS are the resolvers given to VMs, reached through the gateway.
+	// Default: Scaleway's public resolvers, [51.159.47.28, 51.159.47.26].
 	DNS []netip.Addr `yaml:"dns"`
+	// TimeServers are the NTP servers (host names or addresses) every node
+	// syncs its clock with, through the gateway. Default: [time.cloudflare.com].
+	TimeServers []string `yaml:"timeServers"`
 	// VLAN is the 802.1Q VLAN ID of the private network (1-4094).
 	// Default: 100.
 	VLAN int `yaml:"vlan"`

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
 	"strings"
@@ -41,10 +42,27 @@ func validateNetwork(f *findings, c *Cluster) {
 		f.errorf("network.subnet", "%s is too small for a cluster; use /28 or larger", n.Subnet)
 		return
 	}
-	checkNodeAddr(f, c, "network.gateway", n.Gateway, false)
+	if n.Gateway.IsValid() {
+		checkNodeAddr(f, c, "network.gateway", n.Gateway, false)
+	}
 	for i, d := range n.DNS {
-		if !d.IsValid() {
+		switch {
+		case !d.IsValid():
 			f.errorf(fmt.Sprintf("network.dns[%d]", i), "invalid address")
+		case n.Subnet.Contains(d) && d != n.Gateway:
+			// tripod runs no resolver there, and neither does Scaleway.
+			f.warnf(fmt.Sprintf("network.dns[%d]", i), "%s is on the private network, where nothing runs a resolver unless you do; remove network.dns for Scaleway's public resolvers", d)
+		}
+	}
+	if len(n.DNS) == 0 {
+		f.errorf("network.dns", "no resolver: the nodes could not resolve the Image Factory or their time servers; remove the field for Scaleway's public resolvers")
+	}
+	if len(n.TimeServers) == 0 {
+		f.errorf("network.timeServers", "no time server: Talos waits for its clock to sync before it installs; remove the field for %s", DefaultTimeServer)
+	}
+	for i, ts := range n.TimeServers {
+		if net.ParseIP(ts) == nil && !validDNSName(ts) {
+			f.errorf(fmt.Sprintf("network.timeServers[%d]", i), "%q is neither an IP address nor a DNS name", ts)
 		}
 	}
 	if n.VLAN < 1 || n.VLAN > 4094 {

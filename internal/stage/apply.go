@@ -51,6 +51,11 @@ func (s *apply) Run(ctx context.Context, st *run.Step) error {
 	case err != nil:
 		return err
 	case mode == talos.Maintenance:
+		// Without egress the install would retry its image pull forever:
+		// fail now, with what to fix, and apply nothing.
+		if err := s.env.requireEgress(ctx, st, vm); err != nil {
+			return err
+		}
 		return s.applyMaintenance(ctx, st, vm, cfg.Bytes, first)
 	}
 	return s.reconcile(ctx, st, vm, cfg.Bytes)

@@ -45,7 +45,7 @@ func (tw *testWorld) vmInfo(vm inventory.VMPlan) simcore.VMInfo {
 	h, _ := tw.Env.Layout().Host(vm.Host)
 	return simcore.VMInfo{VMID: vm.VMID, Name: vm.Name, Node: vm.Host, Placement: h.Placement, Cores: vm.Cores,
 		MemoryMiB: int(vm.Memory >> 20), DiskBytes: int64(vm.Disk),
-		IPCIDR: fmt.Sprintf("%s/%d", vm.Address, c.Network.Subnet.Bits()), Gateway: c.Network.Gateway.String()}
+		IPCIDR: fmt.Sprintf("%s/%d", vm.Address, c.Network.Subnet.Bits()), Gateway: vm.Gateway.String()}
 }
 
 // eventLog collects a run's events.

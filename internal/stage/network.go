@@ -11,12 +11,17 @@ type network struct{ env *Env }
 
 func (s *network) Name() string { return Network }
 
-// Run builds the Scaleway private network (network_private.go) or one
-// host's VM bridge on it (network_bridge.go).
+// Run builds the Scaleway private network (network_private.go), one
+// host's VM bridge on it (network_bridge.go) or the host's NAT for its VMs
+// (network_egress.go).
 func (s *network) Run(ctx context.Context, st *run.Step) error {
 	if host, ok := strings.CutPrefix(st.Key.Target, privateTarget("")); ok {
 		h, _ := s.env.Layout().Host(host)
 		return s.privateNetwork(ctx, st, h)
+	}
+	if host, ok := strings.CutPrefix(st.Key.Target, egressTargetPrefix); ok {
+		h, _ := s.env.Layout().Host(host)
+		return s.egress(ctx, st, h)
 	}
 	h, _ := s.env.Layout().Host(st.Key.Target)
 	return s.bridge(ctx, st, h)
@@ -30,6 +35,10 @@ func (s *network) Plan(ctx context.Context, st *run.Step) error {
 		h, _ := s.env.Layout().Host(host)
 		return s.joinPrivate(ctx, st, h, nil)
 	}
+	if host, ok := strings.CutPrefix(st.Key.Target, egressTargetPrefix); ok {
+		h, _ := s.env.Layout().Host(host)
+		return s.env.planEgress(ctx, st, h)
+	}
 	h, _ := s.env.Layout().Host(st.Key.Target)
 	return s.env.planBridge(ctx, st, h)
 }
@@ -41,7 +50,8 @@ const privateNetworkTarget = "private-network"
 
 // Targets: a host joins the private network once its own server is
 // delivered (a host whose order failed holds no other host back); its VM
-// bridge needs the host installed and joined.
+// bridge needs the host installed and joined; its NAT (only without
+// network.gateway) needs its bridge, which holds the VMs' gateway address.
 func (s *network) Targets() []run.Target {
 	var out []run.Target
 	for _, h := range s.env.Layout().Hosts {
@@ -49,6 +59,11 @@ func (s *network) Targets() []run.Target {
 	}
 	for _, h := range s.env.Layout().Hosts {
 		out = append(out, run.Target{ID: h.Name, Needs: []run.Key{run.On(OS, h.Name), run.On(Network, privateTarget(h.Name))}, Placement: h.AZ})
+	}
+	if s.env.Cluster().HostNAT() {
+		for _, h := range s.env.Layout().Hosts {
+			out = append(out, run.Target{ID: egressTarget(h.Name), Needs: []run.Key{run.On(Network, h.Name)}, Placement: h.AZ})
+		}
 	}
 	return out
 }

@@ -53,8 +53,13 @@ func (s *pveCluster) Targets() []run.Target {
 		t := run.Target{ID: h.Name, Needs: []run.Key{run.On(OS, h.Name), run.On(Network, h.Name)}, Placement: h.AZ}
 		if h.Name == first {
 			// It measures round trips between every pair of hosts on the
-			// private network, so it needs every host's bridge.
-			t.Needs = []run.Key{run.All(OS), run.All(Network)}
+			// private network, so it needs every host's bridge (each
+			// needs its host's private network), not the hosts' NAT,
+			// which only the VMs use.
+			t.Needs = []run.Key{run.All(OS)}
+			for _, o := range s.env.Layout().Hosts {
+				t.Needs = append(t.Needs, run.On(Network, o.Name))
+			}
 		} else {
 			t.Needs = append(t.Needs, run.On(PVECluster, first))
 			t.Pools = []string{"pvecluster-join"}

@@ -24,10 +24,16 @@ func (s *vms) Name() string { return VMs }
 func (s *vms) Targets() []run.Target {
 	storage := s.env.Cluster().Proxmox.VMStorage
 	return s.env.vmTargets(func(vm inventory.VMPlan) []run.Key {
-		return []run.Key{
+		needs := []run.Key{
 			run.On(PVECluster, vm.Host), run.On(Images, vm.Host), run.On(Network, vm.Host),
 			run.On(Ceph, cephPoolID(storage)), run.On(Ceph, cephHealth),
 		}
+		if s.env.Cluster().HostNAT() {
+			// A VM pulls its installer image right after its first apply,
+			// through its host's NAT.
+			needs = append(needs, run.On(Network, egressTarget(vm.Host)))
+		}
+		return needs
 	})
 }
 

@@ -41,7 +41,7 @@ func (e *Env) vmConfig(vm inventory.VMPlan) pve.ConfigQemu {
 	mem, balloon := pve.QemuMemoryCapacity(vm.Memory.MiB()), pve.QemuMemoryBalloonCapacity(0)
 	on, bridge, model := true, n.Bridge, pve.QemuNetworkModelVirtIO
 	addr := pve.IPv4CIDR(fmt.Sprintf("%s/%d", vm.Address, n.Subnet.Bits()))
-	gw := pve.IPv4Address(n.Gateway.String())
+	gw := pve.IPv4Address(vm.Gateway.String())
 	ns := append([]netip.Addr(nil), n.DNS...)
 	var tags pve.Tags
 	for _, t := range e.vmTags(vm) {

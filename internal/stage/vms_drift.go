@@ -149,7 +149,7 @@ func (e *Env) hardwareDrift(d *vmDrift, conf map[string]any) {
 
 func (e *Env) wantIPConfig(vm inventory.VMPlan) string {
 	n := e.Cluster().Network
-	return fmt.Sprintf("ip=%s/%d,gw=%s", vm.Address, n.Subnet.Bits(), n.Gateway)
+	return fmt.Sprintf("ip=%s/%d,gw=%s", vm.Address, n.Subnet.Bits(), vm.Gateway)
 }
 
 func (e *Env) nameservers() string {

@@ -46,7 +46,7 @@ func nodePatch(c *inventory.Cluster, vm inventory.VMPlan) (configpatcher.Patch, 
 		doc("LinkAliasConfig", map[string]any{"name": LinkAlias, "selector": map[string]any{"match": linkSelector}}),
 		doc("LinkConfig", map[string]any{"name": LinkAlias,
 			"addresses": []any{map[string]any{"address": fmt.Sprintf("%s/%d", vm.Address, c.Network.Subnet.Bits())}},
-			"routes":    []any{map[string]any{"gateway": c.Network.Gateway.String()}}}),
+			"routes":    []any{map[string]any{"gateway": vm.Gateway.String()}}}),
 	}
 	if len(c.Network.DNS) > 0 {
 		var ns []any
@@ -54,6 +54,9 @@ func nodePatch(c *inventory.Cluster, vm inventory.VMPlan) (configpatcher.Patch, 
 			ns = append(ns, map[string]any{"address": a.String()})
 		}
 		docs = append(docs, doc("ResolverConfig", map[string]any{"nameservers": ns}))
+	}
+	if len(c.Network.TimeServers) > 0 {
+		docs = append(docs, doc("TimeSyncConfig", map[string]any{"ntp": map[string]any{"servers": c.Network.TimeServers}}))
 	}
 	if vm.Type == inventory.ControlPlaneNode && c.Talos.VIP.IsValid() {
 		docs = append(docs, doc("Layer2VIPConfig", map[string]any{"name": c.Talos.VIP.String(), "link": LinkAlias}))

@@ -137,8 +137,8 @@ func checkNode(t *testing.T, inv *inventory.Loaded, vm inventory.VMPlan, cfg con
 	if cp && !slices.Equal(cfg.Cluster().Etcd().AdvertisedSubnets(), []string{subnet}) {
 		t.Errorf("%s: etcd advertisedSubnets %v", vm.Name, cfg.Cluster().Etcd().AdvertisedSubnets())
 	}
-	if got := cfg.RawV1Alpha1().MachineConfig.MachineTime.TimeServers; !slices.Equal(got, []string{"ntp.online.net"}) {
-		t.Errorf("%s: templates/common.yaml not applied: time servers %v", vm.Name, got)
+	if got := cfg.RawV1Alpha1().MachineConfig.MachineSysctls["vm.max_map_count"]; got != "262144" {
+		t.Errorf("%s: templates/common.yaml not applied: vm.max_map_count %q", vm.Name, got)
 	}
 }
 
@@ -150,8 +150,12 @@ func checkNetwork(t *testing.T, inv *inventory.Loaded, vm inventory.VMPlan, cfg 
 	if len(links) != 1 || links[0].Name() != LinkAlias || len(links[0].Addresses()) != 1 || links[0].Addresses()[0].Address() != want {
 		t.Fatalf("%s: links %+v, want %s on %s", vm.Name, links, want, LinkAlias)
 	}
-	if gw, ok := links[0].Routes()[0].Gateway().Get(); !ok || gw != c.Network.Gateway {
-		t.Errorf("%s: default route via %v", vm.Name, gw)
+	host, _ := inv.Layout.Host(vm.Host)
+	if gw, ok := links[0].Routes()[0].Gateway().Get(); !ok || gw != host.PrivateAddress {
+		t.Errorf("%s: default route via %v, want its host %s's address %s", vm.Name, gw, host.Name, host.PrivateAddress)
+	}
+	if ts := cfg.NetworkTimeSyncConfig(); ts == nil || !slices.Equal(ts.Servers(), c.Network.TimeServers) {
+		t.Errorf("%s: time servers %v, want network.timeServers %v", vm.Name, ts, c.Network.TimeServers)
 	}
 	if r := cfg.NetworkResolverConfig(); r == nil || !slices.Equal(r.Resolvers(), c.Network.DNS) {
 		t.Errorf("%s: resolvers %v", vm.Name, r)

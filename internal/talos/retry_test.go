@@ -85,6 +85,12 @@ func (f *fakeNode) Bootstrap(ctx context.Context, _ *machine.BootstrapRequest) (
 // serveFake serves f over TLS on loopback and returns its address.
 func serveFake(t *testing.T, f *fakeNode) string {
 	t.Helper()
+	return serveFakeWith(t, f, func(*grpc.Server) {})
+}
+
+// serveFakeWith is serveFake with more services registered by register.
+func serveFakeWith(t *testing.T, f *fakeNode, register func(*grpc.Server)) string {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +103,7 @@ func serveFake(t *testing.T, f *fakeNode) string {
 	}
 	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})))
 	machine.RegisterMachineServiceServer(srv, f)
+	register(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
