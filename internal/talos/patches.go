@@ -21,6 +21,10 @@ const LinkAlias = "private"
 // attaches exactly one.
 const linkSelector = `link.driver == "virtio_net"`
 
+// TunnelSAN is the address tripod tunnel's local forwards listen on, which
+// every control plane's Talos API certificate carries.
+const TunnelSAN = "127.0.0.1"
+
 // Label keys tripod sets on every node.
 const (
 	ZoneLabel   = "topology.kubernetes.io/zone"
@@ -40,6 +44,10 @@ func nodePatch(c *inventory.Cluster, vm inventory.VMPlan) (configpatcher.Patch, 
 		// etcd must peer over the private network, not whatever address a
 		// node happens to list first.
 		v1["cluster"] = map[string]any{"etcd": map[string]any{"advertisedSubnets": []string{subnet}}}
+		// tripod tunnel points talosctl at local forwards on 127.0.0.1,
+		// and apid's certificate names only the node's own addresses and
+		// these SANs: without it the client could not verify the node.
+		machine["certSANs"] = []string{TunnelSAN}
 	}
 	docs := []any{v1,
 		doc("HostnameConfig", map[string]any{"hostname": vm.Name, "auto": "off"}),

@@ -180,6 +180,10 @@ func TestControlPlanePatchOnlyOnControlPlanes(t *testing.T) {
 		if want := vm.Type == inventory.ControlPlaneNode; want != slices.Equal(got, []string{"2h"}) {
 			t.Errorf("%s (%s): etcd extraArgs %v", vm.Name, vm.Type, cfg.Cluster().Etcd().ExtraArgs())
 		}
+		// tripod tunnel's talosconfig names 127.0.0.1 as the endpoint.
+		if want := vm.Type == inventory.ControlPlaneNode; want != slices.Contains(cfg.Machine().Security().CertSANs(), TunnelSAN) {
+			t.Errorf("%s (%s): certSANs %v, want %s only on control planes", vm.Name, vm.Type, cfg.Machine().Security().CertSANs(), TunnelSAN)
+		}
 	}
 }
 

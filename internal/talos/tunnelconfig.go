@@ -53,8 +53,8 @@ func TunnelKubeconfig(data []byte, local string) ([]byte, error) {
 // the current context's endpoints become locals (one per control plane,
 // in order), and its nodes default to the control planes' own addresses,
 // which the endpoint's apid proxies to. The Talos API certificate must
-// carry the local address (tripod puts 127.0.0.1 in every control plane's
-// certSANs).
+// carry the local address: TunnelSAN is in every control plane's
+// certSANs.
 func TunnelTalosconfig(data []byte, locals, nodes []string) ([]byte, error) {
 	cfg, err := clientconfig.FromBytes(data)
 	if err != nil {
