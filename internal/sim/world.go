@@ -115,6 +115,7 @@ func (w *World) wire() {
 		}
 	}
 	w.Scaleway.OnRemoved = func(serverID, _ string) { w.Proxmox.RemoveHost(serverID) }
+	w.Scaleway.OnRebooted = w.Proxmox.RebootHost
 	w.Proxmox.OnPrivateLink = w.Scaleway.PrivateLinkUp
 	w.Proxmox.OnVMStarted = func(vm simcore.VMInfo) { w.Talos.Boot(vm) }
 	w.Proxmox.OnVMStopped = func(_ string, _ int, ipCIDR string) {

@@ -72,7 +72,8 @@ func New(env *simcore.Env) *Cluster {
 		nodes:          map[string]*node{},
 		preloads:       map[string][]PreloadedVM{},
 	}
-	env.SetHostLinks(c.onVLAN) // what a host's forward reaches on the VLAN
+	env.SetHostLinks(c.onVLAN)     // what a host's forward reaches on the VLAN
+	env.SetGateways(c.gatewayHost) // which host routes a VM's traffic out (egress)
 	return c
 }
 

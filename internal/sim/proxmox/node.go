@@ -28,6 +28,8 @@ type node struct {
 	Tasks   []*task                       `json:"tasks"`
 	Term    map[int]*termSession          `json:"-"`
 	PIDNext int                           `json:"pid_next"`
+	Files   map[string]*hostFile          `json:"files,omitempty"`  // what commands wrote to the host's disk
+	Kernel  *kernelState                  `json:"kernel,omitempty"` // live network settings, lost at reboot
 
 	db     *confDB
 	srv    *http.Server

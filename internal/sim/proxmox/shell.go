@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -12,27 +11,39 @@ import (
 )
 
 // shell is the one command interpreter behind both SSH exec requests and the
-// termproxy terminal: a small subset of bash (sequences with && and ;,
-// `yes |`, harmless redirections, $?) running the host commands the
-// simulator models. Every command is counted in the request log under
-// simcore.APISSH; unknown ones fail with bash's 127 and are recorded as errors.
+// termproxy terminal: a small subset of bash (sequences with && || and ;,
+// `yes |`, variables and NAME=value prefixes, redirections to /dev/null and
+// to the host's files, $?, exit, [) running the host commands the simulator
+// models. Every command is counted in the request log under simcore.APISSH;
+// unknown ones fail with bash's 127 and are recorded as errors. A hook
+// script (host_hooks.go) runs in a child shell limited to the commands its
+// lines may use, whose commands are the script's, not requests.
 type shell struct {
 	c    *Cluster
 	host string
-	last int // $?
+	last int               // $?
+	vars map[string]string // shell and environment variables
+	done bool              // exit ran: the rest of the line or script is skipped
+
+	hook    bool            // a hook script's shell: nothing is recorded
+	allowed map[string]bool // in a hook, the only commands it may run (nil: all)
+	toFile  bool            // the running command's stdout goes to a file
 }
 
 // hostCommand runs one modelled command: args[0] is its name.
 type hostCommand func(ctx context.Context, sh *shell, args []string, out, errw io.Writer) int
 
-var redirect = regexp.MustCompile(`^([0-9]*>>?&?[0-9]*|[0-9]*>>?/dev/null|<\S*)$`)
-
-func (c *Cluster) newShell(host string) *shell { return &shell{c: c, host: host} }
+func (c *Cluster) newShell(host string) *shell {
+	return &shell{c: c, host: host, vars: map[string]string{}}
+}
 
 // run executes a command line and returns its exit status.
 func (sh *shell) run(ctx context.Context, line string, out, errw io.Writer) int {
-	status := 0
+	status := sh.last
 	for i, seg := range splitSequence(line) {
+		if sh.done {
+			break
+		}
 		if i > 0 && seg.op == "&&" && status != 0 {
 			continue
 		}
@@ -86,59 +97,38 @@ func splitSequence(line string) []segment {
 	return out
 }
 
-// tokenize splits a simple command into words, honouring quotes and
-// expanding $?.
-func (sh *shell) tokenize(cmd string) []string {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	quote := rune(0)
-	for _, r := range strings.ReplaceAll(cmd, "$?", strconv.Itoa(sh.last)) {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words
-}
-
 func (sh *shell) runSimple(ctx context.Context, cmd string, out, errw io.Writer) int {
 	words := sh.tokenize(cmd)
-	if i := index(words, "|"); i >= 0 {
-		if i == 1 && words[0] == "yes" {
+	if i := indexWord(words, "|"); i >= 0 {
+		if i == 1 && words[0].text == "yes" {
 			words = words[2:]
 		} else {
 			return sh.unmodelled(cmd, errw, "the simulator does not model pipelines: "+cmd, 2)
 		}
 	}
-	var args []string
-	for _, w := range words {
-		if redirect.MatchString(w) || (len(args) == 0 && strings.Contains(w, "=") && !strings.HasPrefix(w, "-")) {
-			continue
-		}
-		args = append(args, w)
+	env, words := assignments(words)
+	redirs, args, err := redirections(words)
+	if err != nil {
+		return sh.unmodelled(cmd, errw, "bash: "+err.Error(), 2)
 	}
 	if len(args) == 0 {
+		for k, v := range env {
+			sh.vars[k] = v
+		}
 		return 0
 	}
+	out, errw, finish, status := sh.redirect(redirs, out, errw)
+	if status != 0 {
+		return status
+	}
+	sh.toFile = redirs.stdoutFile != ""
+	status = sh.dispatch(ctx, cmd, args, env, out, errw)
+	sh.toFile = false
+	return finish(status)
+}
+
+// dispatch runs the builtins, a script by its path, or a modelled command.
+func (sh *shell) dispatch(ctx context.Context, cmd string, args []string, env map[string]string, out, errw io.Writer) int {
 	switch args[0] {
 	case "true", ":":
 		return 0
@@ -147,12 +137,72 @@ func (sh *shell) runSimple(ctx context.Context, cmd string, out, errw io.Writer)
 	case "echo":
 		fmt.Fprintln(out, strings.Join(args[1:], " "))
 		return 0
+	case "exit":
+		return sh.exit(args, errw)
+	case "[":
+		return sh.test(cmd, args, errw)
 	}
-	f := hostCommands[args[0]]
-	if f == nil {
+	name := args[0]
+	if strings.Contains(name, "/") {
+		if base, ok := binaryPath(name); ok {
+			name = base
+		} else {
+			return sh.runScript(ctx, name, env, out, errw)
+		}
+	}
+	f := hostCommands[name]
+	if f == nil || (sh.allowed != nil && !sh.allowed[name]) {
 		return sh.unmodelled(cmd, errw, "bash: "+args[0]+": command not found", 127)
 	}
+	args = append([]string{name}, args[1:]...)
 	return f(ctx, sh, args, out, errw)
+}
+
+// exit ends the line (or the script) with its status.
+func (sh *shell) exit(args []string, errw io.Writer) int {
+	sh.done = true
+	if len(args) < 2 {
+		return sh.last
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil {
+		fmt.Fprintf(errw, "bash: exit: %s: numeric argument required\n", args[1])
+		return 2
+	}
+	return n & 0xff
+}
+
+// test is the [ builtin: string (in)equality, -n, -z and a lone word.
+func (sh *shell) test(cmd string, args []string, errw io.Writer) int {
+	if args[len(args)-1] != "]" {
+		fmt.Fprintln(errw, "bash: [: missing `]'")
+		return 2
+	}
+	a := args[1 : len(args)-1]
+	truth := func(b bool) int {
+		if b {
+			return 0
+		}
+		return 1
+	}
+	switch {
+	case len(a) == 0:
+		return 1
+	case len(a) == 1:
+		return truth(a[0] != "")
+	case len(a) == 2 && a[0] == "-n":
+		return truth(a[1] != "")
+	case len(a) == 2 && a[0] == "-z":
+		return truth(a[1] == "")
+	case len(a) == 3 && (a[1] == "=" || a[1] == "=="):
+		return truth(a[0] == a[2])
+	case len(a) == 3 && a[1] == "!=":
+		return truth(a[0] != a[2])
+	case len(a) == 2:
+		fmt.Fprintf(errw, "bash: [: %s: unary operator expected\n", a[0])
+		return 2
+	}
+	return sh.unmodelled(cmd, errw, "bash: [: the simulator does not model this test", 2)
 }
 
 func (sh *shell) unmodelled(cmd string, errw io.Writer, msg string, status int) int {
@@ -162,9 +212,12 @@ func (sh *shell) unmodelled(cmd string, errw io.Writer, msg string, status int) 
 	return status
 }
 
-// record counts a modelled command in the request log.
+// record counts a modelled command in the request log; a hook script's
+// commands are not requests.
 func (sh *shell) record(route string, mutating bool, status int) int {
-	sh.c.env.Log.Record(simcore.APISSH, route, mutating, strconv.Itoa(status))
+	if !sh.hook {
+		sh.c.env.Log.Record(simcore.APISSH, route, mutating, strconv.Itoa(status))
+	}
 	return status
 }
 
@@ -179,9 +232,9 @@ func (sh *shell) withNode(f func(n *node) int) int {
 	return f(n)
 }
 
-func index(list []string, s string) int {
+func indexWord(list []word, s string) int {
 	for i, x := range list {
-		if x == s {
+		if x.text == s && !x.quoted {
 			return i
 		}
 	}
@@ -197,6 +250,11 @@ func init() {
 		"ping":       cmdPing,
 		"pveceph":    cmdPveceph,
 		"ceph":       cmdCeph,
+		"printf":     cmdPrintf,
+		"cat":        cmdCat,
+		"chmod":      cmdChmod,
+		"sysctl":     cmdSysctl,
+		"iptables":   cmdIptables,
 	}
 }
 

@@ -38,6 +38,8 @@ type NodeState struct {
 	CephRelease   string   `json:"ceph_release,omitempty"`
 	Tokens        []string `json:"tokens"`
 	RunningTasks  int      `json:"running_tasks"`
+	IPForward     bool     `json:"ip_forward"`                // net.ipv4.ip_forward, live
+	NAT           []string `json:"nat_postrouting,omitempty"` // nat POSTROUTING rules as iptables -S prints them, live
 }
 
 // VMState is one guest.
@@ -171,6 +173,10 @@ func (c *Cluster) nodeState(n *node) NodeState {
 		ns.CephRelease = n.Ceph.Release
 	}
 	ns.Tokens = append(ns.Tokens, sortedKeys(n.db.Tokens)...)
+	ns.IPForward = n.kernel().IPForward
+	for _, r := range n.kernel().NAT {
+		ns.NAT = append(ns.NAT, "-A POSTROUTING "+r)
+	}
 	for _, t := range n.Tasks {
 		if !c.taskDone(t) {
 			ns.RunningTasks++

@@ -218,6 +218,9 @@ func (s *Sim) powerDServer(kind string) handler {
 			d.Stopped = false
 		case "reboot":
 			d.Stopped, d.RebootAt = false, &now
+			if s.OnRebooted != nil {
+				s.OnRebooted(itoa(d.ID))
+			}
 		}
 		d.UpdatedAt = now
 		return nil, nil

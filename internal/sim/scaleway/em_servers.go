@@ -268,6 +268,9 @@ func (s *Sim) powerEMServer(kind string) handler {
 			return nil, transientState("baremetal_server", e.ID, st)
 		}
 		e.Power, e.UpdatedAt = &emPower{Kind: kind, At: now}, now
+		if kind == "reboot" && s.OnRebooted != nil {
+			s.OnRebooted(e.ID)
+		}
 		return s.emServerWire(e, now, false), nil
 	}
 }

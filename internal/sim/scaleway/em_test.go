@@ -73,7 +73,7 @@ func TestEMCreateWithInlineInstall(t *testing.T) {
 	}
 	h := hosts[0]
 	if h.Provider != "elastic-metal" || h.Placement != "fr-par-2" || h.PublicIP != v4.String() || h.RootPassword != "HelloWorld678!" ||
-		h.SSHEnabled || h.Threads != 32 || h.MemoryBytes != 256e9 || len(h.Disks) != 2 || h.Disks[1].Device != "/dev/nvme1n1" {
+		!h.SSHEnabled || len(h.SSHKeys) != 1 || h.Threads != 32 || h.MemoryBytes != 256e9 || len(h.Disks) != 2 || h.Disks[1].Device != "/dev/nvme1n1" {
 		t.Fatalf("host info %+v", h)
 	}
 }

@@ -30,15 +30,17 @@ func (s *Sim) dHostInfo(d *dServer) simcore.HostInfo {
 }
 
 // emHostInfo describes an Elastic Metal server whose Proxmox VE install
-// completed. Scaleway's Proxmox image keeps SSH disabled; the root@pam
-// password is the service_password; the hostname falls back to the name.
+// completed. Root's authorized_keys are the install's ssh_key_ids and sshd
+// runs as on a Dedibox (the operator jumps through the host to the VLAN);
+// the root@pam password is the service_password; the hostname falls back
+// to the name.
 func (s *Sim) emHostInfo(e *emServer) simcore.HostInfo {
 	o, _ := emOfferByID(e.OfferID)
 	in := e.Install
 	_, end := s.emInstallTimes(e)
 	h := simcore.HostInfo{
 		ServerID: e.ID, Provider: "elastic-metal", Placement: e.Zone, Hostname: in.Hostname,
-		PublicIP: e.IPv4, RootPassword: in.ServicePassword, SSHKeys: slices.Clone(in.SSHKeys),
+		PublicIP: e.IPv4, RootPassword: in.ServicePassword, SSHKeys: slices.Clone(in.SSHKeys), SSHEnabled: true,
 		Threads: int(o.Threads) * o.Sockets, MemoryBytes: int64(o.MemGB * giga), InstalledAt: end,
 	}
 	if h.Hostname == "" {

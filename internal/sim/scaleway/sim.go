@@ -49,6 +49,9 @@ type Sim struct {
 	OnInstalled func(simcore.HostInfo)
 	// OnRemoved is called once a deleted server is gone (same rule).
 	OnRemoved func(serverID, publicIP string)
+	// OnRebooted is called when a server is rebooted through the API (same
+	// rule): what runs on it loses its live state and boots again.
+	OnRebooted func(serverID string)
 	// ServerQuota caps the live servers per provider and project; 0 means no
 	// cap. Orders beyond it get quotas_exceeded. Set it before serving, or
 	// use SetServerQuota (the preload's way) at any time.

@@ -21,6 +21,7 @@ type Env struct {
 	nowFn    func() time.Time
 	operator Operator
 	links    HostLinks // what a simulated host reaches on the VLAN (Reach)
+	gateways Gateways  // who holds a private address, for egress (Egress)
 }
 
 // NewEnv returns an Env with the given profile, time scale and seed, no faults,

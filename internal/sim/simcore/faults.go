@@ -184,6 +184,14 @@ func (f *Faults) SetDark(placement string, dark bool) {
 	}
 }
 
+// DropsForwarded reports whether host's uplink drops the traffic it
+// forwards (the noegress fault): only Env.Egress asks it.
+func (f *Faults) DropsForwarded(host string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.spec.NoEgress[strings.ToLower(host)]
+}
+
 // RTTOverride returns an rtt= override for the pair, if any.
 func (f *Faults) RTTOverride(a, b string) (time.Duration, bool) {
 	f.mu.Lock()

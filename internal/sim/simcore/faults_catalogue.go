@@ -105,6 +105,8 @@ var catalogue = []FaultRow{
 		parse: parseOneShot},
 	{Name: "dark", Usage: "dark=PLACEMENT", Effect: "every endpoint in datacenter or zone PLACEMENT (DC3, fr-par-2) stops answering",
 		parse: parseDark, cuts: darkCuts},
+	{Name: "noegress", Usage: "noegress=HOST", Effect: "the uplink of host HOST (its Proxmox node name) drops the traffic it forwards for the VMs, while the host itself still reaches the internet",
+		parse: parseNoEgress},
 	{Name: "rtt", Usage: "rtt=A-B:DURATION", Effect: "ping between placements A and B reports DURATION (e.g. rtt=DC2-DC5:12ms)",
 		parse: parseRTT},
 }
@@ -217,6 +219,14 @@ func parseDark(s *FaultSpec, _, val string) error {
 // (the Scaleway API, a name with no datacenter) is never dark.
 func darkCuts(s *FaultSpec, _, to Spot) bool {
 	return to.Placement != "" && s.Dark[strings.ToLower(to.Placement)]
+}
+
+func parseNoEgress(s *FaultSpec, _, val string) error {
+	if val == "" {
+		return fmt.Errorf("want a host name")
+	}
+	s.NoEgress[strings.ToLower(val)] = true
+	return nil
 }
 
 func parseRTT(s *FaultSpec, _, val string) error {

@@ -21,6 +21,7 @@ type FaultSpec struct {
 	HangFor  time.Duration            `json:"hang_for,omitempty"`
 	OneShots map[string]bool          `json:"one_shots,omitempty"` // "install-fail:NAME", "vm-start-fail:NAME"
 	Dark     map[string]bool          `json:"dark,omitempty"`      // lower-case placements
+	NoEgress map[string]bool          `json:"no_egress,omitempty"` // lower-case host names whose uplink drops forwarded traffic
 	RTT      map[string]time.Duration `json:"rtt,omitempty"`
 	Source   string                   `json:"source"`
 }
@@ -33,7 +34,7 @@ var knownAPIs = map[API]bool{APIScaleway: true, APIProxmox: true, APISSH: true, 
 
 // ParseFaults parses the --faults grammar. An empty string is no faults.
 func ParseFaults(s string) (FaultSpec, error) {
-	spec := FaultSpec{Global: Rates{}, PerAPI: map[API]Rates{}, OneShots: map[string]bool{}, Dark: map[string]bool{}, RTT: map[string]time.Duration{}, Source: s}
+	spec := FaultSpec{Global: Rates{}, PerAPI: map[API]Rates{}, OneShots: map[string]bool{}, Dark: map[string]bool{}, NoEgress: map[string]bool{}, RTT: map[string]time.Duration{}, Source: s}
 	for _, clause := range strings.Split(s, ";") {
 		clause = strings.TrimSpace(clause)
 		if clause == "" {

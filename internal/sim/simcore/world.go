@@ -16,7 +16,7 @@ type HostInfo struct {
 	PublicIP     string    // the address the Proxmox API (8006) and SSH (22) answer on
 	RootPassword string    // root@pam password set at install
 	SSHKeys      []string  // authorized_keys lines installed for root
-	SSHEnabled   bool      // false on Elastic Metal's Proxmox VE image (SSH disabled by default)
+	SSHEnabled   bool      // sshd runs (Dedibox and Elastic Metal Proxmox VE hosts alike)
 	Threads      int       // logical CPUs
 	MemoryBytes  int64     // RAM
 	Disks        []Disk    // physical disks, the system disk first

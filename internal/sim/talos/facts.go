@@ -11,6 +11,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/nethelpers"
+	"github.com/siderolabs/talos/pkg/machinery/version"
 )
 
 // facts are the values of a machine config the simulator acts on, read once
@@ -30,6 +31,14 @@ type facts struct {
 	acceptedCAs []*x509.PEMEncodedCertificate
 	token       string // machine.token: what trustd checks before signing a worker's certificate
 	k8sCA       *x509.PEMEncodedCertificateAndKey
+
+	// What the node's network and time sync use once the config is in
+	// place; empty values fall back to the platform's (cloud-init) ones.
+	gateway      string   // the default route's gateway
+	resolvers    []string // DNS resolvers
+	timeServers  []string // NTP servers
+	timeSyncOff  bool     // time sync disabled
+	installImage string   // machine.install.image, what the install pulls
 }
 
 func factsOf(cfg config.Provider, ip, vmName string) facts {
@@ -57,7 +66,51 @@ func factsOf(cfg config.Provider, ip, vmName string) facts {
 		}
 	}
 	f.addresses = configAddresses(cfg)
+	f.gateway = defaultGateway(cfg)
+	if r := cfg.NetworkResolverConfig(); r != nil {
+		for _, a := range r.Resolvers() {
+			f.resolvers = append(f.resolvers, a.String())
+		}
+	}
+	if ts := cfg.NetworkTimeSyncConfig(); ts != nil {
+		f.timeServers, f.timeSyncOff = ts.Servers(), ts.Disabled()
+	}
+	if m := cfg.Machine(); m != nil && m.Install() != nil {
+		f.installImage = m.Install().Image()
+	}
+	if f.installImage == "" {
+		// What the installer falls back to when the config names no image.
+		f.installImage = "ghcr.io/siderolabs/installer:" + version.Tag
+	}
 	return f
+}
+
+// defaultGateway is the gateway of the config's default route: a
+// LinkConfig route without a destination (or to 0.0.0.0/0), else a legacy
+// machine.network.interfaces route to 0.0.0.0/0.
+func defaultGateway(cfg config.Provider) string {
+	for _, l := range cfg.NetworkCommonLinkConfigs() {
+		for _, r := range l.Routes() {
+			dst, has := r.Destination().Get()
+			if gw, ok := r.Gateway().Get(); ok && gw.Is4() && (!has || dst.Bits() == 0) {
+				return gw.String()
+			}
+		}
+	}
+	if m := cfg.Machine(); m != nil && m.Network() != nil {
+		for _, d := range m.Network().Devices() {
+			routes := d.Routes()
+			for _, v := range d.Vlans() {
+				routes = append(routes, v.Routes()...)
+			}
+			for _, r := range routes {
+				if (r.Network() == "" || r.Network() == "0.0.0.0/0") && r.Gateway() != "" {
+					return r.Gateway()
+				}
+			}
+		}
+	}
+	return ""
 }
 
 func (f facts) controlPlane() bool { return f.machineType.IsControlPlane() }

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,8 +56,23 @@ func newHarness(t *testing.T, p simcore.Profile, scale float64, cpIPs []string) 
 		t.Fatal(err)
 	}
 	h := &harness{t: t, env: simcore.NewEnv(p, scale, 42), dir: t.TempDir(), input: in, tc: tc}
+	h.env.SetGateways(natGateway)
 	h.ns = h.newNodes()
 	return h
+}
+
+// natGateway stands in for the Proxmox hosts (this package runs without
+// them): a VM's gateway, the first address of its /24 (vm), is a host that
+// forwards and masquerades that /24 out of vmbr0, as tripod's hook
+// configures it.
+func natGateway(address string) (simcore.GatewayHost, bool) {
+	a, err := netip.ParseAddr(address)
+	if err != nil || !strings.HasSuffix(address, ".1") {
+		return simcore.GatewayHost{}, false
+	}
+	subnet := netip.PrefixFrom(a, 24).Masked()
+	return simcore.GatewayHost{Host: "pve-nat", Forwarding: true, Uplink: "vmbr0",
+		Masquerade: []simcore.MasqueradeRule{{Source: subnet, Dest: subnet, NotDest: true, Out: "vmbr0"}}}, true
 }
 
 func (h *harness) newNodes() *Nodes {
@@ -76,7 +93,7 @@ func (h *harness) newNodes() *Nodes {
 
 func vm(id int, name, ip, placement string) simcore.VMInfo {
 	return simcore.VMInfo{VMID: id, Name: name, Node: "pve-" + placement, Placement: placement, Cores: 4,
-		MemoryMiB: 8192, DiskBytes: 100 << 30, IPCIDR: ip + "/24", Gateway: "10.20.0.1", BootISO: "local:iso/talos-nocloud.iso"}
+		MemoryMiB: 8192, DiskBytes: 100 << 30, IPCIDR: ip + "/24", Gateway: ip[:strings.LastIndex(ip, ".")] + ".1", BootISO: "local:iso/talos-nocloud.iso"}
 }
 
 // dial maps a simulated address to its loopback listener, as the tool's one

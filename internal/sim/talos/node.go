@@ -72,10 +72,15 @@ type node struct {
 	etcdLeft     bool    // left its cluster; no automatic rejoin until the next boot
 	bootstrap    *bootstrapPlan
 	kubeletSince time.Time
+
+	res        *resources // machined's resources, served over COSI
+	timeSynced bool       // the last TimeStatus
+	pullErr    string     // the install's last failed pull, "" if none
+	log        []string   // what the node logged (machined's log)
 }
 
 func newNode(ns *Nodes, vm simcore.VMInfo, ip string) *node {
-	return &node{ns: ns, ip: ip, addr: net.JoinHostPort(ip, "50000"), vm: vm, mode: ModeOff}
+	return &node{ns: ns, ip: ip, addr: net.JoinHostPort(ip, "50000"), vm: vm, mode: ModeOff, res: newResources()}
 }
 
 func (n *node) key() string { return n.ip }
@@ -145,6 +150,7 @@ func (n *node) advance() {
 		n.finish(ph)
 	}
 	n.checkTry()
+	n.syncResources()
 	n.syncServer()
 	n.syncEtcd()
 	n.syncKube()
@@ -157,6 +163,9 @@ func (n *node) finish(ph phase) {
 	}
 	switch ph.next {
 	case ModeConfigured:
+		if ph.op == simcore.OpTalosInstall && !n.pullInstaller() {
+			return
+		}
 		n.comeUp()
 	case ModeMaintenance, ModeOff:
 		n.settle(ph)

@@ -183,6 +183,9 @@ func (n *node) impl(method string) any {
 	if strings.HasPrefix(method, "/storage.") {
 		return &storageAPI{n: n}
 	}
+	if strings.HasPrefix(method, "/cosi.resource.State/") {
+		return n.res.srv
+	}
 	return &machineAPI{n: n}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	cosiapi "github.com/cosi-project/runtime/api/v1alpha1"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/api/storage"
 	"github.com/siderolabs/talos/pkg/machinery/constants"
@@ -78,6 +79,7 @@ func (n *node) startServer(kind Mode) error {
 	)
 	machine.RegisterMachineServiceServer(srv, &machineAPI{n: n})
 	storage.RegisterStorageServiceServer(srv, &storageAPI{n: n})
+	cosiapi.RegisterStateServer(srv, n.res.srv)
 	n.mu.Lock()
 	n.srv, n.srvKind = srv, kind
 	n.mu.Unlock()
@@ -185,7 +187,7 @@ func (n *node) unmodelled(method string) error {
 }
 
 // unknownService answers services apid serves but the simulator does not
-// register (COSI, time, inspect, cluster health); the stream interceptors
+// register (time, inspect, cluster health); the stream interceptors
 // have already recorded it as unmodelled by then.
 func unknownService(any, grpc.ServerStream) error {
 	return status.Error(codes.Unimplemented, "the simulator does not model this service")

@@ -28,7 +28,9 @@ type NodeState struct {
 	Hostname     string `json:"hostname"`
 	VMName       string `json:"vm_name"`
 	Placement    string `json:"placement"`
-	Cluster      string `json:"cluster,omitempty"` // cluster name from the config
+	Cluster      string `json:"cluster,omitempty"`       // cluster name from the config
+	TimeSynced   bool   `json:"time_synced"`             // its TimeStatus: time servers reached through its route
+	InstallError string `json:"install_error,omitempty"` // the install's last failed image pull
 }
 
 // EtcdMemberState is one control plane's etcd member.
@@ -70,7 +72,7 @@ func (n *node) state() NodeState {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s := NodeState{Address: n.ip, Mode: n.mode, Hostname: n.f.hostname, VMName: n.vm.Name,
-		Placement: n.vm.Placement, Cluster: n.f.clusterName}
+		Placement: n.vm.Placement, Cluster: n.f.clusterName, TimeSynced: n.timeSynced, InstallError: n.pullErr}
 	if s.Hostname == "" {
 		s.Hostname = n.vm.Name
 	}
