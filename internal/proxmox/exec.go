@@ -32,8 +32,8 @@ func notRun(err error) error {
 // HostAccess is how Shells reaches one host.
 type HostAccess struct {
 	Endpoint Endpoint
-	// SSHKey is root's key; nil when the host has no SSH (Elastic Metal's
-	// Proxmox VE image keeps it off), so the node terminal is used.
+	// SSHKey is root's key; nil when the host has no SSH, so the node
+	// terminal is used.
 	SSHKey ssh.Signer
 	// Root returns a client holding a root@pam ticket, for the terminal.
 	Root func(ctx context.Context) (*Client, error)

@@ -26,8 +26,8 @@ type Credentials interface {
 	// or the cluster's under the first host's name).
 	Token(owner string) (string, error)
 	// SSHKey is root's SSH key for host; nil with no error when host has
-	// no SSH (Elastic Metal's Proxmox VE image keeps it off), so commands
-	// go through the node terminal.
+	// no SSH, so commands go through the node terminal (tripod gives every
+	// host its key; the terminal serves a host installed without one).
 	SSHKey(host string) (ssh.Signer, error)
 }
 

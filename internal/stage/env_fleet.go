@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/proxmox"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/state"
@@ -100,11 +99,6 @@ func (c pveCredentials) Token(owner string) (string, error) {
 	return string(tok), err
 }
 
-// SSHKey is the cluster's key, except on Elastic Metal, whose Proxmox VE
-// image has no SSH.
-func (c pveCredentials) SSHKey(host string) (ssh.Signer, error) {
-	if hp, _ := c.e.Layout().Host(host); hp.Provider == inventory.ElasticMetal {
-		return nil, nil
-	}
-	return c.e.sshKey()
-}
+// SSHKey is the cluster's key on every host: the Dedibox install and the
+// Elastic Metal install both give it to root.
+func (c pveCredentials) SSHKey(string) (ssh.Signer, error) { return c.e.sshKey() }

@@ -48,6 +48,28 @@ func (tw *testWorld) vmInfo(vm inventory.VMPlan) simcore.VMInfo {
 		IPCIDR: fmt.Sprintf("%s/%d", vm.Address, c.Network.Subnet.Bits()), Gateway: vm.Gateway.String()}
 }
 
+// standInNAT stands in for the Proxmox hosts these tests do not build: a
+// layout host's private address (each VM's gateway) is held by a host that
+// forwards and masquerades the subnet out of vmbr0, as the network stage's
+// hook configures it. Without it no node would get out, and apply would
+// rightly stop every one of them.
+func (tw *testWorld) standInNAT(address string) (simcore.GatewayHost, bool) {
+	subnet := tw.Env.Cluster().Network.Subnet.Masked()
+	for _, h := range tw.Env.Layout().Hosts {
+		if h.PrivateAddress.String() == address {
+			return simcore.GatewayHost{Host: h.Name, Placement: h.Placement, Forwarding: true, Uplink: "vmbr0",
+				Masquerade: []simcore.MasqueradeRule{{Source: subnet, Dest: subnet, NotDest: true, Out: "vmbr0"}}}, true
+		}
+	}
+	return simcore.GatewayHost{}, false
+}
+
+// standInLinks says the stand-in hosts have their leg on the VLAN.
+func (tw *testWorld) standInLinks(host, _ string) bool {
+	_, ok := tw.Env.Layout().Host(host)
+	return ok
+}
+
 // eventLog collects a run's events.
 type eventLog struct {
 	mu     sync.Mutex
@@ -84,6 +106,8 @@ func (tw *testWorld) talosRun(env *Env, dryRun bool, sink run.Sink) (*run.Report
 // talosRunFacts is talosRun publishing into facts.
 func (tw *testWorld) talosRunFacts(env *Env, dryRun bool, sink run.Sink, facts *run.Facts) (*run.Report, error) {
 	tw.t.Helper()
+	tw.World.Env.SetGateways(tw.standInNAT)
+	tw.World.Env.SetHostLinks(tw.standInLinks)
 	r := &run.Runner{Stages: []run.Stage{&bootVMs{tw}, &machineConfig{env}, &apply{env}, &bootstrap{env}, &health{env}},
 		Pools: Pools, DryRun: dryRun, Sink: sink, Facts: facts}
 	return r.Run(context.Background())

@@ -31,9 +31,6 @@ const (
 	egressUplink = "vmbr0"
 	// egressTargetPrefix names a host's NAT target: egress/<host>.
 	egressTargetPrefix = "egress/"
-	// reqEgressHook is the write's request template: the command's
-	// leading word, as host commands are named in the request log.
-	reqEgressHook = "printf"
 )
 
 // Read-only observations of a host's NAT.
@@ -66,10 +63,9 @@ func egressHookLines(cluster, subnet string) []string {
 // egressHookText is the hook file's content, as cat prints it.
 func egressHookText(lines []string) string { return strings.Join(lines, "\n") + "\n" }
 
-// egressWriteCmd writes the hook, makes it executable and runs it as
-// ifupdown would for the uplink: one command line, each line single-quoted
-// for printf. A line holding a single quote cannot be quoted so and is
-// refused (tripod's own lines never hold one).
+// egressWriteCmd writes the hook: one printf, each line single-quoted. A
+// line holding a single quote cannot be quoted so and is refused
+// (tripod's own lines never hold one).
 func egressWriteCmd(lines []string) (string, error) {
 	var b strings.Builder
 	b.WriteString("printf '%s\\n'")
@@ -79,8 +75,31 @@ func egressWriteCmd(lines []string) (string, error) {
 		}
 		b.WriteString(" '" + l + "'")
 	}
-	fmt.Fprintf(&b, " > %s && chmod 0755 %s && IFACE=%s %s", egressHook, egressHook, egressUplink, egressHook)
+	fmt.Fprintf(&b, " > %s", egressHook)
 	return b.String(), nil
+}
+
+// egressCmd is one host command of the hook's setup, one request each, so
+// that plan lists exactly what up sends.
+type egressCmd struct {
+	verb, request, cmd string
+}
+
+// egressCommands put the hook in place (when write) and in force: make it
+// executable and run it as ifupdown would for the uplink, which sets the
+// live forwarding and rule at once.
+func egressCommands(lines []string, write bool) ([]egressCmd, error) {
+	var out []egressCmd
+	if write {
+		cmd, err := egressWriteCmd(lines)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, egressCmd{"write", "printf", cmd})
+	}
+	return append(out,
+		egressCmd{"make executable", "chmod", "chmod 0755 " + egressHook},
+		egressCmd{"run", egressHook, fmt.Sprintf("IFACE=%s %s", egressUplink, egressHook)}), nil
 }
 
 // egressSeen is a host's NAT as observed.
@@ -162,45 +181,50 @@ func (e *Env) observeEgress(ctx context.Context, st *run.Step, host, subnet stri
 	return s, nil
 }
 
-// egressMutation is the write (and run) of h's hook.
-func (e *Env) egressMutation(h inventory.HostPlan, why []string) run.Mutation {
+// egressMutation is one command of h's hook setup through the gate.
+func (e *Env) egressMutation(h inventory.HostPlan, c egressCmd, why []string) run.Mutation {
 	subnet := e.Cluster().Network.Subnet.Masked().String()
-	detail := fmt.Sprintf("%s (mode 0755): forwarding, and MASQUERADE of %s out of %s, now and at every boot", egressHook, subnet, egressUplink)
+	detail := fmt.Sprintf("%s %s (mode 0755): forwarding, and MASQUERADE of %s out of %s, now and at every boot", c.verb, egressHook, subnet, egressUplink)
 	if len(why) > 0 {
 		detail += "; " + strings.Join(why, ", ")
 	}
-	return run.Mutation{API: "ssh", Verb: "write", Object: "egress NAT of " + h.Name, Detail: detail, Request: reqEgressHook}
+	return run.Mutation{API: "ssh", Verb: c.verb, Object: "egress NAT of " + h.Name, Detail: detail, Request: c.request}
 }
 
 // egress makes host h forward and masquerade the VMs' subnet out of its
-// public bridge, persistently, acting only on a difference.
+// public bridge, persistently, acting only on a difference: the hook is
+// written when it is missing or differs, and run whenever something is not
+// in force.
 func (s *network) egress(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
 	e := s.env
 	c := e.Cluster()
 	subnet := c.Network.Subnet.Masked().String()
 	lines := egressHookLines(c.Name, subnet)
-	cmd, err := egressWriteCmd(lines)
-	if err != nil {
-		return err
-	}
+	want := egressHookText(lines)
 	seen, err := e.observeEgress(ctx, st, h.Name, subnet)
 	if err != nil {
 		return err
 	}
-	why := seen.differences(egressHookText(lines))
+	why := seen.differences(want)
 	if len(why) == 0 {
 		st.Skip("%s forwards and masquerades %s out of %s (%s in place)", h.Name, subnet, egressUplink, egressHook)
 		return nil
 	}
 	st.Progress("%s: %s", h.Name, strings.Join(why, ", "))
-	if err := e.pveCommand(ctx, st, e.egressMutation(h, why), h.Name, cmd); err != nil {
+	cmds, err := egressCommands(lines, !seen.hookExists || seen.hook != want)
+	if err != nil {
 		return err
+	}
+	for _, cmd := range cmds {
+		if err := e.pveCommand(ctx, st, e.egressMutation(h, cmd, why), h.Name, cmd.cmd); err != nil {
+			return err
+		}
 	}
 	after, err := e.observeEgress(ctx, st, h.Name, subnet)
 	if err != nil {
 		return err
 	}
-	if left := after.differences(egressHookText(lines)); len(left) > 0 {
+	if left := after.differences(want); len(left) > 0 {
 		return fmt.Errorf("%s ran %s, yet %s: check iptables and sysctl on the host", h.Name, egressHook, strings.Join(left, ", "))
 	}
 	return nil
@@ -209,5 +233,14 @@ func (s *network) egress(ctx context.Context, st *run.Step, h inventory.HostPlan
 // planEgress lists, for a host not installed yet, its hook written from
 // nothing.
 func (e *Env) planEgress(ctx context.Context, st *run.Step, h inventory.HostPlan) error {
-	return planOnly(ctx, st, e.egressMutation(h, nil))
+	c := e.Cluster()
+	cmds, err := egressCommands(egressHookLines(c.Name, c.Network.Subnet.Masked().String()), true)
+	if err != nil {
+		return err
+	}
+	ms := make([]run.Mutation, 0, len(cmds))
+	for _, cmd := range cmds {
+		ms = append(ms, e.egressMutation(h, cmd, nil))
+	}
+	return planOnly(ctx, st, ms...)
 }

@@ -26,7 +26,7 @@ func TestEgressHookAndCommand(t *testing.T) {
 	}
 	wantCmd := `printf '%s\n' '#!/bin/sh' '# tripod: egress for the VMs of cluster lab (managed by tripod; do not edit)' '[ "$IFACE" = "vmbr0" ] || exit 0' 'sysctl -qw net.ipv4.ip_forward=1' ` +
 		`'iptables -t nat -C POSTROUTING -s 10.20.0.0/24 ! -d 10.20.0.0/24 -o vmbr0 -j MASQUERADE 2>/dev/null || iptables -t nat -A POSTROUTING -s 10.20.0.0/24 ! -d 10.20.0.0/24 -o vmbr0 -j MASQUERADE'` +
-		` > /etc/network/if-up.d/tripod-egress && chmod 0755 /etc/network/if-up.d/tripod-egress && IFACE=vmbr0 /etc/network/if-up.d/tripod-egress`
+		` > /etc/network/if-up.d/tripod-egress`
 	if cmd != wantCmd {
 		t.Errorf("command:\n%s\nwant:\n%s", cmd, wantCmd)
 	}

@@ -4,17 +4,18 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
-// egressMutations are the report's writes of a host's NAT, by host.
+// egressMutations are the hosts whose NAT the report changed, once each.
 func egressMutations(rep *run.Report) []string {
 	var out []string
 	for _, m := range rep.Mutations() {
-		if host, ok := strings.CutPrefix(m.Object, "egress NAT of "); ok {
+		if host, ok := strings.CutPrefix(m.Object, "egress NAT of "); ok && !slices.Contains(out, host) {
 			out = append(out, host)
 		}
 	}

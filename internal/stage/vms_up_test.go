@@ -94,7 +94,7 @@ func TestProxmoxUpToVMs(t *testing.T) {
 			requirePVEClean(t, rep, err)
 			checkProxmoxBuilt(t, w)
 			if inv == "elastic-metal.yaml" {
-				checkTerminalUsed(t, w)
+				checkMetalHostsBySSH(t, w)
 			}
 			checkConverged(t, w)
 			checkNoSecretsInEvents(t, w)
@@ -102,27 +102,24 @@ func TestProxmoxUpToVMs(t *testing.T) {
 	}
 }
 
-// checkTerminalUsed asserts the Elastic Metal run reached its hosts'
-// commands through the node terminal (they have no SSH) and warned about
-// the cross-region round trip to Amsterdam.
-func checkTerminalUsed(t *testing.T, w *pveWorld) {
+// checkMetalHostsBySSH asserts the Elastic Metal run reached its hosts'
+// commands over SSH like a Dedibox one (the install gives root the
+// project's keys), their host keys pinned, no node terminal opened, and
+// warned about the cross-region round trip to Amsterdam.
+func checkMetalHostsBySSH(t *testing.T, w *pveWorld) {
 	t.Helper()
 	for _, n := range w.World.Proxmox.State().Nodes {
-		if n.SSH {
-			t.Errorf("%s has SSH; the Elastic Metal image should not", n.Name)
+		if !n.SSH {
+			t.Errorf("%s has no SSH; the Elastic Metal install gives root the project's keys", n.Name)
 		}
-		if pin, _ := os.ReadFile(filepath.Join(w.Env.State.Path, "pins", n.Name+".ssh")); len(pin) > 0 {
-			t.Errorf("an SSH host key of %s was pinned", n.Name)
+		if pin, _ := os.ReadFile(filepath.Join(w.Env.State.Path, "pins", n.Name+".ssh")); len(pin) == 0 {
+			t.Errorf("no SSH host key of %s was pinned", n.Name)
 		}
 	}
-	term := 0
 	for route, r := range w.World.Env.Log.Snapshot().APIs["proxmox"].Routes {
-		if strings.Contains(route, "termproxy") {
-			term += r.Total
+		if strings.Contains(route, "termproxy") && r.Total > 0 {
+			t.Errorf("a node terminal was opened (%s), though the hosts have SSH", route)
 		}
-	}
-	if term == 0 {
-		t.Error("no node terminal was opened")
 	}
 	warned := slices.ContainsFunc(w.warnings(), func(m string) bool { return strings.Contains(m, "metal-pve-3 (nl-ams-1)") })
 	if !warned {
