@@ -25,7 +25,7 @@ func TestLiveClusterRefusesIdentityEdits(t *testing.T) {
 
 	gateway := editedLab(t, "  vlan: 120\n", "  vlan: 120\n  gateway: 10.20.0.52\n")
 	wants := []string{
-		"network.gateway: cannot change from 10.20.0.1 to 10.20.0.52 on a live cluster",
+		"network.gateway: cannot change from unset (each VM's own host) to 10.20.0.52 on a live cluster",
 		"lab-cp-3 from 10.20.0.52 to 10.20.0.53",
 		"rebuild the cluster (tripod down, then up)",
 	}
