@@ -33,8 +33,14 @@ func TestTunnelServesKubernetesAndTalosClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if r := tripod(t, sim, "up", "-i", file, "--state-dir", dir); r.code != 0 {
+	r := tripod(t, sim, "up", "-i", file, "--state-dir", dir)
+	if r.code != 0 {
 		t.Fatalf("up: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The kubeconfig names the VIP, which nothing outside the private
+	// network reaches: up says how to get there.
+	if !strings.Contains(r.stdout, "tripod tunnel -i "+file) {
+		t.Errorf("up's summary does not say how to reach the APIs from outside the private network:\n%s", r.stdout)
 	}
 	before := sim.requests()
 

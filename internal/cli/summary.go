@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/run"
 	"github.com/tripod-dev/tripod/internal/stage"
 )
@@ -36,6 +37,11 @@ func printSummary(w io.Writer, ss *session, rep *run.Report, until string, took 
 		fmt.Fprintf(w, "  kubeconfig   %s\n  talosconfig  %s\n", t.Kubeconfig, t.Talosconfig)
 		if t.Sealed {
 			fmt.Fprintln(w, "               (sealed with age: tripod kubeconfig/talosconfig --merge or --out FILE open them)")
+		}
+		if c.Access.Via == inventory.ViaSSH {
+			// The endpoint is on the private network: from here kubectl and
+			// talosctl get there through the hosts, as tripod did.
+			fmt.Fprintf(w, "  from here    tripod tunnel -i %s (the APIs are on the private network)\n", ss.flags.file)
 		}
 	} else {
 		fmt.Fprintf(w, "  endpoint     %s (not checked in this run)\n", c.Talos.Endpoint)
