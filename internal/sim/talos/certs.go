@@ -30,15 +30,17 @@ func maintenanceCert(ip string) (tls.Certificate, error) {
 }
 
 // apidCert issues apid's serving certificate from the Talos OS CA with the
-// SANs a real node puts there: its addresses, hostname, machine.certSANs and
-// the loopback names.
+// SANs a real node puts there (machined's APICertSANsController):
+// machine.certSANs, its addresses and its hostname. No loopback name: a
+// client reaching the node through a local forward needs 127.0.0.1 in
+// certSANs, as tripod puts it on control planes.
 func apidCert(ca *x509.PEMEncodedCertificateAndKey, f facts, ip string) (tls.Certificate, error) {
 	authority, err := x509.NewCertificateAuthorityFromCertificateAndKey(ca)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("failed to load the machine CA: %w", err)
 	}
-	ips := []net.IP{net.ParseIP(ip), net.ParseIP("127.0.0.1"), net.ParseIP("::1")}
-	dns := []string{f.hostname, "localhost"}
+	ips := []net.IP{net.ParseIP(ip)}
+	dns := []string{f.hostname}
 	for _, a := range append(append([]string{}, f.addresses...), f.certSANs...) {
 		if p := net.ParseIP(a); p != nil {
 			ips = append(ips, p)
