@@ -59,15 +59,7 @@ func TestHostNATIsWrittenOnceAndRepaired(t *testing.T) {
 		t.Errorf("NAT written on %v, want once on each of %d hosts", got, len(w.Env.Layout().Hosts))
 	}
 	checkEgressInPlace(t, w)
-	again := func(dryRun bool) func() *run.Report {
-		return func() *run.Report {
-			rep, err := w.run(w.fresh(), Network, dryRun)
-			requirePVEClean(t, rep, err)
-			return rep
-		}
-	}
-	w.Converged(t, "second up", again(false))
-	w.Converged(t, "plan after the network", again(true))
+	checkConvergedAt(t, w, Network)
 
 	host := w.Env.Layout().Hosts[1].Name
 	if err := w.Env.node(w.ranStep(), host).Command(context.Background(), "sysctl -qw net.ipv4.ip_forward=0"); err != nil {

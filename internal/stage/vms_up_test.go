@@ -71,15 +71,22 @@ func checkProxmoxBuilt(t *testing.T, w *pveWorld) {
 // requests, nothing through the gate), then plan (nothing listed).
 func checkConverged(t *testing.T, w *pveWorld) {
 	t.Helper()
+	checkConvergedAt(t, w, VMs)
+}
+
+// checkConvergedAt asserts that a second run until until changes nothing,
+// and that plan then lists nothing.
+func checkConvergedAt(t *testing.T, w *pveWorld, until string) {
+	t.Helper()
 	again := func(dryRun bool) func() *run.Report {
 		return func() *run.Report {
-			rep, err := w.run(w.fresh(), VMs, dryRun)
+			rep, err := w.run(w.fresh(), until, dryRun)
 			requirePVEClean(t, rep, err)
 			return rep
 		}
 	}
-	w.Converged(t, "second up", again(false))
-	w.Converged(t, "plan after a full run", again(true))
+	w.Converged(t, "second up until "+until, again(false))
+	w.Converged(t, "plan after "+until, again(true))
 }
 
 func TestProxmoxUpToVMs(t *testing.T) {
