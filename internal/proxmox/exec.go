@@ -61,8 +61,12 @@ func (s *Shells) Exec(ctx context.Context, host, cmd string) (string, string, in
 		c, err := s.sshClient(ctx, acc)
 		if err == nil {
 			out, errOut, exit, err := runSSH(ctx, c, cmd)
-			if err != nil && ctx.Err() == nil {
-				s.drop(host, c) // a broken connection: the next command dials again
+			var refused *ssh.OpenChannelError
+			if err != nil && ctx.Err() == nil && !errors.As(err, &refused) {
+				// A broken connection: the next command dials again. A
+				// refused channel (sshd busy) came over a working one,
+				// which other commands are using: it stays.
+				s.drop(host, c)
 			}
 			return out, errOut, exit, err
 		}
