@@ -55,6 +55,7 @@ type Cluster struct {
 	// kubelet started: only a later start registers it again.
 	deleted map[string]time.Time
 	pods    map[string]Pod // namespace/name -> pod placed by SetPod
+	state   *store         // resourceVersions and the history watches replay
 	srv     *http.Server
 	done    chan struct{}
 }
@@ -82,7 +83,7 @@ func Start(env *simcore.Env, spec Spec) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{env: env, spec: spec, ca: pool, nodes: map[string]*registered{}, deleted: map[string]time.Time{},
-		pods: map[string]Pod{}, done: make(chan struct{})}
+		pods: map[string]Pod{}, state: newStore(), done: make(chan struct{})}
 	ln, err := env.Listen(spec.Endpoint, "", "kube")
 	if err != nil {
 		return nil, err
@@ -93,8 +94,11 @@ func Start(env *simcore.Env, spec Spec) (*Cluster, error) {
 		TLSConfig: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
 			Certificates: []tls.Certificate{cert},
-			ClientAuth:   tls.RequireAndVerifyClientCert,
-			ClientCAs:    pool,
+			// Requested, not required: /readyz, /livez, /healthz and /version
+			// answer anonymous clients; the certificate is verified (or 401)
+			// by authenticate.
+			ClientAuth: tls.RequestClientCert,
+			ClientCAs:  pool,
 		},
 	}
 	go c.serve(ln)
