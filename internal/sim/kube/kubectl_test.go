@@ -75,7 +75,12 @@ current-context: admin@lab
 		t.Fatal(err)
 	}
 	run := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		limit := 60 * time.Second
+		if args[0] == "--watch-for" {
+			limit, _ = time.ParseDuration(args[1])
+			args = args[2:]
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+path, "HOME="+dir, "KUBECACHEDIR="+filepath.Join(dir, "cache"))
@@ -154,6 +159,17 @@ func TestKubectlCommonCommands(t *testing.T) {
 		Labels: map[string]string{"topology.kubernetes.io/zone": "fr-par-1"}})
 	if out := <-done; !strings.Contains(out, "node/lab-w-1 condition met") || !strings.HasSuffix(out, "<nil>") {
 		t.Errorf("kubectl wait: %s", out)
+	}
+
+	// get --watch prints the list, then a line per change, from Tables.
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		f.c.SetNode(Node{Name: "lab-w-1", InternalIP: "10.20.0.60", OSImage: "Talos (v1.13.9)"})
+	}()
+	out, _ = kubectl("--watch-for", "3s", "get", "nodes", "lab-w-1", "--watch")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME ") ||
+		!strings.Contains(lines[1], " Ready ") || !strings.Contains(lines[2], " NotReady ") {
+		t.Errorf("get nodes --watch:\n%s", out)
 	}
 
 	out = must("get", "ns")

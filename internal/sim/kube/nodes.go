@@ -124,14 +124,17 @@ func (c *Cluster) render(n registered) nodeJSON {
 }
 
 // conditions are the kubelet's four pressure conditions and Ready. A stopped
-// kubelet leaves them Unknown, as the node lifecycle controller marks them.
+// kubelet leaves them Unknown, as the node lifecycle controller marks them;
+// when it stopped is not modelled, so the times are the node's creation,
+// which keeps the object (and its resourceVersion) still while nothing
+// changes.
 func (c *Cluster) conditions(n registered, ready bool) []condition {
 	now := c.env.Now().UTC().Format(time.RFC3339)
 	since := n.created.UTC().Format(time.RFC3339)
 	if n.KubeletSince.IsZero() {
 		var out []condition
 		for _, t := range []string{"MemoryPressure", "DiskPressure", "PIDPressure", "Ready"} {
-			out = append(out, condition{t, "Unknown", since, now, "NodeStatusUnknown", "Kubelet stopped posting node status."})
+			out = append(out, condition{t, "Unknown", since, since, "NodeStatusUnknown", "Kubelet stopped posting node status."})
 		}
 		return out
 	}

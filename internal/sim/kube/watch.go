@@ -40,14 +40,22 @@ func (c *Cluster) watch(w http.ResponseWriter, r *http.Request, res *resource, l
 			f.Flush()
 		}
 	}
-	send := func(typ string, obj any) bool {
+	// kubectl get --watch asks for Tables: each event then carries a
+	// one-row Table.
+	asTable := wantsTable(r)
+	send := func(typ string, o object) bool {
+		var obj any = typed(res, o)
+		if asTable {
+			tbl := c.tableOf(res, []object{o}, map[string]any{"resourceVersion": o.doc["metadata"].(map[string]any)["resourceVersion"]}, r)
+			obj = tbl
+		}
 		return enc.Encode(map[string]any{"type": typ, "object": obj}) == nil
 	}
 
 	objs, last := c.state.sync(res.name, res.objects(c))
 	if lq.rv == "" || lq.rv == "0" {
 		for _, o := range objs {
-			if lq.matches(o) && !send("ADDED", typed(res, o)) {
+			if lq.matches(o) && !send("ADDED", o) {
 				return
 			}
 		}
@@ -58,14 +66,14 @@ func (c *Cluster) watch(w http.ResponseWriter, r *http.Request, res *resource, l
 	for {
 		evs, ok := c.state.since(res.name, last)
 		if !ok {
-			send("ERROR", status{Kind: "Status", APIVersion: "v1", Status: "Failure",
-				Message: "too old resource version: " + lq.rv, Reason: "Expired", Code: http.StatusGone})
+			_ = enc.Encode(map[string]any{"type": "ERROR", "object": status{Kind: "Status", APIVersion: "v1", Status: "Failure",
+				Message: "too old resource version: " + lq.rv, Reason: "Expired", Code: http.StatusGone}})
 			flush()
 			return
 		}
 		for _, ev := range evs {
 			last = ev.rv
-			if typ := filtered(ev, lq); typ != "" && !send(typ, typed(res, ev.obj)) {
+			if typ := filtered(ev, lq); typ != "" && !send(typ, ev.obj) {
 				return
 			}
 		}
