@@ -88,6 +88,9 @@ func (c *Cluster) resourceList(w http.ResponseWriter, r *http.Request) {
 		if len(res.shortNames) > 0 {
 			doc["shortNames"] = res.shortNames
 		}
+		if len(res.categories) > 0 {
+			doc["categories"] = res.categories
+		}
 		list = append(list, doc)
 		if res.name == "pods" {
 			list = append(list, map[string]any{"name": "pods/eviction", "singularName": "", "namespaced": true,

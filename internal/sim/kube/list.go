@@ -16,6 +16,7 @@ type resource struct {
 	group                string // "" for the core group
 	namespaced           bool
 	shortNames           []string
+	categories           []string // kubectl get all lists the resources in category "all"
 	fields               []string // field selectors beyond metadata.name/namespace
 	objects              func(c *Cluster) []object
 	table                func(c *Cluster, o object, wide bool) []any // a Table row's cells; nil: NAME, AGE

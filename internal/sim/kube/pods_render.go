@@ -115,8 +115,17 @@ func (c *Cluster) podObjects() []object {
 			}
 		}
 		status["phase"] = phase
-		status["containerStatuses"] = []map[string]any{{"name": container, "image": image, "ready": ready,
-			"restartCount": 0, "started": phase == "Running"}}
+		cs := map[string]any{"name": container, "image": image, "ready": ready, "restartCount": 0, "started": phase == "Running",
+			"state": map[string]any{"waiting": map[string]string{"reason": "ContainerCreating"}}}
+		if phase == "Running" {
+			cs["containerID"] = "containerd://" + strings.ReplaceAll(uid("container", p.Namespace, p.Name, n.KubeletSince.String()), "-", "")
+			cs["imageID"] = image
+			cs["state"] = map[string]any{"running": map[string]string{"startedAt": n.KubeletSince.UTC().Format(time.RFC3339)}}
+		}
+		if ip, ok := status["podIP"].(string); ok {
+			status["podIPs"] = []map[string]string{{"ip": ip}}
+		}
+		status["containerStatuses"] = []map[string]any{cs}
 		status["conditions"] = []map[string]string{{"type": "Ready", "status": map[bool]string{true: "True", false: "False"}[ready]}}
 		o.fields = map[string]string{"spec.nodeName": p.Node, "status.phase": phase, "spec.restartPolicy": "Always",
 			"spec.schedulerName": "default-scheduler", "spec.serviceAccountName": "default", "status.podIP": ""}

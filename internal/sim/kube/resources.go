@@ -14,17 +14,17 @@ func (c *Cluster) resources() []*resource {
 			fields: []string{"status.phase"}, objects: (*Cluster).namespaceObjects, table: namespaceRow, columns: namespaceColumns},
 		{name: "nodes", singular: "node", kind: "Node", shortNames: []string{"no"},
 			fields: []string{"spec.unschedulable"}, objects: (*Cluster).nodeObjects, table: nodeRow, columns: nodeColumns},
-		{name: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: []string{"po"},
+		{name: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: []string{"po"}, categories: []string{"all"},
 			fields:  []string{"spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName"},
 			objects: (*Cluster).podObjects, table: podRow, columns: podColumns},
-		{name: "services", singular: "service", kind: "Service", namespaced: true, shortNames: []string{"svc"},
+		{name: "services", singular: "service", kind: "Service", namespaced: true, shortNames: []string{"svc"}, categories: []string{"all"},
 			objects: (*Cluster).serviceObjects, table: serviceRow, columns: serviceColumns},
 		{name: "events", singular: "event", kind: "Event", namespaced: true, shortNames: []string{"ev"},
 			fields: []string{"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
 				"involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"},
 			objects: func(*Cluster) []object { return nil }},
 		{name: "leases", singular: "lease", kind: "Lease", group: "coordination.k8s.io", namespaced: true,
-			objects: (*Cluster).leaseObjects},
+			objects: (*Cluster).leaseObjects, table: leaseRow, columns: leaseColumns},
 	}
 }
 

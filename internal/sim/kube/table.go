@@ -37,6 +37,7 @@ var (
 	podColumns = []column{col("Name", "string", 0), col("Ready", "string", 0), col("Status", "string", 0),
 		col("Restarts", "string", 0), col("Age", "string", 0), col("IP", "string", 1), col("Node", "string", 1),
 		col("Nominated Node", "string", 1), col("Readiness Gates", "string", 1)}
+	leaseColumns   = []column{col("Name", "string", 0), col("Holder", "string", 0), col("Age", "string", 0)}
 	serviceColumns = []column{col("Name", "string", 0), col("Type", "string", 0), col("Cluster-IP", "string", 0),
 		col("External-IP", "string", 0), col("Port(s)", "string", 0), col("Age", "string", 0), col("Selector", "string", 1)}
 )
@@ -193,4 +194,8 @@ func serviceRow(c *Cluster, o object, _ bool) []any {
 		sel = strings.Join(kv, ",")
 	}
 	return []any{o.name, spec["type"], spec["clusterIP"], "<none>", strings.Join(ports, ","), c.age(o.created), sel}
+}
+
+func leaseRow(c *Cluster, o object, _ bool) []any {
+	return []any{o.name, o.doc["spec"].(map[string]any)["holderIdentity"], c.age(o.created)}
 }
