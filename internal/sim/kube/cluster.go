@@ -56,8 +56,13 @@ type Cluster struct {
 	deleted map[string]time.Time
 	pods    map[string]Pod // namespace/name -> pod placed by SetPod
 	state   *store         // resourceVersions and the history watches replay
-	srv     *http.Server
-	done    chan struct{}
+	// configMaps are the config maps, seeded at bootstrap; cmWrite orders
+	// the writes, each of which reads the current resourceVersion first.
+	configMaps map[string]*configMap
+	cmSeeded   bool
+	cmWrite    sync.Mutex
+	srv        *http.Server
+	done       chan struct{}
 }
 
 // registered is a Node plus what the API server keeps about it.
@@ -83,7 +88,7 @@ func Start(env *simcore.Env, spec Spec) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{env: env, spec: spec, ca: pool, nodes: map[string]*registered{}, deleted: map[string]time.Time{},
-		pods: map[string]Pod{}, state: newStore(), done: make(chan struct{})}
+		pods: map[string]Pod{}, state: newStore(), configMaps: map[string]*configMap{}, done: make(chan struct{})}
 	ln, err := env.Listen(spec.Endpoint, "", "kube")
 	if err != nil {
 		return nil, err

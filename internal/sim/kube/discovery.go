@@ -17,11 +17,10 @@ import (
 // verbs are the verbs the simulator serves on a resource, which is what
 // discovery advertises: kubectl then refuses, client-side, what is not here.
 func verbs(res *resource) []string {
-	v := []string{"get", "list", "watch"}
-	if res.name == "nodes" {
-		v = []string{"delete", "get", "list", "patch", "watch"}
+	if res.verbs != nil {
+		return res.verbs
 	}
-	return v
+	return []string{"get", "list", "watch"}
 }
 
 func (c *Cluster) apiVersions(w http.ResponseWriter, r *http.Request) {

@@ -32,6 +32,9 @@ func (c *Cluster) router() http.Handler {
 		}
 		rt.Handle("GET "+base+res.name+"/{name}", false, c.get(res))
 	}
+	rt.Handle("POST /api/v1/namespaces/{namespace}/configmaps", true, c.writeConfigMap)
+	rt.Handle("PUT /api/v1/namespaces/{namespace}/configmaps/{name}", true, c.writeConfigMap)
+	rt.Handle("DELETE /api/v1/namespaces/{namespace}/configmaps/{name}", true, c.writeConfigMap)
 	rt.Handle("PATCH /api/v1/nodes/{name}", true, c.patchNode)
 	rt.Handle("DELETE /api/v1/nodes/{name}", true, c.deleteNode)
 	rt.Handle("POST /api/v1/namespaces/{namespace}/pods/{name}/eviction", true, c.evictPod)

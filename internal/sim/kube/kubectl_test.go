@@ -200,6 +200,23 @@ func TestKubectlCommonCommands(t *testing.T) {
 			t.Errorf("api-resources lacks %q:\n%s", want, out)
 		}
 	}
+	out = must("create", "configmap", "lab-settings", "--from-literal=zone=fr-par-1", "-n", "kube-system")
+	if out != "configmap/lab-settings created\n" {
+		t.Errorf("create configmap: %s", out)
+	}
+	if out = must("get", "configmap", "lab-settings", "-n", "kube-system", "-o", "jsonpath={.data.zone}"); out != "fr-par-1" {
+		t.Errorf("get configmap: %q", out)
+	}
+	if out, err := kubectl("create", "configmap", "lab-settings", "-n", "kube-system"); err == nil || !strings.Contains(out, `configmaps "lab-settings" already exists`) {
+		t.Errorf("a second create: %v %s", err, out)
+	}
+	out = must("get", "cm", "-A")
+	if strings.Count(out, "kube-root-ca.crt") != 4 || !strings.Contains(out, "lab-settings") {
+		t.Errorf("get cm -A:\n%s", out)
+	}
+	if out = must("delete", "configmap", "lab-settings", "-n", "kube-system"); out != "configmap \"lab-settings\" deleted\n" {
+		t.Errorf("delete configmap: %s", out)
+	}
 	if errs := f.env.Log.Errors(); len(errs) != 0 {
 		t.Errorf("kubectl reached unmodelled routes: %+v", errs)
 	}

@@ -17,6 +17,7 @@ type resource struct {
 	namespaced           bool
 	shortNames           []string
 	categories           []string // kubectl get all lists the resources in category "all"
+	verbs                []string // what discovery advertises; get, list, watch if empty
 	fields               []string // field selectors beyond metadata.name/namespace
 	objects              func(c *Cluster) []object
 	table                func(c *Cluster, o object, wide bool) []any // a Table row's cells; nil: NAME, AGE

@@ -192,3 +192,51 @@ func TestWatchNodes(t *testing.T) {
 		t.Errorf("resumed watch = %v, want %v (then the end at timeoutSeconds)", got, want)
 	}
 }
+
+func TestConfigMapWrites(t *testing.T) {
+	f, c, _ := listFixture(t)
+	const path = "/api/v1/namespaces/default/configmaps"
+	body := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"app"},"data":{"k":"v1"}}`
+	if code, out := send(t, f.client(t, "developers"), "POST", path, "application/json", body); code != 403 {
+		t.Fatalf("non-admin create = %d %s", code, out)
+	}
+	code, out := send(t, c, "POST", path, "application/json", body)
+	var cm struct {
+		Metadata struct{ ResourceVersion string } `json:"metadata"`
+		Data     map[string]string                `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(out), &cm); code != 201 || err != nil || cm.Data["k"] != "v1" || cm.Metadata.ResourceVersion == "" {
+		t.Fatalf("create = %d %s", code, out)
+	}
+	if code, _ := send(t, c, "POST", path, "application/json", body); code != 409 {
+		t.Errorf("second create = %d, want 409", code)
+	}
+	if code, out := send(t, c, "POST", "/api/v1/namespaces/nope/configmaps", "application/json", body); code != 404 || !strings.Contains(out, `namespaces \"nope\" not found`) {
+		t.Errorf("create in a missing namespace = %d %s", code, out)
+	}
+	if code, _ := send(t, c, "POST", path, "application/json", `{"metadata":{"name":"Bad_Name"}}`); code != 422 {
+		t.Errorf("invalid name = %d, want 422", code)
+	}
+	put := func(rv, v string) (int, string) {
+		return send(t, c, "PUT", path+"/app", "application/json",
+			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"app","resourceVersion":"`+rv+`"},"data":{"k":"`+v+`"}}`)
+	}
+	if code, out := put(cm.Metadata.ResourceVersion, "v2"); code != 200 || !strings.Contains(out, `"k":"v2"`) {
+		t.Fatalf("update = %d %s", code, out)
+	}
+	if code, out := put(cm.Metadata.ResourceVersion, "v3"); code != 409 || !strings.Contains(out, "the object has been modified") {
+		t.Errorf("update with a stale resourceVersion = %d %s", code, out)
+	}
+	if code, out := get(t, c, path+"/app"); code != 200 || !strings.Contains(out, `"k":"v2"`) {
+		t.Errorf("get after the refused update = %d %s", code, out)
+	}
+	if code, _ := send(t, c, "DELETE", path+"/app", "", ""); code != 200 {
+		t.Errorf("delete = %d", code)
+	}
+	if code, _ := get(t, c, path+"/app"); code != 404 {
+		t.Errorf("get after delete = %d, want 404", code)
+	}
+	if code, _ := put("", "v4"); code != 404 {
+		t.Errorf("update of a deleted config map = %d, want 404", code)
+	}
+}

@@ -12,7 +12,10 @@ func (c *Cluster) resources() []*resource {
 	return []*resource{
 		{name: "namespaces", singular: "namespace", kind: "Namespace", shortNames: []string{"ns"},
 			fields: []string{"status.phase"}, objects: (*Cluster).namespaceObjects, table: namespaceRow, columns: namespaceColumns},
-		{name: "nodes", singular: "node", kind: "Node", shortNames: []string{"no"},
+		{name: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, shortNames: []string{"cm"},
+			verbs: []string{"create", "delete", "get", "list", "update", "watch"}, objects: (*Cluster).configMapObjects,
+			table: configMapRow, columns: configMapColumns},
+		{name: "nodes", singular: "node", kind: "Node", shortNames: []string{"no"}, verbs: []string{"delete", "get", "list", "patch", "watch"},
 			fields: []string{"spec.unschedulable"}, objects: (*Cluster).nodeObjects, table: nodeRow, columns: nodeColumns},
 		{name: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: []string{"po"}, categories: []string{"all"},
 			fields:  []string{"spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName"},

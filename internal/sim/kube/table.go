@@ -37,8 +37,9 @@ var (
 	podColumns = []column{col("Name", "string", 0), col("Ready", "string", 0), col("Status", "string", 0),
 		col("Restarts", "string", 0), col("Age", "string", 0), col("IP", "string", 1), col("Node", "string", 1),
 		col("Nominated Node", "string", 1), col("Readiness Gates", "string", 1)}
-	leaseColumns   = []column{col("Name", "string", 0), col("Holder", "string", 0), col("Age", "string", 0)}
-	serviceColumns = []column{col("Name", "string", 0), col("Type", "string", 0), col("Cluster-IP", "string", 0),
+	configMapColumns = []column{col("Name", "string", 0), col("Data", "integer", 0), col("Age", "string", 0)}
+	leaseColumns     = []column{col("Name", "string", 0), col("Holder", "string", 0), col("Age", "string", 0)}
+	serviceColumns   = []column{col("Name", "string", 0), col("Type", "string", 0), col("Cluster-IP", "string", 0),
 		col("External-IP", "string", 0), col("Port(s)", "string", 0), col("Age", "string", 0), col("Selector", "string", 1)}
 )
 
@@ -198,4 +199,9 @@ func serviceRow(c *Cluster, o object, _ bool) []any {
 
 func leaseRow(c *Cluster, o object, _ bool) []any {
 	return []any{o.name, o.doc["spec"].(map[string]any)["holderIdentity"], c.age(o.created)}
+}
+
+func configMapRow(c *Cluster, o object, _ bool) []any {
+	data, _ := o.doc["data"].(map[string]string)
+	return []any{o.name, len(data), c.age(o.created)}
 }
