@@ -137,10 +137,17 @@ func TestKubectlCommonCommands(t *testing.T) {
 	out = must("describe", "node", "lab-cp-2")
 	for _, want := range []string{"Name:               lab-cp-2", "Roles:              control-plane", "topology.kubernetes.io/zone=fr-par-2",
 		"Taints:             node-role.kubernetes.io/control-plane:NoSchedule", "InternalIP:  10.20.0.51", "kube-system                 kube-apiserver-lab-cp-2",
-		"HolderIdentity:  lab-cp-2"} {
+		"HolderIdentity:  lab-cp-2", "Normal  RegisteredNode", "Node lab-cp-2 status is now: NodeReady"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("describe node lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "Registered Node lab-cp-1") {
+		t.Errorf("describe node lab-cp-2 shows another node's events:\n%s", out)
+	}
+	out = must("get", "events")
+	if got := strings.Join(strings.Fields(out), " "); !strings.Contains(got, "Normal RegisteredNode node/lab-w-1 Node lab-w-1 event: Registered Node lab-w-1 in Controller") {
+		t.Errorf("get events:\n%s", out)
 	}
 
 	// wait needs the worker Ready: its kubelet starts while kubectl watches.

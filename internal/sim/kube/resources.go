@@ -25,7 +25,7 @@ func (c *Cluster) resources() []*resource {
 		{name: "events", singular: "event", kind: "Event", namespaced: true, shortNames: []string{"ev"},
 			fields: []string{"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
 				"involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"},
-			objects: func(*Cluster) []object { return nil }},
+			objects: (*Cluster).eventObjects, table: eventRow, columns: eventColumns},
 		{name: "leases", singular: "lease", kind: "Lease", group: "coordination.k8s.io", namespaced: true,
 			objects: (*Cluster).leaseObjects, table: leaseRow, columns: leaseColumns},
 	}
