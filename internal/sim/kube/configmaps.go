@@ -187,7 +187,7 @@ func (c *Cluster) writeConfigMap(w http.ResponseWriter, r *http.Request) {
 	dry := r.URL.Query().Get("dryRun") == "All"
 	c.cmWrite.Lock()
 	defer c.cmWrite.Unlock()
-	objs, _ := c.state.sync(res.name, res.objects(c))
+	objs, _ := c.view(res)
 	var cur *object
 	for i := range objs {
 		if objs[i].namespace == ns && objs[i].name == name {
@@ -232,7 +232,7 @@ func (c *Cluster) writeConfigMap(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Unlock()
 	code := map[string]int{http.MethodPost: http.StatusCreated, http.MethodPut: http.StatusOK}[r.Method]
-	objs, _ = c.state.sync(res.name, res.objects(c))
+	objs, _ = c.view(res)
 	for _, o := range objs {
 		if o.namespace == ns && o.name == name {
 			writeJSON(w, code, typed(res, o))

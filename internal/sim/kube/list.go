@@ -118,7 +118,7 @@ func (c *Cluster) list(res *resource) http.HandlerFunc {
 			c.watch(w, r, res, lq)
 			return
 		}
-		objs, rv := c.state.sync(res.name, res.objects(c))
+		objs, rv := c.view(res)
 		if lq.rv != "" && lq.rv != "0" {
 			want, _ := strconv.ParseInt(lq.rv, 10, 64)
 			switch {
@@ -173,7 +173,7 @@ func (c *Cluster) get(res *resource) http.HandlerFunc {
 		if !c.mayRead(w, r, res, "get", name) || !c.available(w) {
 			return
 		}
-		objs, _ := c.state.sync(res.name, res.objects(c))
+		objs, _ := c.view(res)
 		for _, o := range objs {
 			if o.name == name && o.namespace == r.PathValue("namespace") {
 				if wantsTable(r) {
@@ -186,6 +186,11 @@ func (c *Cluster) get(res *resource) http.HandlerFunc {
 		}
 		writeStatusDetails(w, http.StatusNotFound, fmt.Sprintf("%s %q not found", res.name, name), &statusDetails{Name: name, Kind: res.name})
 	}
+}
+
+// view is the current state of a resource, resourceVersions assigned.
+func (c *Cluster) view(res *resource) ([]object, int64) {
+	return c.state.sync(res.name, func() []object { return res.objects(c) })
 }
 
 // typed is an object with its kind and apiVersion, as a GET or a watch

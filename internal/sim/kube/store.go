@@ -69,10 +69,12 @@ var volatile = regexp.MustCompile(`"(lastHeartbeatTime|renewTime)":"[^"]*"`)
 // sync compares the current view of a resource with what was last seen,
 // assigns new resourceVersions to what changed and records the changes.
 // It returns the objects sorted by key, resourceVersions set, and the
-// resourceVersion of the whole collection.
-func (s *store) sync(kind string, current []object) ([]object, int64) {
+// resourceVersion of the whole collection. The view is taken under the
+// store's lock, so that two reads never record an older view after a newer.
+func (s *store) sync(kind string, view func() []object) ([]object, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	current := view()
 	seen := s.kinds[kind]
 	if seen == nil {
 		seen = map[string]*entry{}

@@ -52,7 +52,7 @@ func (c *Cluster) watch(w http.ResponseWriter, r *http.Request, res *resource, l
 		return enc.Encode(map[string]any{"type": typ, "object": obj}) == nil
 	}
 
-	objs, last := c.state.sync(res.name, res.objects(c))
+	objs, last := c.view(res)
 	if lq.rv == "" || lq.rv == "0" {
 		for _, o := range objs {
 			if lq.matches(o) && !send("ADDED", o) {
@@ -84,7 +84,7 @@ func (c *Cluster) watch(w http.ResponseWriter, r *http.Request, res *resource, l
 		case <-end.C:
 			return
 		case <-tick.C:
-			c.state.sync(res.name, res.objects(c))
+			c.view(res)
 		}
 	}
 }
