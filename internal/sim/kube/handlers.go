@@ -20,7 +20,12 @@ func (c *Cluster) router() http.Handler {
 	rt.Handle("GET /api/v1", false, c.resourceList)
 	rt.Handle("GET /apis/{group}", false, c.apiGroup)
 	rt.Handle("GET /apis/{group}/v1", false, c.resourceList)
+	rt.Handle("POST /apis/authentication.k8s.io/v1/selfsubjectreviews", false, c.selfSubjectReview)
+	rt.Handle("POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews", false, c.selfSubjectAccessReview)
 	for _, res := range c.resources() {
+		if res.createOnly {
+			continue
+		}
 		base := "/api/v1/"
 		if res.group != "" {
 			base = "/apis/" + res.group + "/v1/"

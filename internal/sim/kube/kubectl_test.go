@@ -224,6 +224,12 @@ func TestKubectlCommonCommands(t *testing.T) {
 	if out = must("delete", "configmap", "lab-settings", "-n", "kube-system"); out != "configmap \"lab-settings\" deleted\n" {
 		t.Errorf("delete configmap: %s", out)
 	}
+	if out = must("auth", "can-i", "delete", "configmaps", "-n", "kube-system"); out != "yes\n" {
+		t.Errorf("auth can-i: %q", out)
+	}
+	if out = must("auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}"); out != `admin ["system:masters","system:authenticated"]` {
+		t.Errorf("auth whoami: %q", out)
+	}
 	if errs := f.env.Log.Errors(); len(errs) != 0 {
 		t.Errorf("kubectl reached unmodelled routes: %+v", errs)
 	}

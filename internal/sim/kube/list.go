@@ -18,6 +18,7 @@ type resource struct {
 	shortNames           []string
 	categories           []string // kubectl get all lists the resources in category "all"
 	verbs                []string // what discovery advertises; get, list, watch if empty
+	createOnly           bool     // a review: POST only, no list, get or watch
 	fields               []string // field selectors beyond metadata.name/namespace
 	objects              func(c *Cluster) []object
 	table                func(c *Cluster, o object, wide bool) []any // a Table row's cells; nil: NAME, AGE

@@ -26,6 +26,10 @@ func (c *Cluster) resources() []*resource {
 			fields: []string{"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
 				"involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"},
 			objects: (*Cluster).eventObjects, table: eventRow, columns: eventColumns},
+		{name: "selfsubjectreviews", singular: "selfsubjectreview", kind: "SelfSubjectReview", group: "authentication.k8s.io",
+			verbs: []string{"create"}, createOnly: true},
+		{name: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview", group: "authorization.k8s.io",
+			verbs: []string{"create"}, createOnly: true},
 		{name: "leases", singular: "lease", kind: "Lease", group: "coordination.k8s.io", namespaced: true,
 			objects: (*Cluster).leaseObjects, table: leaseRow, columns: leaseColumns},
 	}
