@@ -69,7 +69,6 @@ type Cluster struct {
 type registered struct {
 	Node
 	created       time.Time
-	rv            int
 	unschedulable bool // spec.unschedulable (cordoned)
 }
 
@@ -139,7 +138,6 @@ func (c *Cluster) SetNode(n Node) {
 		c.nodes[n.Name] = r
 	}
 	r.Node = n
-	r.rv++
 }
 
 // RemoveNode deletes a node object (kubectl delete node).

@@ -68,9 +68,8 @@ func (c *Cluster) patchNode(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	reg, ok := c.nodes[name]
 	if ok {
-		if u := p.Spec.Unschedulable; u != nil && *u != reg.unschedulable {
+		if u := p.Spec.Unschedulable; u != nil {
 			reg.unschedulable = *u
-			reg.rv++
 		}
 	}
 	c.mu.Unlock()
