@@ -55,15 +55,20 @@ type Cluster struct {
 	// kubelet started: only a later start registers it again.
 	deleted map[string]time.Time
 	pods    map[string]Pod // namespace/name -> pod placed by SetPod
-	srv     *http.Server
-	done    chan struct{}
+	state   *store         // resourceVersions and the history watches replay
+	// configMaps are the config maps, seeded at bootstrap; cmWrite orders
+	// the writes, each of which reads the current resourceVersion first.
+	configMaps map[string]*configMap
+	cmSeeded   bool
+	cmWrite    sync.Mutex
+	srv        *http.Server
+	done       chan struct{}
 }
 
 // registered is a Node plus what the API server keeps about it.
 type registered struct {
 	Node
 	created       time.Time
-	rv            int
 	unschedulable bool // spec.unschedulable (cordoned)
 }
 
@@ -82,7 +87,7 @@ func Start(env *simcore.Env, spec Spec) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{env: env, spec: spec, ca: pool, nodes: map[string]*registered{}, deleted: map[string]time.Time{},
-		pods: map[string]Pod{}, done: make(chan struct{})}
+		pods: map[string]Pod{}, state: newStore(), configMaps: map[string]*configMap{}, done: make(chan struct{})}
 	ln, err := env.Listen(spec.Endpoint, "", "kube")
 	if err != nil {
 		return nil, err
@@ -93,8 +98,11 @@ func Start(env *simcore.Env, spec Spec) (*Cluster, error) {
 		TLSConfig: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
 			Certificates: []tls.Certificate{cert},
-			ClientAuth:   tls.RequireAndVerifyClientCert,
-			ClientCAs:    pool,
+			// Requested, not required: /readyz, /livez, /healthz and /version
+			// answer anonymous clients; the certificate is verified (or 401)
+			// by authenticate.
+			ClientAuth: tls.RequestClientCert,
+			ClientCAs:  pool,
 		},
 	}
 	go c.serve(ln)
@@ -130,7 +138,6 @@ func (c *Cluster) SetNode(n Node) {
 		c.nodes[n.Name] = r
 	}
 	r.Node = n
-	r.rv++
 }
 
 // RemoveNode deletes a node object (kubectl delete node).

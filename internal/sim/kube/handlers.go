@@ -15,12 +15,35 @@ func (c *Cluster) router() http.Handler {
 	rt.Handle("GET /livez", false, c.health("livez", livezChecks))
 	rt.Handle("GET /healthz", false, c.health("healthz", livezChecks))
 	rt.Handle("GET /version", false, c.version)
-	rt.Handle("GET /api/v1/nodes", false, c.listNodes)
-	rt.Handle("GET /api/v1/nodes/{name}", false, c.getNode)
+	rt.Handle("GET /api", false, c.apiVersions)
+	rt.Handle("GET /apis", false, c.apiGroupList)
+	rt.Handle("GET /api/v1", false, c.resourceList)
+	rt.Handle("GET /apis/{group}", false, c.apiGroup)
+	rt.Handle("GET /apis/{group}/v1", false, c.resourceList)
+	rt.Handle("POST /apis/authentication.k8s.io/v1/selfsubjectreviews", false, c.selfSubjectReview)
+	rt.Handle("POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews", false, c.selfSubjectAccessReview)
+	for _, res := range c.resources() {
+		if res.createOnly {
+			continue
+		}
+		base := "/api/v1/"
+		if res.group != "" {
+			base = "/apis/" + res.group + "/v1/"
+		}
+		rt.Handle("GET "+base+res.name, false, c.list(res))
+		if res.namespaced {
+			base += "namespaces/{namespace}/"
+			rt.Handle("GET "+base+res.name, false, c.list(res))
+		}
+		rt.Handle("GET "+base+res.name+"/{name}", false, c.get(res))
+	}
+	rt.Handle("POST /api/v1/namespaces/{namespace}/configmaps", true, c.writeConfigMap)
+	rt.Handle("PUT /api/v1/namespaces/{namespace}/configmaps/{name}", true, c.writeConfigMap)
+	rt.Handle("DELETE /api/v1/namespaces/{namespace}/configmaps/{name}", true, c.writeConfigMap)
 	rt.Handle("PATCH /api/v1/nodes/{name}", true, c.patchNode)
 	rt.Handle("DELETE /api/v1/nodes/{name}", true, c.deleteNode)
-	rt.Handle("GET /api/v1/pods", false, c.listPods)
 	rt.Handle("POST /api/v1/namespaces/{namespace}/pods/{name}/eviction", true, c.evictPod)
+	rt.Before = c.authenticate
 	return rt
 }
 
@@ -126,18 +149,6 @@ func user(r *http.Request) (string, []string) {
 	}
 	cert := r.TLS.PeerCertificates[0]
 	return cert.Subject.CommonName, cert.Subject.Organization
-}
-
-// canReadNodes stands in for RBAC: the admin kubeconfig Talos issues is in
-// system:masters; nodes may read themselves (system:nodes).
-func canReadNodes(r *http.Request) bool {
-	_, groups := user(r)
-	for _, g := range groups {
-		if g == "system:masters" || g == "system:nodes" {
-			return true
-		}
-	}
-	return false
 }
 
 // isAdmin stands in for RBAC on writes: only system:masters (the admin

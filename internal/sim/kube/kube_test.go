@@ -179,17 +179,39 @@ func TestUnmodelledRouteAndAnonymous(t *testing.T) {
 		t.Fatalf("recorded errors = %+v", errs)
 	}
 
+	// Without a client certificate the handshake succeeds, as kube-apiserver's
+	// does: the health and version paths answer, the rest is forbidden.
 	pool := stdx509.NewCertPool()
 	pool.AppendCertsFromPEM(f.ca.CrtPEM)
 	lo, _ := f.env.Net.Lookup(endpoint)
-	conn, err := tls.Dial("tcp", lo, &tls.Config{RootCAs: pool, ServerName: "k8s.lab.internal"})
-	if err == nil {
-		// TLS 1.3 reports a missing client certificate on the first read.
-		_, err = conn.Read(make([]byte, 1))
-		conn.Close()
+	anon := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "k8s.lab.internal"},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, lo)
+		}}}
+	f.healthy.Store(true)
+	f.c.SetBootstrapped(f.env.Now())
+	for _, p := range []string{"/readyz", "/livez", "/healthz"} {
+		if code, body := get(t, anon, p); code != 200 || body != "ok" {
+			t.Errorf("anonymous %s = %d %q", p, code, body)
+		}
 	}
-	if err == nil {
-		t.Fatal("a client without a certificate was served")
+	if code, body := get(t, anon, "/version"); code != 200 || !strings.Contains(body, `"gitVersion":"v1.36.3"`) {
+		t.Errorf("anonymous /version = %d %s", code, body)
+	}
+	if code, body := get(t, anon, "/api"); code != 403 || !strings.Contains(body, `"message":"forbidden: User \"system:anonymous\" cannot get path \"/api\""`) {
+		t.Errorf("anonymous /api = %d %s", code, body)
+	}
+	if code, body := get(t, anon, "/api/v1/nodes"); code != 403 || !strings.Contains(body, `nodes is forbidden: User \"system:anonymous\" cannot list resource \"nodes\"`) {
+		t.Errorf("anonymous node list = %d %s", code, body)
+	}
+	// A certificate from another CA is 401, after the handshake.
+	other := newFixture(t, simcore.Instant, 1)
+	foreign := other.client(t, "system:masters")
+	foreign.Transport.(*http.Transport).TLSClientConfig.RootCAs = pool
+	foreign.Transport.(*http.Transport).DialContext = anon.Transport.(*http.Transport).DialContext
+	if code, body := get(t, foreign, "/api/v1/nodes"); code != 401 || !strings.Contains(body, `"reason":"Unauthorized"`) {
+		t.Errorf("a foreign certificate = %d %s", code, body)
 	}
 }
 

@@ -61,13 +61,6 @@ type nodeStatus struct {
 	NodeInfo    map[string]string `json:"nodeInfo"`
 }
 
-type nodeListJSON struct {
-	Kind       string            `json:"kind"`
-	APIVersion string            `json:"apiVersion"`
-	Metadata   map[string]string `json:"metadata"`
-	Items      []nodeJSON        `json:"items"`
-}
-
 // available answers for the API server when it cannot serve reads: 503
 // while it is still starting, 500 from etcd once it has lost quorum.
 func (c *Cluster) available(w http.ResponseWriter) bool {
@@ -80,46 +73,6 @@ func (c *Cluster) available(w http.ResponseWriter) bool {
 		return false
 	}
 	return true
-}
-
-func (c *Cluster) listNodes(w http.ResponseWriter, r *http.Request) {
-	if !canReadNodes(r) {
-		name, _ := user(r)
-		writeStatusDetails(w, http.StatusForbidden, fmt.Sprintf("nodes is forbidden: User %q cannot list resource \"nodes\" in API group \"\" at the cluster scope", name), &statusDetails{Kind: "nodes"})
-		return
-	}
-	if !c.available(w) {
-		return
-	}
-	list := nodeListJSON{Kind: "NodeList", APIVersion: "v1", Items: []nodeJSON{}}
-	rv := 0
-	for _, n := range c.nodeList() {
-		item := c.render(n)
-		rv += n.rv
-		list.Items = append(list.Items, item)
-	}
-	list.Metadata = map[string]string{"resourceVersion": strconv.Itoa(1000 + rv)}
-	writeJSON(w, http.StatusOK, list)
-}
-
-func (c *Cluster) getNode(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if !canReadNodes(r) {
-		u, _ := user(r)
-		writeStatusDetails(w, http.StatusForbidden, fmt.Sprintf("nodes %q is forbidden: User %q cannot get resource \"nodes\" in API group \"\" at the cluster scope", name, u), &statusDetails{Name: name, Kind: "nodes"})
-		return
-	}
-	if !c.available(w) {
-		return
-	}
-	c.mu.Lock()
-	reg, ok := c.nodes[name]
-	var n registered
-	if ok {
-		n = *reg
-	}
-	c.mu.Unlock()
-	c.answerNode(w, name, n, ok)
 }
 
 // render builds a node object. List items carry no kind or apiVersion, as
@@ -152,8 +105,7 @@ func (c *Cluster) render(n registered) nodeJSON {
 	}
 	return nodeJSON{
 		Metadata: objectMeta{
-			Name: n.Name, UID: uid(c.spec.Name, n.Name), ResourceVersion: strconv.Itoa(1000 + n.rv),
-			CreationTimestamp: n.created.UTC().Format(time.RFC3339), Labels: labels,
+			Name: n.Name, UID: uid(c.spec.Name, n.Name), CreationTimestamp: n.created.UTC().Format(time.RFC3339), Labels: labels,
 			Annotations: map[string]string{"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"},
 		},
 		Spec: nodeSpec{Unschedulable: n.unschedulable, Taints: taints},
@@ -172,14 +124,17 @@ func (c *Cluster) render(n registered) nodeJSON {
 }
 
 // conditions are the kubelet's four pressure conditions and Ready. A stopped
-// kubelet leaves them Unknown, as the node lifecycle controller marks them.
+// kubelet leaves them Unknown, as the node lifecycle controller marks them;
+// when it stopped is not modelled, so the times are the node's creation,
+// which keeps the object (and its resourceVersion) still while nothing
+// changes.
 func (c *Cluster) conditions(n registered, ready bool) []condition {
 	now := c.env.Now().UTC().Format(time.RFC3339)
 	since := n.created.UTC().Format(time.RFC3339)
 	if n.KubeletSince.IsZero() {
 		var out []condition
 		for _, t := range []string{"MemoryPressure", "DiskPressure", "PIDPressure", "Ready"} {
-			out = append(out, condition{t, "Unknown", since, now, "NodeStatusUnknown", "Kubelet stopped posting node status."})
+			out = append(out, condition{t, "Unknown", since, since, "NodeStatusUnknown", "Kubelet stopped posting node status."})
 		}
 		return out
 	}
@@ -205,13 +160,11 @@ func uid(parts ...string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// answerNode writes one node as the API server does, or its 404.
-func (c *Cluster) answerNode(w http.ResponseWriter, name string, n registered, ok bool) {
+// answerNode writes one node as a GET of it answers, or its 404.
+func (c *Cluster) answerNode(w http.ResponseWriter, r *http.Request, name string, ok bool) {
 	if !ok {
 		writeStatusDetails(w, http.StatusNotFound, fmt.Sprintf("nodes %q not found", name), &statusDetails{Name: name, Kind: "nodes"})
 		return
 	}
-	item := c.render(n)
-	item.Kind, item.APIVersion = "Node", "v1"
-	writeJSON(w, http.StatusOK, item)
+	c.get(c.resourceNamed("", "nodes"))(w, r)
 }

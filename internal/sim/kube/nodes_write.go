@@ -67,16 +67,13 @@ func (c *Cluster) patchNode(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	reg, ok := c.nodes[name]
-	var n registered
 	if ok {
-		if u := p.Spec.Unschedulable; u != nil && *u != reg.unschedulable {
+		if u := p.Spec.Unschedulable; u != nil {
 			reg.unschedulable = *u
-			reg.rv++
 		}
-		n = *reg
 	}
 	c.mu.Unlock()
-	c.answerNode(w, name, n, ok)
+	c.answerNode(w, r, name, ok)
 }
 
 // deleteNode removes the node object; the pods bound to it go with it, as

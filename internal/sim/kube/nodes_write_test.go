@@ -114,3 +114,33 @@ func TestCordonDrainDeleteNode(t *testing.T) {
 		t.Fatalf("a restarted kubelet did not register its node again: %d", code)
 	}
 }
+
+// TestAccessReviews answers auth can-i as the handlers decide: the admin
+// may do anything, a kubelet may read nodes, another user nothing.
+func TestAccessReviews(t *testing.T) {
+	f := newFixture(t, simcore.Instant, 1)
+	review := func(org, attrs string) string {
+		code, body := send(t, f.client(t, org), "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", "application/json",
+			`{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{`+attrs+`}}`)
+		if code != 201 {
+			return body
+		}
+		var r struct{ Status struct{ Allowed bool } }
+		_ = json.Unmarshal([]byte(body), &r)
+		return map[bool]string{true: "yes", false: "no"}[r.Status.Allowed]
+	}
+	for _, c := range []struct{ org, attrs, want string }{
+		{"system:masters", `"resourceAttributes":{"verb":"delete","resource":"nodes"}`, "yes"},
+		{"system:nodes", `"resourceAttributes":{"verb":"list","resource":"nodes"}`, "yes"},
+		{"system:nodes", `"resourceAttributes":{"verb":"delete","resource":"nodes"}`, "no"},
+		{"developers", `"resourceAttributes":{"verb":"get","resource":"pods","namespace":"default"}`, "no"},
+		{"developers", `"nonResourceAttributes":{"verb":"get","path":"/readyz"}`, "yes"},
+	} {
+		if got := review(c.org, c.attrs); got != c.want {
+			t.Errorf("%s may %s: %s, want %s", c.org, c.attrs, got, c.want)
+		}
+	}
+	if got := review("developers", ""); !strings.Contains(got, "exactly one of nonResourceAttributes or resourceAttributes") {
+		t.Errorf("an empty review: %s", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -30,7 +31,8 @@ func (c *Cluster) SetPod(p Pod) {
 	c.pods[p.Namespace+"/"+p.Name] = p
 }
 
-// Pods lists every pod, DaemonSet ones included, sorted by namespace/name.
+// Pods lists every pod, the ones a Talos cluster starts itself included,
+// sorted by namespace/name.
 func (c *Cluster) Pods() []Pod {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -38,73 +40,48 @@ func (c *Cluster) Pods() []Pod {
 	for _, p := range c.pods {
 		out = append(out, p)
 	}
+	var cps []string
 	for _, r := range c.nodes {
 		for _, ds := range daemonSets {
-			out = append(out, Pod{Namespace: "kube-system", Name: ds + "-" + uid(ds, r.Name)[:5], Node: r.Name, OwnerKind: "DaemonSet", OwnerName: ds})
+			out = append(out, Pod{Namespace: "kube-system", Name: ds + "-" + suffix(5, ds, r.Name), Node: r.Name, OwnerKind: "DaemonSet", OwnerName: ds})
 		}
+		if r.ControlPlane {
+			cps = append(cps, r.Name)
+			for _, sp := range staticPods {
+				out = append(out, Pod{Namespace: "kube-system", Name: sp + "-" + r.Name, Node: r.Name, OwnerKind: "Node", OwnerName: r.Name})
+			}
+		}
+	}
+	sort.Strings(cps)
+	// CoreDNS's two replicas tolerate the control-plane taint; with no
+	// control plane registered they are not scheduled yet.
+	rs := "coredns-" + suffix(10, c.spec.Name, "coredns")
+	for i := range 2 {
+		p := Pod{Namespace: "kube-system", Name: rs + "-" + suffix(5, rs, strconv.Itoa(i)), OwnerKind: "ReplicaSet", OwnerName: rs}
+		if len(cps) > 0 {
+			p.Node = cps[i%len(cps)]
+		}
+		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name })
 	return out
 }
 
-type podJSON struct {
-	Metadata struct {
-		Name            string     `json:"name"`
-		Namespace       string     `json:"namespace"`
-		UID             string     `json:"uid"`
-		OwnerReferences []ownerRef `json:"ownerReferences,omitempty"`
-	} `json:"metadata"`
-	Spec struct {
-		NodeName string `json:"nodeName"`
-	} `json:"spec"`
-	Status struct {
-		Phase string `json:"phase"`
-	} `json:"status"`
+// suffix is a generated name's random part: n characters from the
+// alphabet Kubernetes uses for them, derived from parts.
+func suffix(n int, parts ...string) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	h := strings.ReplaceAll(uid(parts...), "-", "")
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = alphabet[int(h[i])%len(alphabet)]
+	}
+	return string(out)
 }
 
-type ownerRef struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
-	UID        string `json:"uid"`
-	Controller bool   `json:"controller"`
-}
-
-func renderPod(p Pod) podJSON {
-	var j podJSON
-	j.Metadata.Name, j.Metadata.Namespace, j.Metadata.UID = p.Name, p.Namespace, uid("pod", p.Namespace, p.Name)
-	if p.OwnerKind != "" {
-		j.Metadata.OwnerReferences = []ownerRef{{APIVersion: "apps/v1", Kind: p.OwnerKind, Name: p.OwnerName, UID: uid(p.OwnerKind, p.OwnerName), Controller: true}}
-	}
-	j.Spec.NodeName, j.Status.Phase = p.Node, "Running"
-	return j
-}
-
-// listPods answers GET /api/v1/pods, with the one field selector a drain
-// uses (spec.nodeName=NODE); other selectors are not modelled.
-func (c *Cluster) listPods(w http.ResponseWriter, r *http.Request) {
-	if !isAdmin(r) {
-		u, _ := user(r)
-		writeStatusDetails(w, http.StatusForbidden, fmt.Sprintf("pods is forbidden: User %q cannot list resource \"pods\" in API group \"\" at the cluster scope", u), &statusDetails{Kind: "pods"})
-		return
-	}
-	q := r.URL.Query()
-	node, byNode := strings.CutPrefix(q.Get("fieldSelector"), "spec.nodeName=")
-	if (q.Get("fieldSelector") != "" && !byNode) || q.Get("labelSelector") != "" {
-		c.unmodelled(w, "GET /api/v1/pods?"+r.URL.RawQuery)
-		return
-	}
-	if !c.available(w) {
-		return
-	}
-	items := []podJSON{}
-	for _, p := range c.Pods() {
-		if !byNode || p.Node == node {
-			items = append(items, renderPod(p))
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"kind": "PodList", "apiVersion": "v1", "metadata": map[string]string{"resourceVersion": "1"}, "items": items})
-}
+// staticPods are the control plane's static pods; the kubelet mirrors them
+// into the API as pods owned by their node.
+var staticPods = []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 
 // eviction is policy/v1 Eviction, the body of a pods/eviction POST.
 type eviction struct {
