@@ -114,12 +114,14 @@ func TestTunnelServesKubernetesAndTalosClients(t *testing.T) {
 		}
 	}
 
-	// kubectl itself, where installed: it must honour tls-server-name. The
-	// simulated API serves no discovery yet, so ask a raw path.
+	// kubectl itself, where installed: it must honour tls-server-name.
 	if kubectl, err := exec.LookPath("kubectl"); err == nil {
-		out, err := exec.Command(kubectl, "--kubeconfig", kpath, "get", "--raw", "/api/v1/nodes").CombinedOutput()
-		if err != nil || !bytes.Contains(out, []byte(loaded.Layout.VMs[0].Name)) {
-			t.Errorf("kubectl through the tunnel: %v\n%s", err, out)
+		out, err := exec.Command(kubectl, "--kubeconfig", kpath, "get", "nodes", "-o", "wide", "-L", "topology.kubernetes.io/zone").CombinedOutput()
+		for _, vm := range loaded.Layout.VMs {
+			if err != nil || !bytes.Contains(out, []byte(vm.Name)) || !bytes.Contains(out, []byte(vm.AZ)) {
+				t.Errorf("kubectl get nodes through the tunnel lacks %s in %s: %v\n%s", vm.Name, vm.AZ, err, out)
+				break
+			}
 		}
 	} else {
 		t.Log("kubectl is not installed here; checked with the Go client only")
