@@ -3,6 +3,7 @@ package talos
 import (
 	"context"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -84,6 +85,10 @@ func testCOSIMaintenance(t *testing.T, h *harness, ip, host string) {
 	}
 	if got := ids(get(t, c, "services")); got != "dashboard,machined,syslogd,udevd" {
 		t.Fatalf("services in maintenance = %s", got)
+	}
+	v, err := c.Version(testCtx(t))
+	if err != nil || !regexp.MustCompile(`^[0-9a-f]{8}$`).MatchString(v.Messages[0].Version.Sha) {
+		t.Fatalf("Version = %v, %v", v, err)
 	}
 }
 
