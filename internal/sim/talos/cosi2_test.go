@@ -3,9 +3,11 @@ package talos
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cosi-project/runtime/pkg/resource"
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
@@ -77,6 +79,13 @@ func TestCOSIResources(t *testing.T) {
 			t.Fatalf("member %s = %+v", m.Metadata().ID(), s)
 		}
 	}
+	// Nothing changed, so nothing is rewritten: a watcher sees only real
+	// changes.
+	before := versions(get(t, c, "links"), get(t, c, "routes"), get(t, c, "members"))
+	time.Sleep(20 * h.ns.Tick)
+	if after := versions(get(t, c, "links"), get(t, c, "routes"), get(t, c, "members")); after != before {
+		t.Fatalf("versions moved without a change: %s, then %s", before, after)
+	}
 	if got := ids(get(t, h.readerClient(w), "affiliates")); len(got) != 87 {
 		t.Fatalf("affiliates seen from the worker = %s", got)
 	}
@@ -134,4 +143,14 @@ func awaitCOSI(t *testing.T, what string, cond func() bool) {
 	if err := await(testCtx(t), what, cond); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func versions(lists ...[]resource.Resource) string {
+	var out []string
+	for _, l := range lists {
+		for _, r := range l {
+			out = append(out, r.Metadata().ID()+"@"+r.Metadata().Version().String())
+		}
+	}
+	return strings.Join(out, " ")
 }
