@@ -61,11 +61,7 @@ func (r *resources) allow(ctx context.Context, a state.Access) error {
 // controller that owns it on a real node.
 func (r *resources) put(res resource.Resource, owner string) {
 	ctx := context.Background()
-	if rd, ok := res.(meta.ResourceDefinitionProvider); ok {
-		r.mu.Lock()
-		r.sensitive[res.Metadata().Type()] = rd.ResourceDefinition().Sensitivity == meta.Sensitive
-		r.mu.Unlock()
-	}
+	r.define(res)
 	cur, err := r.st.Get(ctx, res.Metadata())
 	if state.IsNotFoundError(err) {
 		_ = r.st.Create(ctx, res, state.WithCreateOwner(owner))
@@ -78,6 +74,67 @@ func (r *resources) put(res resource.Resource, owner string) {
 	// The stored metadata is the new resource's: it must carry the owner.
 	_ = res.Metadata().SetOwner(owner)
 	_ = r.st.Update(ctx, res, state.WithUpdateOwner(owner))
+}
+
+// replace makes the resources of kind (a namespace and type) exactly want:
+// each is put, and the others of that kind the owner made are destroyed, as
+// a controller cleans up what it no longer produces (a member whose node
+// left, a static pod no longer rendered).
+func (r *resources) replace(kind resource.Resource, want []resource.Resource, owner string) {
+	ctx := context.Background()
+	r.define(kind)
+	keep := map[resource.ID]bool{}
+	for _, res := range want {
+		r.put(res, owner)
+		keep[res.Metadata().ID()] = true
+	}
+	md := resource.NewMetadata(kind.Metadata().Namespace(), kind.Metadata().Type(), "", resource.VersionUndefined)
+	list, err := r.st.List(ctx, md)
+	if err != nil {
+		return
+	}
+	for _, res := range list.Items {
+		if !keep[res.Metadata().ID()] && res.Metadata().Owner() == owner {
+			_ = r.st.Destroy(ctx, res.Metadata(), state.WithDestroyOwner(owner))
+		}
+	}
+}
+
+// define registers a type the node serves the first time it is put: its
+// ResourceDefinition and its namespace in the meta namespace, which is what
+// talosctl get resolves a name like "members" or "rd" against.
+func (r *resources) define(res resource.Resource) {
+	rd, ok := res.(meta.ResourceDefinitionProvider)
+	if !ok {
+		return
+	}
+	typ, ns := res.Metadata().Type(), res.Metadata().Namespace()
+	r.mu.Lock()
+	_, known := r.sensitive[typ]
+	if !known {
+		r.sensitive[typ] = rd.ResourceDefinition().Sensitivity == meta.Sensitive
+	}
+	r.mu.Unlock()
+	if known {
+		return
+	}
+	if def, err := meta.NewResourceDefinition(rd.ResourceDefinition()); err == nil {
+		r.put(def, "")
+	}
+	r.put(meta.NewNamespace(ns, meta.NamespaceSpec{Description: namespaceDescriptions[ns]}), "")
+}
+
+// namespaceDescriptions are machined's descriptions of its namespaces.
+var namespaceDescriptions = map[resource.Namespace]string{
+	"meta":     "Metadata resources describing other resources.",
+	"cluster":  "Cluster configuration and discovery resources.",
+	"etcd":     "etcd resources.",
+	"k8s":      "Kubernetes all node types resources.",
+	"network":  "Networking resources.",
+	"runtime":  "Talos runtime resources.",
+	"v1alpha1": "Talos v1alpha1 subsystems glue resources.",
+	"config":   "Talos node configuration.",
+	"secrets":  "Resources with secret material.",
 }
 
 // cosiMethods are the COSI methods apid forwards to machined.

@@ -38,12 +38,20 @@ func (n *node) egressLocked() (simcore.EgressFrom, []string, bool) {
 
 // syncResources brings the node's resources up to date: TimeStatus synced
 // only while its time servers answer through its route, MachineStatus with
-// its stage and what keeps it from being ready. Called from the loop, with
+// its stage and what keeps it from being ready, then the network, cluster
+// and service resources (cosi_network.go, cosi_cluster.go). Called from the loop, with
 // no lock held (egress asks the Proxmox hosts).
 func (n *node) syncResources() {
 	n.mu.Lock()
 	mode, pullErr := n.mode, n.pullErr
 	from, servers, off := n.egressLocked()
+	stage := machineStage(mode)
+	if mode == ModeInstalling && n.phase.op == simcore.OpTalosInstall && n.ns.env.Done(n.phase.since, n.phase.op, n.key()) {
+		// Installed and rebooted into the config, but not up yet (a
+		// worker waits for a control plane's trustd to sign apid's
+		// certificate).
+		stage = runtime.MachineStageBooting
+	}
 	n.mu.Unlock()
 	running := mode != ModeOff && mode != ModeBooting
 	synced := off || (running && n.ns.env.SyncTime(from, servers) == nil)
@@ -57,7 +65,7 @@ func (n *node) syncResources() {
 
 	ms := runtime.NewMachineStatus()
 	spec := ms.TypedSpec()
-	spec.Stage = machineStage(mode)
+	spec.Stage = stage
 	if !synced {
 		spec.Status.UnmetConditions = append(spec.Status.UnmetConditions, runtime.UnmetCondition{Name: "time", Reason: "time is not synced"})
 	}
@@ -66,6 +74,9 @@ func (n *node) syncResources() {
 	}
 	spec.Status.Ready = mode == ModeConfigured && len(spec.Status.UnmetConditions) == 0
 	n.res.put(ms, "runtime.MachineStatusController")
+	n.syncNetwork()
+	n.syncCluster()
+	n.syncServices()
 }
 
 func machineStage(m Mode) runtime.MachineStage {

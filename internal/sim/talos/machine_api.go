@@ -3,6 +3,8 @@ package talos
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 
@@ -49,6 +51,7 @@ func (a *machineAPI) Version(context.Context, *emptypb.Empty) (*machine.VersionR
 	name, mode := a.n.ns.platform()
 	v := version.NewVersion()
 	v.Os, v.Arch = "linux", "amd64"
+	v.Sha = releaseSHA(v.Tag, v.Sha)
 	msg := &machine.Version{Version: v, Platform: &machine.PlatformInfo{Name: name, Mode: mode}}
 	a.n.mu.Lock()
 	if a.n.cfg != nil && a.n.mode != ModeMaintenance {
@@ -56,6 +59,19 @@ func (a *machineAPI) Version(context.Context, *emptypb.Empty) (*machine.VersionR
 	}
 	a.n.mu.Unlock()
 	return &machine.VersionResponse{Messages: []*machine.Version{msg}}, nil
+}
+
+// releaseSHA is the commit a node reports with its tag. The machinery
+// module carries only the tag (its SHA is "undefined" outside Talos's own
+// build), so the simulated release reports eight hex digits derived from
+// the tag, as `git describe --abbrev=8` prints them: stable, real-looking,
+// and not the real release's commit, which the module does not know.
+func releaseSHA(tag, sha string) string {
+	if sha != "" && sha != "undefined" {
+		return sha
+	}
+	sum := sha256.Sum256([]byte("talos " + tag))
+	return hex.EncodeToString(sum[:4])
 }
 
 func (a *machineAPI) Hostname(context.Context, *emptypb.Empty) (*machine.HostnameResponse, error) {

@@ -150,8 +150,11 @@ func (n *node) advance() {
 		n.finish(ph)
 	}
 	n.checkTry()
-	n.syncResources()
+	// apid first: a node whose mode just changed answers as soon as it
+	// can; its resources follow within the tick (a reader in between sees
+	// the previous tick's, as on a node still booting).
 	n.syncServer()
+	n.syncResources()
 	n.syncEtcd()
 	n.syncKube()
 }
