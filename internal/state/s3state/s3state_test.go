@@ -125,9 +125,8 @@ func TestMustExistRefusesAnEmptyPrefix(t *testing.T) {
 	}
 }
 
-func TestConcurrentOpensOneWins(t *testing.T) {
-	_, url := startS3(t)
-	const n = 6
+// openRace opens url as n runs at once, and returns what each got.
+func openRace(url string, n int) ([]*state.Dir, []error) {
 	var wg sync.WaitGroup
 	dirs := make([]*state.Dir, n)
 	errs := make([]error, n)
@@ -139,6 +138,13 @@ func TestConcurrentOpensOneWins(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	return dirs, errs
+}
+
+func TestConcurrentOpensOneWins(t *testing.T) {
+	_, url := startS3(t)
+	const n = 6
+	dirs, errs := openRace(url, n)
 	won := 0
 	for i := range n {
 		var le *LockedError
@@ -172,17 +178,7 @@ func TestLapsedLeaseIsTakenOverByOneRacer(t *testing.T) {
 	}
 	time.Sleep(1200 * time.Millisecond)
 	const n = 5
-	var wg sync.WaitGroup
-	dirs := make([]*state.Dir, n)
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dirs[i], errs[i] = Open(context.Background(), url, state.Options{Command: "tripod up"})
-		}()
-	}
-	wg.Wait()
+	dirs, errs := openRace(url, n)
 	won := 0
 	for i := range n {
 		if errs[i] == nil {
