@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/s3test"
 )
@@ -18,16 +16,7 @@ import (
 // and the age identity that seals the secrets.
 func bucketEnv(t *testing.T, query string) (*s3test.Server, string, []string) {
 	t.Helper()
-	srv, err := s3test.Start("tripod-state")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"AWS_ACCESS_KEY_ID=" + s3test.AccessKey, "AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey, "TRIPOD_AGE_IDENTITY=" + id.String()}
+	srv, env := s3test.ForTest(t, "tripod-state")
 	return srv, "s3://tripod-state/labs/lab?endpoint=" + srv.URL + query, env
 }
 

@@ -5,29 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
-
 	"github.com/tripod-dev/tripod/internal/s3test"
-	"github.com/tripod-dev/tripod/internal/state"
 )
 
 // remoteState serves a real S3 server on loopback and sets the keys and
 // an age identity for it, as a CI job does.
 func remoteState(t *testing.T) (*s3test.Server, string) {
 	t.Helper()
-	srv, err := s3test.Start("tripod-state")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
-	t.Setenv(state.EnvAgeIdentity, id.String())
-	t.Setenv(state.EnvAgeIdentityFile, "")
+	srv, env := s3test.ForTest(t, "tripod-state")
+	s3test.Setenv(t, env)
 	t.Setenv("SCW_CONFIG_PATH", filepath.Join(t.TempDir(), "no-scw-config.yaml"))
 	return srv, "s3://tripod-state/lab?endpoint=" + srv.URL
 }

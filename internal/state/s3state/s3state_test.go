@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/tripod-dev/tripod/internal/s3test"
 	"github.com/tripod-dev/tripod/internal/state"
 )
@@ -21,21 +19,10 @@ const bucketName = "tripod-state"
 // and an age identity at it.
 func startS3(t testing.TB) (*s3test.Server, string) {
 	t.Helper()
-	srv, err := s3test.Start(bucketName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
+	srv, env := s3test.ForTest(t, bucketName)
+	s3test.Setenv(t, env)
 	t.Setenv("AWS_ENDPOINT_URL", "")
 	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(state.EnvAgeIdentity, id.String())
-	t.Setenv(state.EnvAgeIdentityFile, "")
 	return srv, "s3://" + bucketName + "/labs/lab?endpoint=" + srv.URL + "&region=" + s3test.Region
 }
 
