@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scaleway/scaleway-sdk-go/scw"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
 	"github.com/tripod-dev/tripod/internal/netx"
@@ -36,7 +37,8 @@ type Env struct {
 	// builtFleet is pve once built: the route to the private network
 	// (env_route.go) takes the hosts' addresses and pins from it.
 	builtFleet atomic.Pointer[proxmox.Fleet]
-	isoSums    lazyByKey[string, isoSum] // each ISO fetched and hashed once per run (images_sum.go)
+	sshSigner  atomic.Pointer[ssh.Signer] // the cluster's SSH key once read (env_route.go)
+	isoSums    lazyByKey[string, isoSum]  // each ISO fetched and hashed once per run (images_sum.go)
 
 	scwOnce sync.Once // builds scwSess, the run's Scaleway session (servers_session.go)
 	scwSess *scaleway.Session

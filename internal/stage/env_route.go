@@ -200,8 +200,14 @@ func (r *hostRouter) jump(host string) netx.Jump {
 }
 
 // sshKey is the cluster's SSH key (secret ssh-key), which the os stage
-// installs for root on every host.
+// installs for root on every host. Once read it is kept: the route asks
+// for it on every dial, and the store would read (and, sealed, decrypt)
+// the secret each time. Until the os stage has made it, each ask reads
+// again.
 func (e *Env) sshKey() (ssh.Signer, error) {
+	if k := e.sshSigner.Load(); k != nil {
+		return *k, nil
+	}
 	pem, err := e.State.Secrets.Get(secretSSHKey)
 	if err != nil {
 		return nil, fmt.Errorf("no SSH key (secret %s): %w", secretSSHKey, err)
@@ -210,5 +216,6 @@ func (e *Env) sshKey() (ssh.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret %s is not an SSH private key: %w", secretSSHKey, err)
 	}
+	e.sshSigner.Store(&k)
 	return k, nil
 }
