@@ -66,12 +66,15 @@ func (c *Cluster) sshForward(ctx context.Context, host string, nc ssh.NewChannel
 		reject(ssh.ConnectionFailed, "Connection refused", "connect-failed")
 		return
 	}
+	// Counted before the confirmation goes out: the client's dial returns
+	// on the confirmation, and whoever reads the log after it must see the
+	// open (a channel whose confirmation fails broke with its connection).
+	c.env.Log.Record(simcore.APISSH, route, false, "open")
 	ch, reqs, err := nc.Accept()
 	if err != nil {
 		conn.Close()
 		return
 	}
-	c.env.Log.Record(simcore.APISSH, route, false, "open")
 	go ssh.DiscardRequests(reqs)
 	pipe(ctx, ch, conn)
 }
