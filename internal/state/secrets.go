@@ -27,7 +27,9 @@ func (plainSealer) Open(b []byte) ([]byte, error) { return b, nil }
 type Secrets struct {
 	dir    string
 	sealer Sealer
-	mu     sync.Mutex
+	// locks holds one mutex per secret name (*sync.Mutex): generating one
+	// secret (a Talos bundle takes a while) never holds up another.
+	locks sync.Map
 	// stored, when set, hands a written secret on to a Backend.
 	stored func() error
 }
@@ -146,8 +148,10 @@ func (s *Secrets) Put(name string, value []byte) error {
 // it: secrets are generated once and reused, so re-runs render identical
 // configs.
 func (s *Secrets) GetOrCreate(name string, gen func() ([]byte, error)) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	l, _ := s.locks.LoadOrStore(name, new(sync.Mutex))
+	mu := l.(*sync.Mutex)
+	mu.Lock()
+	defer mu.Unlock()
 	v, err := s.Get(name)
 	if err == nil {
 		return v, nil

@@ -2,11 +2,13 @@ package state
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -265,5 +267,52 @@ func TestOpenTightensLoosenedModes(t *testing.T) {
 	d.Close()
 	if len(d.Tightened) != 0 {
 		t.Errorf("a second Open reported again: %v", d.Tightened)
+	}
+}
+
+// TestSecretsGenerateIndependently: while one secret is being generated,
+// another is created and read, and two callers of the same name generate
+// it once (issue 17: the Talos bundle's generation held every host's root
+// password behind one store-wide lock).
+func TestSecretsGenerateIndependently(t *testing.T) {
+	s, err := NewSecrets(filepath.Join(t.TempDir(), "secrets"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var calls atomic.Int32
+	slow := func() ([]byte, error) { calls.Add(1); <-release; return []byte("bundle"), nil }
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			v, err := s.GetOrCreate("talos-bundle", slow)
+			if err == nil && string(v) != "bundle" {
+				err = fmt.Errorf("got %q", v)
+			}
+			done <- err
+		}()
+	}
+	other := make(chan error, 1)
+	go func() {
+		_, err := s.GetOrCreate("root-password-a", func() ([]byte, error) { return []byte("pw"), nil })
+		other <- err
+	}()
+	select {
+	case err := <-other:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		close(release)
+		t.Fatal("a secret waited for another one's generation")
+	}
+	close(release)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the bundle was generated %d times, want once", n)
 	}
 }
