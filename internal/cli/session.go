@@ -73,7 +73,7 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 	}
 	printWarnings(s, inv.Warnings)
 	crash := crashpoint.FromContext(ctx)
-	dir, err := openState(ctx, inv, f.stateDir, f.state, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo, SecretFiles: talos.SecretFiles, Crash: crash})
+	dir, err := openState(ctx, inv, f.sim, f.stateDir, f.state, state.Options{Command: command, MustExist: mustExist, EncryptTo: f.encryptTo, SecretFiles: talos.SecretFiles, Crash: crash})
 	if err != nil {
 		return nil, err
 	}

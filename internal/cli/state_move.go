@@ -36,7 +36,7 @@ func newStateCommand(s Streams) *cobra.Command {
 			if pull.to == "" {
 				return errors.New("--to DIR is required: the new directory to copy the state into")
 			}
-			if err := s3state.Pull(cmd.Context(), u, pull.to, "tripod state pull"); err != nil {
+			if err := s3state.Pull(cmd.Context(), u, stateDialer(false), pull.to, "tripod state pull"); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.Out, "copied the state of %s into %s; the bucket stays the state\n", redactURL(u), pull.to)
@@ -108,13 +108,13 @@ func runPush(cmd *cobra.Command, s Streams, f *stateMoveFlags, retire bool) erro
 	}
 	opts := state.Options{Command: "tripod state " + cmd.Name(), EncryptTo: f.encryptTo, SecretFiles: talos.SecretFiles}
 	if !retire {
-		if err := s3state.Push(cmd.Context(), u, from, opts); err != nil {
+		if err := s3state.Push(cmd.Context(), u, stateDialer(false), from, opts); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.Out, "copied %s into %s; use --state (or the inventory's state:) from now on, and keep only one of them\n", from, redactURL(u))
 		return nil
 	}
-	moved, err := s3state.Migrate(cmd.Context(), u, from, opts)
+	moved, err := s3state.Migrate(cmd.Context(), u, stateDialer(false), from, opts)
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tripod-dev/tripod/internal/inventory"
+	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/state"
 	"github.com/tripod-dev/tripod/internal/state/s3state"
 )
@@ -36,15 +38,26 @@ func stateURL(inv *inventory.Loaded, stateDir, flag string) (string, error) {
 	return u, nil
 }
 
+// stateDialer is how a command reaches the bucket of a remote state: a
+// simulated run (--sim, or TRIPOD_SIM naming a simulator) reaches loopback
+// only, so a rehearsal whose state names a real endpoint is refused rather
+// than sent to it.
+func stateDialer(sim bool) *netx.Dialer {
+	if sim || os.Getenv("TRIPOD_SIM") != "" {
+		return netx.Loopback()
+	}
+	return netx.Direct()
+}
+
 // openState opens and locks the command's state: the bucket's when remote,
 // else the local state directory.
-func openState(ctx context.Context, inv *inventory.Loaded, stateDir, flag string, opts state.Options) (*state.Dir, error) {
+func openState(ctx context.Context, inv *inventory.Loaded, sim bool, stateDir, flag string, opts state.Options) (*state.Dir, error) {
 	u, err := stateURL(inv, stateDir, flag)
 	if err != nil {
 		return nil, err
 	}
 	if u != "" {
-		return s3state.Open(ctx, u, opts)
+		return s3state.Open(ctx, u, stateDialer(sim), opts)
 	}
 	path := stateDir
 	if path == "" {
@@ -82,7 +95,7 @@ directory needs no unlock: its lock goes with the process that held it.`,
 			if f.force == "" {
 				return errors.New("--force ID is required: the ID of the lock to remove, as the locked run's message names it")
 			}
-			return s3state.ForceUnlock(cmd.Context(), u, f.force, func(msg string) { fmt.Fprintln(s.Err, msg) })
+			return s3state.ForceUnlock(cmd.Context(), u, stateDialer(false), f.force, func(msg string) { fmt.Fprintln(s.Err, msg) })
 		},
 	}
 	addInventoryFlag(cmd, &f.file)
@@ -94,7 +107,7 @@ directory needs no unlock: its lock goes with the process that held it.`,
 // readRemoteClientConfig reads rel from a remote state, lock-free: it is
 // always sealed there, so it is handed out with --out or --merge only.
 func readRemoteClientConfig(u, rel, file, writer string) (*clientConfig, error) {
-	data, where, err := s3state.ReadSecretFile(context.Background(), u, rel)
+	data, where, err := s3state.ReadSecretFile(context.Background(), u, stateDialer(false), rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no %s at %s yet: tripod up -i %s writes it (%s)", rel, where, file, writer)
 	}

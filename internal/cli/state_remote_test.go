@@ -98,3 +98,17 @@ func TestStateMigrateThenUpFromTheBucket(t *testing.T) {
 		t.Errorf("pull: exit %d\n%s", code, errs)
 	}
 }
+
+// TestSimulatedRunKeepsItsStateOnLoopback: a rehearsal whose state names a
+// real endpoint is refused before any byte leaves the machine; the S3
+// client dials through netx like every other client.
+func TestSimulatedRunKeepsItsStateOnLoopback(t *testing.T) {
+	remoteState(t) // an age identity, as a CI job has it
+	t.Setenv("SCW_ACCESS_KEY", "SCWXXXXXXXXXXXXXXXXX")
+	t.Setenv("SCW_SECRET_KEY", "11111111-1111-1111-1111-111111111111")
+	url := "s3://tripod-state/lab?endpoint=https://s3.fr-par.scw.cloud&region=fr-par"
+	code, out, errs := runCLI(t, "up", "-i", labInventory, "--state", url, "--sim", "--sim-profile", "instant")
+	if code == 0 || !strings.Contains(errs, "refusing to dial s3.fr-par.scw.cloud:443") {
+		t.Fatalf("up --sim with a real endpoint: exit %d\n%s\n%s", code, out, errs)
+	}
+}

@@ -22,6 +22,8 @@ type Dialer struct {
 	base  net.Dialer
 	sim   *simMap // nil for real services
 	route *route  // nil: every destination is dialed directly
+	// loopbackOnly refuses every destination off 127.0.0.0/8 (Loopback).
+	loopbackOnly bool
 }
 
 // simMap is the simulator's address map as last read. Dialers derived with
@@ -37,6 +39,13 @@ type simMap struct {
 // Direct is the dialer for real services.
 func Direct() *Dialer {
 	return &Dialer{base: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}
+}
+
+// Loopback is the dialer for what a simulated run reaches that the
+// simulator does not serve (a local S3 server holding the run's remote
+// state): it dials loopback addresses and refuses every other.
+func Loopback() *Dialer {
+	return &Dialer{base: net.Dialer{Timeout: 10 * time.Second}, loopbackOnly: true}
 }
 
 // Simulated is the dialer for the simulator whose admin endpoint is
@@ -78,6 +87,11 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 
 // dialDirect dials address without a jump host.
 func (d *Dialer) dialDirect(ctx context.Context, network, address string) (net.Conn, error) {
+	if d.loopbackOnly {
+		if host, _, err := net.SplitHostPort(address); err != nil || !isLoopback(host) {
+			return nil, &RefusedError{Address: address}
+		}
+	}
 	if d.sim == nil {
 		return d.base.DialContext(ctx, network, address)
 	}
@@ -220,7 +234,7 @@ func (d *Dialer) HTTPClient(tlsConf *tls.Config, timeout time.Duration) *http.Cl
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     60 * time.Second,
 	}
-	if d.sim == nil {
+	if d.sim == nil && !d.loopbackOnly {
 		tr.Proxy = http.ProxyFromEnvironment
 	}
 	return &http.Client{Transport: tr, Timeout: timeout}

@@ -108,3 +108,30 @@ func TestSimulatedRefusesNonLoopbackMap(t *testing.T) {
 		t.Fatal("a map pointing off loopback was accepted")
 	}
 }
+
+// TestLoopbackRefusesTheInternet: the dialer of a simulated run's remote
+// state reaches a local S3 server and nothing else, whatever the endpoint
+// says (a state URL naming s3.fr-par.scw.cloud must not leave the machine).
+func TestLoopbackRefusesTheInternet(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	d := Loopback()
+	c, err := d.DialContext(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatalf("loopback: %v", err)
+	}
+	c.Close()
+	for _, addr := range []string{"s3.fr-par.scw.cloud:443", "51.159.0.1:443", "10.0.0.1:9000"} {
+		_, err := d.DialContext(context.Background(), "tcp", addr)
+		var refused *RefusedError
+		if !errors.As(err, &refused) {
+			t.Errorf("%s: %v, want a refusal", addr, err)
+		}
+	}
+	if tr := d.HTTPClient(nil, 0).Transport.(*http.Transport); tr.Proxy != nil {
+		t.Error("a loopback-only client would follow HTTPS_PROXY off the machine")
+	}
+}

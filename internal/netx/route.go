@@ -90,7 +90,7 @@ func (d *Dialer) WithRoute(r Router, attempt time.Duration) *Dialer {
 	if attempt <= 0 {
 		attempt = DefaultJumpAttempt
 	}
-	return &Dialer{base: d.base, sim: d.sim, route: &route{r: r, attempt: attempt, jumps: map[string]*jumpConn{}}}
+	return &Dialer{base: d.base, sim: d.sim, loopbackOnly: d.loopbackOnly, route: &route{r: r, attempt: attempt, jumps: map[string]*jumpConn{}}}
 }
 
 // Close closes the SSH connections a routed dialer holds. The dialer stays

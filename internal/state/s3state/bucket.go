@@ -9,6 +9,8 @@ import (
 	"net/http"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/tripod-dev/tripod/internal/netx"
 )
 
 // The layout of a remote state under its prefix.
@@ -25,12 +27,15 @@ type bucket struct {
 	source string // where the credentials came from, for errors
 }
 
-func openBucket(ctx context.Context, raw string) (*bucket, error) {
+func openBucket(ctx context.Context, raw string, dial *netx.Dialer) (*bucket, error) {
 	loc, err := ParseLocation(raw)
 	if err != nil {
 		return nil, err
 	}
-	c, source, err := loc.client()
+	if dial == nil {
+		return nil, errors.New("s3state: no dialer given (internal error)")
+	}
+	c, source, err := loc.client(dial)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package s3state
 import (
 	"context"
 	"testing"
+
+	"github.com/tripod-dev/tripod/internal/netx"
 )
 
 // An empty file goes to the bucket and comes back empty: a PUT with no
@@ -10,7 +12,7 @@ import (
 // otherwise).
 func TestEmptyObjectRoundTrips(t *testing.T) {
 	_, url := startS3(t)
-	b, err := openBucket(context.Background(), url)
+	b, err := openBucket(context.Background(), url, netx.Loopback())
 	if err != nil {
 		t.Fatal(err)
 	}

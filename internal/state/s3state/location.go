@@ -2,7 +2,6 @@ package s3state
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/scaleway/scaleway-sdk-go/scw"
+
+	"github.com/tripod-dev/tripod/internal/netx"
 )
 
 // DefaultLease is how long a lock holds without being renewed: a run that
@@ -110,12 +111,15 @@ func (l Location) credentials() (*credentials.Credentials, string, error) {
 // client is the bucket's S3 client. minio-go is the one retry layer of
 // every request: it resends 5xx and connection failures with backoff (10
 // attempts, at most a second apart).
-func (l Location) client() (*minio.Client, string, error) {
+//
+// Its connections go through dial, tripod's one dialer, so that a simulated
+// run's state never leaves loopback (netx.Loopback refuses a real endpoint).
+func (l Location) client(dial *netx.Dialer) (*minio.Client, string, error) {
 	creds, source, err := l.credentials()
 	if err != nil {
 		return nil, "", err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := dial.HTTPClient(nil, 0).Transport
 	c, err := minio.New(l.Endpoint, &minio.Options{Creds: creds, Secure: l.Secure, Region: l.Region, Transport: tr})
 	if err != nil {
 		return nil, "", fmt.Errorf("failed to set up the S3 client for %s: %w", l, err)

@@ -12,6 +12,8 @@ import (
 	"os/user"
 	"sync"
 	"time"
+
+	"github.com/tripod-dev/tripod/internal/netx"
 )
 
 // Holder is what the lock object says about the run holding it.
@@ -231,8 +233,8 @@ var errNoObject = errors.New("no such object")
 
 // ForceUnlock removes the lock of the remote state at raw if its ID is id,
 // saying first, through say, what it removes.
-func ForceUnlock(ctx context.Context, raw, id string, say func(string)) error {
-	b, err := openBucket(ctx, raw)
+func ForceUnlock(ctx context.Context, raw string, dial *netx.Dialer, id string, say func(string)) error {
+	b, err := openBucket(ctx, raw, dial)
 	if err != nil {
 		return err
 	}

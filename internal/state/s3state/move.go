@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/state"
 )
 
@@ -14,11 +15,11 @@ import (
 // state's lock: a consistent snapshot, its secrets still sealed. The bucket
 // stays the state; the copy is for reading (tripod kubeconfig --state-dir)
 // or a backup.
-func Pull(ctx context.Context, raw, to, command string) error {
+func Pull(ctx context.Context, raw string, dial *netx.Dialer, to, command string) error {
 	if entries, err := os.ReadDir(to); err == nil && len(entries) > 0 {
 		return fmt.Errorf("%s is not empty: pull into a new directory", to)
 	}
-	b, err := openBucket(ctx, raw)
+	b, err := openBucket(ctx, raw, dial)
 	if err != nil {
 		return err
 	}
@@ -45,11 +46,11 @@ func Pull(ctx context.Context, raw, to, command string) error {
 // which must hold none, under both locks, sealing the local secrets store
 // first if it is not (to opts.EncryptTo, else the identity's recipient).
 // The local directory is left as it was otherwise; migrate retires it.
-func Push(ctx context.Context, raw, from string, opts state.Options) error {
+func Push(ctx context.Context, raw string, dial *netx.Dialer, from string, opts state.Options) error {
 	if _, err := os.Stat(filepath.Join(from, "journal.jsonl")); err != nil {
 		return fmt.Errorf("%s is not a state directory (no journal.jsonl): nothing to push", from)
 	}
-	b, err := openBucket(ctx, raw)
+	b, err := openBucket(ctx, raw, dial)
 	if err != nil {
 		return err
 	}
@@ -90,8 +91,8 @@ func Push(ctx context.Context, raw, from string, opts state.Options) error {
 
 // Migrate pushes the local state directory from into raw and then renames
 // it to from+".migrated", so no later command uses it by mistake.
-func Migrate(ctx context.Context, raw, from string, opts state.Options) (string, error) {
-	if err := Push(ctx, raw, from, opts); err != nil {
+func Migrate(ctx context.Context, raw string, dial *netx.Dialer, from string, opts state.Options) (string, error) {
+	if err := Push(ctx, raw, dial, from, opts); err != nil {
 		return "", err
 	}
 	to := from + ".migrated"

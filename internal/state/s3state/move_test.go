@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/state"
 )
 
@@ -27,10 +28,10 @@ func TestPushPullMigrate(t *testing.T) {
 	d.Close()
 
 	opts := state.Options{Command: "tripod state push"}
-	if err := Push(context.Background(), url, local, opts); err != nil {
+	if err := Push(context.Background(), url, netx.Loopback(), local, opts); err != nil {
 		t.Fatal(err)
 	}
-	if err := Push(context.Background(), url, local, opts); err == nil || !strings.Contains(err.Error(), "holds a state already") {
+	if err := Push(context.Background(), url, netx.Loopback(), local, opts); err == nil || !strings.Contains(err.Error(), "holds a state already") {
 		t.Fatalf("a second push: %v", err)
 	}
 	r := open(t, url, "tripod status")
@@ -43,7 +44,7 @@ func TestPushPullMigrate(t *testing.T) {
 	r.Close()
 
 	to := filepath.Join(t.TempDir(), "copy")
-	if err := Pull(context.Background(), url, to, "tripod state pull"); err != nil {
+	if err := Pull(context.Background(), url, netx.Loopback(), to, "tripod state pull"); err != nil {
 		t.Fatal(err)
 	}
 	p, err := state.Open(to, state.Options{Command: "test", MustExist: true})
@@ -54,14 +55,14 @@ func TestPushPullMigrate(t *testing.T) {
 		t.Errorf("pulled journal lost its record")
 	}
 	p.Close()
-	if err := Pull(context.Background(), url, to, "tripod state pull"); err == nil || !strings.Contains(err.Error(), "is not empty") {
+	if err := Pull(context.Background(), url, netx.Loopback(), to, "tripod state pull"); err == nil || !strings.Contains(err.Error(), "is not empty") {
 		t.Errorf("a pull over a directory: %v", err)
 	}
 
 	ident := os.Getenv(state.EnvAgeIdentity) // the local store is sealed to it now
 	_, url2 := startS3(t)
 	t.Setenv(state.EnvAgeIdentity, ident)
-	moved, err := Migrate(context.Background(), url2, local, opts)
+	moved, err := Migrate(context.Background(), url2, netx.Loopback(), local, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/state"
 )
 
@@ -17,8 +18,8 @@ import (
 // identity of the store's recipients. It returns where it read, as a URL;
 // an absent file is an error for which errors.Is(err, fs.ErrNotExist)
 // holds.
-func ReadSecretFile(ctx context.Context, raw, rel string) ([]byte, string, error) {
-	b, err := openBucket(ctx, raw)
+func ReadSecretFile(ctx context.Context, raw string, dial *netx.Dialer, rel string) ([]byte, string, error) {
+	b, err := openBucket(ctx, raw, dial)
 	if err != nil {
 		return nil, "", err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/s3test"
 	"github.com/tripod-dev/tripod/internal/state"
 )
@@ -28,7 +29,7 @@ func startS3(t testing.TB) (*s3test.Server, string) {
 
 func open(t testing.TB, url, command string) *state.Dir {
 	t.Helper()
-	d, err := Open(context.Background(), url, state.Options{Command: command, SecretFiles: []string{"talos/*.yaml"}})
+	d, err := Open(context.Background(), url, netx.Loopback(), state.Options{Command: command, SecretFiles: []string{"talos/*.yaml"}})
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
@@ -67,7 +68,7 @@ func TestStateTravelsThroughTheBucketSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Nothing secret is in the bucket in clear.
-	b, _ := openBucket(context.Background(), url)
+	b, _ := openBucket(context.Background(), url, netx.Loopback())
 	keys, err := b.list(context.Background(), "labs/lab/")
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func TestStateTravelsThroughTheBucketSealed(t *testing.T) {
 
 func TestMustExistRefusesAnEmptyPrefix(t *testing.T) {
 	_, url := startS3(t)
-	_, err := Open(context.Background(), url, state.Options{Command: "tripod status", MustExist: true})
+	_, err := Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod status", MustExist: true})
 	if err == nil || !strings.Contains(err.Error(), "holds no state") {
 		t.Fatalf("err = %v", err)
 	}
@@ -121,7 +122,7 @@ func openRace(url string, n int) ([]*state.Dir, []error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			dirs[i], errs[i] = Open(context.Background(), url, state.Options{Command: "tripod up"})
+			dirs[i], errs[i] = Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod up"})
 		}()
 	}
 	wg.Wait()
@@ -160,7 +161,7 @@ func TestLapsedLeaseIsTakenOverByOneRacer(t *testing.T) {
 	url += "&lease=1s"
 	dead := open(t, url, "tripod up")
 	kill(dead)
-	if _, err := Open(context.Background(), url, state.Options{Command: "tripod up"}); !errors.As(err, new(*LockedError)) {
+	if _, err := Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod up"}); !errors.As(err, new(*LockedError)) {
 		t.Fatalf("a live lease was not respected: %v", err)
 	}
 	time.Sleep(1200 * time.Millisecond)
@@ -192,7 +193,7 @@ func TestLiveLeaseIsRenewed(t *testing.T) {
 	d := open(t, url+"&lease=1s", "tripod up")
 	defer d.Close()
 	time.Sleep(2500 * time.Millisecond)
-	if _, err := Open(context.Background(), url, state.Options{Command: "tripod up"}); !errors.As(err, new(*LockedError)) {
+	if _, err := Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod up"}); !errors.As(err, new(*LockedError)) {
 		t.Fatalf("a renewed lease was taken: %v", err)
 	}
 	if _, err := d.Journal.Intent("servers", "h1", "order", nil); err != nil {
@@ -204,11 +205,11 @@ func TestForceUnlockSaysWhatAndStopsTheHolder(t *testing.T) {
 	_, url := startS3(t)
 	d := open(t, url, "tripod up")
 	id := d.Backend.(*store).lock.holder.ID
-	if err := ForceUnlock(context.Background(), url, "nope", func(string) {}); err == nil || !strings.Contains(err.Error(), "nothing was removed") {
+	if err := ForceUnlock(context.Background(), url, netx.Loopback(), "nope", func(string) {}); err == nil || !strings.Contains(err.Error(), "nothing was removed") {
 		t.Fatalf("a wrong ID unlocked: %v", err)
 	}
 	var said string
-	if err := ForceUnlock(context.Background(), url, id, func(s string) { said = s }); err != nil {
+	if err := ForceUnlock(context.Background(), url, netx.Loopback(), id, func(s string) { said = s }); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(said, id) || !strings.Contains(said, "tripod up") {
@@ -258,7 +259,7 @@ func TestWrongCredentialsIsOneSentence(t *testing.T) {
 		t.Run(tc.code, func(t *testing.T) {
 			srv, url := startS3(t)
 			t.Setenv(tc.env, tc.value)
-			_, err := Open(context.Background(), url, state.Options{Command: "tripod up"})
+			_, err := Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod up"})
 			var ce *CredentialsError
 			if !errors.As(err, &ce) || ce.Code != tc.code {
 				t.Fatalf("err = %v", err)
@@ -275,7 +276,7 @@ func TestNoIdentityRefusesRemoteState(t *testing.T) {
 	_, url := startS3(t)
 	id := os.Getenv(state.EnvAgeIdentity)
 	t.Setenv(state.EnvAgeIdentity, "")
-	_, err := Open(context.Background(), url, state.Options{Command: "tripod up"})
+	_, err := Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod up"})
 	if err == nil || !strings.Contains(err.Error(), "keeps its secrets sealed with age") {
 		t.Fatalf("err = %v", err)
 	}

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/state"
 )
 
@@ -59,8 +60,8 @@ func (f storedFile) unchanged(info fs.FileInfo) bool {
 // it stored in the bucket. The secrets are sealed with age always: to
 // opts.EncryptTo, else the recipients the state records, else the recipient
 // of the identity in TRIPOD_AGE_IDENTITY(_FILE).
-func Open(ctx context.Context, raw string, opts state.Options) (*state.Dir, error) {
-	b, err := openBucket(ctx, raw)
+func Open(ctx context.Context, raw string, dial *netx.Dialer, opts state.Options) (*state.Dir, error) {
+	b, err := openBucket(ctx, raw, dial)
 	if err != nil {
 		return nil, err
 	}
