@@ -28,7 +28,18 @@ type Holder struct {
 	// Expires is the lease: past it, with no renewal, the holder is taken
 	// for dead and the lock may be taken over.
 	Expires time.Time `json:"expires"`
+	// Released marks a lock given up (the run ended, or tripod unlock):
+	// free to take. A lock is never deleted: S3 has no delete conditional
+	// on the object's version that every store offers, and a delete that
+	// is not conditional could remove a lock another run took meanwhile.
+	// Giving it up is a write over our very version (If-Match), like any
+	// other change of the lock.
+	Released bool `json:"released,omitempty"`
 }
+
+// free reports whether a found lock may be taken: given up, or its lease
+// lapsed.
+func (h Holder) free(now time.Time) bool { return h.Released || !now.Before(h.Expires) }
 
 func (h Holder) String() string {
 	return fmt.Sprintf("%q by %s (pid %d on %s, lock %s, since %s, lease until %s)",
@@ -107,12 +118,15 @@ func acquire(ctx context.Context, b *bucket, key, command string, lease time.Dur
 			l.etag = curTag
 			return l.start(), nil
 		}
-		if time.Now().Before(cur.Expires) {
+		if !cur.free(time.Now()) {
 			return nil, &LockedError{Location: b.loc.String(), Holder: cur}
 		}
 		etag, err = b.put(ctx, key, body, condMatch, curTag)
 		if err == nil {
-			l.etag, l.tookOver = etag, &cur
+			l.etag = etag
+			if !cur.Released {
+				l.tookOver = &cur
+			}
 			return l.start(), nil
 		}
 		if !isPrecondition(err) {
@@ -215,18 +229,29 @@ func (l *lock) check() error {
 	return l.lost
 }
 
-// release stops renewing and removes the lock object if it is still ours.
+// release stops renewing and gives the lock up if it is still ours: a
+// write over our own version only, so a lock taken meanwhile stays its new
+// holder's.
 func (l *lock) release(ctx context.Context) error {
 	close(l.stop)
 	<-l.done
 	if l.check() != nil {
 		return nil
 	}
-	cur, _, err := l.read(ctx)
-	if err != nil || cur.ID != l.holder.ID {
-		return err
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return giveUp(ctx, l.b, l.key, l.holder, l.etag)
+}
+
+// giveUp marks the lock h, at version etag, released. A lock that changed
+// since is left as it is.
+func giveUp(ctx context.Context, b *bucket, key string, h Holder, etag string) error {
+	h.Released, h.Expires = true, time.Now().UTC()
+	body, _ := json.Marshal(h)
+	if _, err := b.put(ctx, key, body, condMatch, etag); err != nil && !isPrecondition(err) {
+		return b.explain("release the lock", err)
 	}
-	return l.b.remove(ctx, l.key)
+	return nil
 }
 
 var errNoObject = errors.New("no such object")
@@ -239,8 +264,8 @@ func ForceUnlock(ctx context.Context, raw string, dial *netx.Dialer, id string, 
 		return err
 	}
 	l := &lock{b: b, key: b.loc.Prefix + lockKey}
-	cur, _, err := l.read(ctx)
-	if errors.Is(err, errNoObject) {
+	cur, etag, err := l.read(ctx)
+	if errors.Is(err, errNoObject) || err == nil && cur.Released {
 		return fmt.Errorf("%s is not locked: nothing to unlock", b.loc)
 	}
 	if err != nil {
@@ -250,5 +275,13 @@ func ForceUnlock(ctx context.Context, raw string, dial *netx.Dialer, id string, 
 		return fmt.Errorf("the lock of %s is %s, not %s: nothing was removed (pass its ID to --force)", b.loc, cur, id)
 	}
 	say(fmt.Sprintf("removing the lock of %s held by %s; if that run is still alive it stops at its next write", b.loc, cur))
-	return b.remove(ctx, l.key)
+	cur.Released, cur.Expires = true, time.Now().UTC()
+	body, _ := json.Marshal(cur)
+	if _, err := b.put(ctx, l.key, body, condMatch, etag); err != nil {
+		if isPrecondition(err) {
+			return fmt.Errorf("the lock of %s changed while it was being removed (its holder ended, or another run took it): nothing was removed; run tripod unlock again if it is still needed", b.loc)
+		}
+		return b.explain("remove the lock", err)
+	}
+	return nil
 }

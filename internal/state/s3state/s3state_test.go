@@ -81,8 +81,8 @@ func TestStateTravelsThroughTheBucketSealed(t *testing.T) {
 		if strings.Contains(string(data), "hunter2") || strings.Contains(string(data), "secret-ca-key") {
 			t.Errorf("%s holds a secret in clear", k)
 		}
-		if k == "labs/lab/lock.json" {
-			t.Errorf("the lock is still there after Close")
+		if k == "labs/lab/lock.json" && !strings.Contains(string(data), `"released":true`) {
+			t.Errorf("the lock is still held after Close: %s", data)
 		}
 	}
 	// A second machine, from the bucket alone.
@@ -297,5 +297,31 @@ func BenchmarkIntentRoundTrip(b *testing.B) {
 		if _, err := d.Journal.Intent("servers", "h1", "order", map[string]string{"n": "x"}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestForceUnlockNeverRemovesAnotherRunsLock: between tripod unlock's read
+// of the lock and its removal, the holder ends and a new run takes the
+// lock; the unlock must leave the new run's lock in place.
+func TestForceUnlockNeverRemovesAnotherRunsLock(t *testing.T) {
+	_, url := startS3(t)
+	d := open(t, url, "tripod up")
+	id := d.Backend.(*store).lock.holder.ID
+	var d2 *state.Dir
+	err := ForceUnlock(context.Background(), url, netx.Loopback(), id, func(string) {
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		d2 = open(t, url, "tripod plan")
+	})
+	if err == nil || !strings.Contains(err.Error(), "nothing was removed") {
+		t.Errorf("unlock of a lock that changed meanwhile: %v", err)
+	}
+	defer d2.Close()
+	if _, err := Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod up"}); !errors.As(err, new(*LockedError)) {
+		t.Fatalf("a third run opened while the second holds the lock: %v", err)
+	}
+	if _, err := d2.Journal.Intent("servers", "h1", "order", nil); err != nil {
+		t.Errorf("the second run lost its lock to the unlock: %v", err)
 	}
 }
