@@ -118,9 +118,14 @@ func withoutOptional(m map[string]any) map[string]any {
 
 func missingKeys(t *testing.T, what string, want, got map[string]any) {
 	t.Helper()
-	for k := range want {
-		if _, ok := got[k]; !ok {
+	for k, v := range want {
+		g, ok := got[k]
+		if !ok {
 			t.Errorf("%s: real body has %q, simulator's does not", what, k)
+			continue
+		}
+		if fmt.Sprintf("%T", g) != fmt.Sprintf("%T", v) {
+			t.Errorf("%s: %q is %T %s on the wire, the simulator sends %T %s", what, k, v, short(v), g, short(g))
 		}
 	}
 }

@@ -113,7 +113,8 @@ func (s *Sim) getDServer(r *http.Request, now time.Time) (any, error) {
 	return s.dServerWire(d, now), nil
 }
 
-// listDServers serves ListServers; search matches a substring of the
+// listDServers serves ListServers: the servers of the path's zone only;
+// search matches a substring of the
 // hostname only, without case: the SDK documents it as "filter servers by
 // hostname", so a client finding its servers by tag through it would pass
 // here and fail on the real API.
@@ -130,7 +131,7 @@ func (s *Sim) listDServers(r *http.Request, now time.Time) (any, error) {
 	var all []dServerSummaryW
 	for _, d := range s.w.Dedibox {
 		switch {
-		case !s.dVisible(d, now), regionOf(zoneOfDC(d.Datacenter)) != regionOf(zone),
+		case !s.dVisible(d, now), zoneOfDC(d.Datacenter) != zone, // the zone in the path, as the real list
 			q.Get("project_id") != "" && q.Get("project_id") != d.ProjectID,
 			search != "" && !strings.Contains(strings.ToLower(d.Hostname), search):
 			continue

@@ -10,6 +10,7 @@ func (s *Sim) routes() {
 	mut := func(pattern string, status int, h handler) { s.router.Handle(pattern, true, s.serve(status, h)) }
 
 	get("/metadata", s.getMetadata)
+	get("/product-catalog/v2alpha1/public-catalog/products", s.listProducts)
 
 	const iam = "/iam/v1alpha1/ssh-keys"
 	get(iam, s.listSSHKeys)

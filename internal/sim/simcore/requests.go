@@ -62,6 +62,19 @@ type RequestStats struct {
 	Mutating int               `json:"mutating"`
 	APIs     map[API]*APIStats `json:"apis"`
 	Errors   []RecordedError   `json:"errors"`
+	// Unmodelled lists what the simulator answered 501 (gRPC Unimplemented
+	// for Talos) because it does not model it, once per API and request
+	// with a count: what a rehearsal asked that the simulator cannot say.
+	Unmodelled []UnmodelledRequest `json:"unmodelled"`
+}
+
+// UnmodelledRequest is one request the simulator does not model ("GET
+// /api2/json/cluster/ha/groups", "/machine.MachineService/Upgrade") and how
+// often it was asked.
+type UnmodelledRequest struct {
+	API     API    `json:"api"`
+	Request string `json:"request"`
+	Count   int    `json:"count"`
 }
 
 // NewRequestLog returns an empty log.
@@ -116,7 +129,7 @@ func (l *RequestLog) Errors() []RecordedError {
 func (l *RequestLog) Snapshot() RequestStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := RequestStats{APIs: map[API]*APIStats{}, Errors: append([]RecordedError{}, l.errors...)}
+	s := RequestStats{APIs: map[API]*APIStats{}, Errors: append([]RecordedError{}, l.errors...), Unmodelled: unmodelled(l.errors)}
 	for name, a := range l.apis {
 		as := &APIStats{Total: a.total, Mutating: a.mutating, Routes: map[string]*RouteCounts{}}
 		for route, r := range a.routes {
@@ -145,5 +158,26 @@ func (s RequestStats) MutatingRoutes() []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// unmodelled groups the unmodelled-route errors by API and request, in the
+// order each was first asked.
+func unmodelled(errs []RecordedError) []UnmodelledRequest {
+	out := []UnmodelledRequest{}
+	at := map[UnmodelledRequest]int{}
+	for _, e := range errs {
+		if e.Kind != "unmodelled" {
+			continue
+		}
+		k := UnmodelledRequest{API: e.API, Request: e.Detail}
+		if i, ok := at[k]; ok {
+			out[i].Count++
+			continue
+		}
+		at[k] = len(out)
+		k.Count = 1
+		out = append(out, k)
+	}
 	return out
 }

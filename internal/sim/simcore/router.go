@@ -3,6 +3,7 @@ package simcore
 import (
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 )
@@ -137,3 +138,18 @@ func (s *statusRecorder) Flush() {
 		f.Flush()
 	}
 }
+
+// Patterns lists the registered route templates ("GET /api2/json/nodes"),
+// sorted: what a conformance test walks, read from the router itself rather
+// than from a copy kept by hand.
+func (rt *Router) Patterns() []string {
+	out := make([]string, 0, len(rt.mutating))
+	for p := range rt.mutating {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IsMutating says whether the route template was registered as mutating.
+func (rt *Router) IsMutating(pattern string) bool { return rt.mutating[pattern] }

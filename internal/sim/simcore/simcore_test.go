@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,9 +126,20 @@ func TestRouterAnswers501ForUnmodelledRoutes(t *testing.T) {
 			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
+	if resp, err := http.Post(srv.URL+"/api2/json/nope", "text/plain", nil); err == nil {
+		resp.Body.Close()
+	}
+	if resp, err := http.Get(srv.URL + "/api2/json/nope"); err == nil {
+		resp.Body.Close()
+	}
 	st := e.Log.Snapshot()
-	if len(st.Errors) != 1 || st.Errors[0].Kind != "unmodelled" || st.APIs[APIProxmox].Routes["GET /api2/json/version"].Total != 1 {
+	if len(st.Errors) != 3 || st.Errors[0].Kind != "unmodelled" || st.APIs[APIProxmox].Routes["GET /api2/json/version"].Total != 1 {
 		t.Fatalf("log: %+v", st)
+	}
+	// /requests lists the 501s once per request, with how often each came.
+	want := []UnmodelledRequest{{APIProxmox, "GET /api2/json/nope", 2}, {APIProxmox, "POST /api2/json/nope", 1}}
+	if !slices.Equal(st.Unmodelled, want) {
+		t.Fatalf("unmodelled = %+v, want %+v", st.Unmodelled, want)
 	}
 }
 
