@@ -3,8 +3,8 @@
 // /livez and /healthz with the real failed-check listing, /version,
 // discovery (/api, /apis and the resource lists), nodes, namespaces, the pods
 // a Talos cluster runs (static control-plane pods, DaemonSets, CoreDNS, and
-// any placed with SetPod), services, node leases, node events and config
-// maps, with label and field selectors, limit/continue, resourceVersion,
+// any placed with SetPod), services, node leases, node events, config maps
+// and secrets, with label and field selectors, limit/continue, resourceVersion,
 // watch streams and server-side Tables; and what removing a node takes:
 // cordon (PATCH spec.unschedulable), eviction, and DELETE of the node, which
 // its kubelet does not undo until it restarts.
@@ -16,6 +16,19 @@
 // knows nothing of Talos: whoever owns the cluster tells it which nodes run a
 // kubelet (SetNode), when etcd was bootstrapped (SetBootstrapped) and,
 // through a probe, whether etcd has quorum; readiness follows from those and
-// the latency profile. The objects are views of that state (config maps
-// excepted, kept in memory), not stored in etcd.
+// the latency profile.
+//
+// Config maps and secrets live in the cluster's etcd, which the owner hands
+// over as a Storage: under /registry/<resource>/<namespace>/<name> as
+// kube-apiserver lays them out (values in JSON), an object's
+// resourceVersion its mod revision, a list's the read's header revision,
+// watches relayed from etcd's watch. A snapshot restore brings back exactly
+// what the snapshot held.
+//
+// The other objects are views of the simulation, versioned by a store whose
+// counter only grows. They are functions of the simulated time (a kubelet
+// turns Ready once its duration has passed, on no call at all), so storing
+// them would turn reads into writes, and a restore could only bring back
+// what the next read overwrites. Quorum loss still affects them alike:
+// without quorum every read and write answers etcd's 500.
 package kube

@@ -224,6 +224,18 @@ func TestKubectlCommonCommands(t *testing.T) {
 	if out = must("delete", "configmap", "lab-settings", "-n", "kube-system"); out != "configmap \"lab-settings\" deleted\n" {
 		t.Errorf("delete configmap: %s", out)
 	}
+	if out = must("create", "secret", "generic", "lab-token", "--from-literal=token=s3cr3t", "-n", "kube-system"); out != "secret/lab-token created\n" {
+		t.Errorf("create secret: %s", out)
+	}
+	if out = must("get", "secret", "lab-token", "-n", "kube-system", "-o", "jsonpath={.data.token}"); out != "czNjcjN0" {
+		t.Errorf("get secret: %q", out)
+	}
+	if out = must("get", "secrets", "-n", "kube-system"); !strings.HasPrefix(line(out, "lab-token"), "lab-token Opaque 1 ") {
+		t.Errorf("get secrets:\n%s", out)
+	}
+	if out = must("delete", "secret", "lab-token", "-n", "kube-system"); out != "secret \"lab-token\" deleted\n" {
+		t.Errorf("delete secret: %s", out)
+	}
 	if out = must("auth", "can-i", "delete", "configmaps", "-n", "kube-system"); out != "yes\n" {
 		t.Errorf("auth can-i: %q", out)
 	}
