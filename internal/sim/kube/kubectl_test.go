@@ -245,4 +245,14 @@ func TestKubectlCommonCommands(t *testing.T) {
 	if errs := f.env.Log.Errors(); len(errs) != 0 {
 		t.Errorf("kubectl reached unmodelled routes: %+v", errs)
 	}
+	// Without quorum kubectl prints etcd's error as a real cluster's does.
+	f.healthy.Store(false)
+	for _, c := range []struct{ args, want string }{
+		{"get configmaps", "Error from server: etcdserver: request timed out\n"},
+		{"create configmap late --from-literal=k=v", "error: failed to create configmap: etcdserver: request timed out\n"},
+	} {
+		if out, err := kubectl(strings.Fields(c.args)...); err == nil || out != c.want {
+			t.Errorf("kubectl %s without quorum: %v %q, want %q", c.args, err, out, c.want)
+		}
+	}
 }
