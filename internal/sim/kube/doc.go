@@ -23,12 +23,15 @@
 // kube-apiserver lays them out (values in JSON), an object's
 // resourceVersion its mod revision, a list's the read's header revision,
 // watches relayed from etcd's watch. A snapshot restore brings back exactly
-// what the snapshot held.
+// what the snapshot held; their resourceVersions start afresh after it,
+// because the simulator replays the snapshot's keys into a new member
+// where etcdutl keeps the snapshot's revision.
 //
 // The other objects are views of the simulation, versioned by a store whose
 // counter only grows. They are functions of the simulated time (a kubelet
 // turns Ready once its duration has passed, on no call at all), so storing
 // them would turn reads into writes, and a restore could only bring back
 // what the next read overwrites. Quorum loss still affects them alike:
-// without quorum every read and write answers etcd's 500.
+// without quorum every read and write answers etcd's 500. Their counter
+// starts again with the simulator process.
 package kube

@@ -123,6 +123,9 @@ func TestSecrets(t *testing.T) {
 	if code != 200 || !strings.Contains(out, `"a":"bmV3"`) || strings.Contains(out, `"b":`) {
 		t.Fatalf("update = %d %s", code, out)
 	}
+	if code, out := send(t, c, "PUT", path+"/token", "application/json", `{"kind":"Secret","metadata":{"name":"token"},"type":"kubernetes.io/tls"}`); code != 422 || !strings.Contains(out, "field is immutable") {
+		t.Errorf("update of the type = %d %s", code, out)
+	}
 	if code, out := update(rvOf(t, cur)); code != 409 || !strings.Contains(out, "the object has been modified") {
 		t.Errorf("update with the replaced resourceVersion = %d %s", code, out)
 	}

@@ -75,6 +75,9 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 		case r.Method == http.MethodPut && b.Metadata.ResourceVersion != "" && b.Metadata.ResourceVersion != str(cur.doc, "metadata", "resourceVersion"):
 			conflict()
 			return
+		case r.Method == http.MethodPut && res.name == "secrets" && cur.fields["type"] != b.Type:
+			writeStatusDetails(w, http.StatusUnprocessableEntity, fmt.Sprintf("Secret %q is invalid: type: Invalid value: %q: field is immutable", name, b.Type), &statusDetails{Name: name, Kind: res.name})
+			return
 		}
 		dry := r.URL.Query().Get("dryRun") == "All"
 		// The condition: a create finds no key, the others the revision read.
