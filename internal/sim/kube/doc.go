@@ -18,20 +18,23 @@
 // through a probe, whether etcd has quorum; readiness follows from those and
 // the latency profile.
 //
-// Config maps and secrets live in the cluster's etcd, which the owner hands
-// over as a Storage: under /registry/<resource>/<namespace>/<name> as
-// kube-apiserver lays them out (values in JSON), an object's
+// Every object lives in the cluster's etcd, which the owner hands over as
+// a Storage, under /registry/<resource>/[<namespace>/]<name> as
+// kube-apiserver lays them out (nodes under "minions", services under
+// "services/specs"; values in JSON), so every resourceVersion is an etcd
+// revision and losing quorum affects every resource alike. Config maps and
+// secrets are what clients write: read from etcd, an object's
 // resourceVersion its mod revision, a list's the read's header revision,
-// watches relayed from etcd's watch. A snapshot restore brings back exactly
-// what the snapshot held; their resourceVersions start afresh after it,
-// because the simulator replays the snapshot's keys into a new member
-// where etcdutl keeps the snapshot's revision.
+// watches relayed from etcd's watch, so a snapshot restore brings back
+// exactly what the snapshot held; their resourceVersions start afresh
+// after it, because the simulator replays the snapshot's keys into a new
+// member where etcdutl keeps the snapshot's revision.
 //
-// The other objects are views of the simulation, versioned by a store whose
-// counter only grows. They are functions of the simulated time (a kubelet
-// turns Ready once its duration has passed, on no call at all), so storing
-// them would turn reads into writes, and a restore could only bring back
-// what the next read overwrites. Quorum loss still affects them alike:
-// without quorum every read and write answers etcd's 500. Their counter
-// starts again with the simulator process.
+// The other objects are computed from the simulation (a kubelet turns
+// Ready once its duration has passed, on no call at all). The store writes
+// each change to etcd when a read first sees it, which is when a client
+// could first have seen a kubelet's write, and serves the writes'
+// revisions; its history of changes is what their watches replay. After a
+// restore (etcd is another cluster) it writes them all again and a watch
+// from before gets 410 Gone.
 package kube

@@ -200,14 +200,13 @@ func (c *Cluster) get(res *resource) http.HandlerFunc {
 }
 
 // view is the current state of a resource, resourceVersions assigned: a
-// stored one as etcd holds it, a derived one computed from the simulation
-// and versioned by the store.
+// stored one as etcd holds it, a derived one computed from the simulation,
+// its changes written to etcd by the store.
 func (c *Cluster) view(ctx context.Context, res *resource) ([]object, int64, error) {
 	if res.stored {
 		return c.storedView(ctx, res)
 	}
-	objs, rv := c.state.sync(res.name, func() []object { return res.objects(c) })
-	return objs, rv, nil
+	return c.state.sync(res.name, func() []object { return res.objects(c) }, derivedWriter{c: c, res: res, ctx: ctx})
 }
 
 // typed is an object with its kind and apiVersion, as a GET or a watch

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -150,4 +151,78 @@ func (c *Cluster) storedRevision(ctx context.Context, res *resource) (int64, err
 		return 0, errStorage{err}
 	}
 	return resp.Header.Revision, nil
+}
+
+// derivedKey is where kube-apiserver keeps a derived object: nodes under
+// their historical name "minions", services under "specs".
+func derivedKey(res *resource, o object) string {
+	name := res.name
+	switch name {
+	case "nodes":
+		name = "minions"
+	case "services":
+		name = "services/specs"
+	}
+	if o.namespace == "" {
+		return "/registry/" + name + "/" + o.name
+	}
+	return "/registry/" + name + "/" + o.namespace + "/" + o.name
+}
+
+// derivedWriter writes a derived object's changes to etcd for the store.
+type derivedWriter struct {
+	c   *Cluster
+	res *resource
+	ctx context.Context
+}
+
+func (d derivedWriter) put(o object) (int64, error) {
+	val, err := encodeStored(d.res, o.doc)
+	if err != nil {
+		return 0, err
+	}
+	return d.do(func(ctx context.Context, cli *clientv3.Client) (*etcdserverpb.ResponseHeader, error) {
+		resp, err := cli.Put(ctx, derivedKey(d.res, o), string(val))
+		if err != nil {
+			return nil, err
+		}
+		return resp.Header, nil
+	})
+}
+
+func (d derivedWriter) del(o object) (int64, error) {
+	return d.do(func(ctx context.Context, cli *clientv3.Client) (*etcdserverpb.ResponseHeader, error) {
+		resp, err := cli.Delete(ctx, derivedKey(d.res, o))
+		if err != nil {
+			return nil, err
+		}
+		return resp.Header, nil
+	})
+}
+
+func (d derivedWriter) do(op func(context.Context, *clientv3.Client) (*etcdserverpb.ResponseHeader, error)) (int64, error) {
+	cli, err := d.c.etcd()
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, storageTimeout)
+	defer cancel()
+	h, err := op(ctx, cli)
+	if err != nil {
+		return 0, errStorage{err}
+	}
+	return h.Revision, nil
+}
+
+func (d derivedWriter) revision() (int64, uint64, error) {
+	var cluster uint64
+	rev, err := d.do(func(ctx context.Context, cli *clientv3.Client) (*etcdserverpb.ResponseHeader, error) {
+		resp, err := cli.Get(ctx, "health") // what kube-apiserver's etcd check reads
+		if err != nil {
+			return nil, err
+		}
+		cluster = resp.Header.ClusterId
+		return resp.Header, nil
+	})
+	return rev, cluster, err
 }

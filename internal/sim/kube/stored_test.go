@@ -177,3 +177,45 @@ func nextRaw(t *testing.T, ch <-chan rawEvent) rawEvent {
 	}
 	return rawEvent{}
 }
+
+// TestDerivedObjectsLiveInEtcd: the objects computed from the simulation
+// are written to etcd where kube-apiserver keeps them (nodes under
+// /registry/minions) when a read sees them change, and their
+// resourceVersions are those writes' revisions.
+func TestDerivedObjectsLiveInEtcd(t *testing.T) {
+	f, cli := storedFixture(t)
+	c := f.client(t, "system:masters")
+	ctx := context.Background()
+	f.c.SetNode(Node{Name: "cp-1", ControlPlane: true, KubeletSince: f.env.Now()})
+	modRev := func(key string) (int64, string) {
+		t.Helper()
+		kv, err := cli.Get(ctx, key)
+		if err != nil || len(kv.Kvs) != 1 {
+			t.Fatalf("etcd holds no %s: %v %v", key, kv, err)
+		}
+		return kv.Kvs[0].ModRevision, string(kv.Kvs[0].Value)
+	}
+	_, body := get(t, c, "/api/v1/nodes/cp-1")
+	first, val := modRev("/registry/minions/cp-1")
+	if rvOf(t, body) != first || !strings.Contains(val, `"kind":"Node"`) {
+		t.Fatalf("node resourceVersion %d, etcd mod revision %d: %s", rvOf(t, body), first, val)
+	}
+	if _, body := get(t, c, "/api/v1/nodes/cp-1"); rvOf(t, body) != first {
+		t.Errorf("an unchanged node was written again: %d after %d", rvOf(t, body), first)
+	}
+	f.c.SetNode(Node{Name: "cp-1", ControlPlane: true}) // the kubelet stops
+	_, body = get(t, c, "/api/v1/nodes/cp-1")
+	second, val := modRev("/registry/minions/cp-1")
+	if second <= first || rvOf(t, body) != second || !strings.Contains(val, `"NodeStatusUnknown"`) {
+		t.Errorf("after the change: resourceVersion %d, etcd mod revision %d (before %d): %s", rvOf(t, body), second, first, val)
+	}
+	get(t, c, "/api/v1/namespaces")
+	get(t, c, "/api/v1/pods")
+	modRev("/registry/namespaces/kube-system")
+	modRev("/registry/pods/kube-system/kube-apiserver-cp-1")
+	f.c.RemoveNode("cp-1")
+	get(t, c, "/api/v1/nodes")
+	if kv, _ := cli.Get(ctx, "/registry/minions/cp-1"); len(kv.Kvs) != 0 {
+		t.Error("a removed node is still in etcd")
+	}
+}

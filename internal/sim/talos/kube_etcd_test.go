@@ -1,8 +1,10 @@
 package talos
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,6 +53,8 @@ func TestRestoreBringsBackTheSnapshot(t *testing.T) {
 		}
 	}
 	create("a")
+	_, node := kubeGet(t, kc, server+"/api/v1/nodes/cp-1")
+	before := resourceVersion(t, node)
 	rc, err := c.EtcdSnapshot(ctx, &machine.EtcdSnapshotRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,4 +95,31 @@ func TestRestoreBringsBackTheSnapshot(t *testing.T) {
 	if _, out := kubeGet(t, kc, cms); strings.Contains(out, `"name":"b"`) || !strings.Contains(out, `"name":"a"`) {
 		t.Errorf("list after recovery = %s", out)
 	}
+	// The node is written again at the restored etcd's revisions, and a
+	// watch from a resourceVersion of before is told to list again.
+	_, node = kubeGet(t, kc, server+"/api/v1/nodes/cp-1")
+	n := h.ns.byIP("10.20.0.11")
+	n.mu.Lock()
+	m := n.member
+	n.mu.Unlock()
+	kv, err := m.cli.Get(ctx, "/registry/minions/cp-1")
+	if err != nil || len(kv.Kvs) != 1 || resourceVersion(t, node) != kv.Kvs[0].ModRevision {
+		t.Errorf("node after recovery at %d, etcd holds %v (%v)", resourceVersion(t, node), kv, err)
+	}
+	_, out := kubeGet(t, kc, server+"/api/v1/nodes?watch=true&timeoutSeconds=2&resourceVersion="+strconv.FormatInt(before, 10))
+	if !strings.Contains(out, `"type":"ERROR"`) || !strings.Contains(out, `"code":410`) {
+		t.Errorf("watch from before the restore = %s", out)
+	}
+}
+
+func resourceVersion(t *testing.T, body string) int64 {
+	t.Helper()
+	var m struct {
+		Metadata struct{ ResourceVersion string } `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	rv, _ := strconv.ParseInt(m.Metadata.ResourceVersion, 10, 64)
+	return rv
 }
