@@ -26,7 +26,7 @@ type Spec struct {
 	// rather than a pushed flag because quorum changes inside etcd, not on any
 	// call the owner makes. Nil means etcd is never healthy.
 	EtcdHealthy func() bool
-	// Storage is the cluster's etcd, where config maps and secrets live.
+	// Storage is the cluster's etcd, where every object lives.
 	Storage Storage
 }
 

@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// resource is one kind the API serves read-only through the generic list,
-// get and watch handlers, and lists in discovery.
+// resource is one kind the API serves through the generic list, get and
+// watch handlers (and, when stored, the generic create, update and
+// delete), and lists in discovery.
 type resource struct {
 	name, singular, kind string
 	group                string // "" for the core group

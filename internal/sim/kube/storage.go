@@ -13,9 +13,9 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// Storage is the etcd the API server keeps what clients write in (config
-// maps, secrets). The cluster's owner supplies it: kube knows nothing of how
-// the members run, only how kube-apiserver lays objects out in etcd.
+// Storage is the etcd the API server keeps its objects in. The cluster's
+// owner supplies it: kube knows nothing of how the members run, only how
+// kube-apiserver lays objects out in etcd.
 type Storage interface {
 	// Etcd returns a client of a member that serves, or an error (the API
 	// server's answer) when no member runs.
@@ -135,22 +135,6 @@ func encodeStored(res *resource, doc map[string]any) ([]byte, error) {
 	}
 	out["metadata"] = md
 	return json.Marshal(out)
-}
-
-// storedRevision is the store's current revision, for a watch that starts
-// from now.
-func (c *Cluster) storedRevision(ctx context.Context, res *resource) (int64, error) {
-	cli, err := c.etcd()
-	if err != nil {
-		return 0, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, storageTimeout)
-	defer cancel()
-	resp, err := cli.Get(ctx, registryPrefix(res), clientv3.WithPrefix(), clientv3.WithCountOnly())
-	if err != nil {
-		return 0, errStorage{err}
-	}
-	return resp.Header.Revision, nil
 }
 
 // derivedKey is where kube-apiserver keeps a derived object: nodes under
