@@ -26,6 +26,8 @@ type Spec struct {
 	// rather than a pushed flag because quorum changes inside etcd, not on any
 	// call the owner makes. Nil means etcd is never healthy.
 	EtcdHealthy func() bool
+	// Storage is the cluster's etcd, where every object lives.
+	Storage Storage
 }
 
 // Node is a machine whose kubelet registers with the API server.
@@ -56,13 +58,8 @@ type Cluster struct {
 	deleted map[string]time.Time
 	pods    map[string]Pod // namespace/name -> pod placed by SetPod
 	state   *store         // resourceVersions and the history watches replay
-	// configMaps are the config maps, seeded at bootstrap; cmWrite orders
-	// the writes, each of which reads the current resourceVersion first.
-	configMaps map[string]*configMap
-	cmSeeded   bool
-	cmWrite    sync.Mutex
-	srv        *http.Server
-	done       chan struct{}
+	srv     *http.Server
+	done    chan struct{}
 }
 
 // registered is a Node plus what the API server keeps about it.
@@ -87,7 +84,7 @@ func Start(env *simcore.Env, spec Spec) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{env: env, spec: spec, ca: pool, nodes: map[string]*registered{}, deleted: map[string]time.Time{},
-		pods: map[string]Pod{}, state: newStore(), configMaps: map[string]*configMap{}, done: make(chan struct{})}
+		pods: map[string]Pod{}, state: newStore(), done: make(chan struct{})}
 	ln, err := env.Listen(spec.Endpoint, "", "kube")
 	if err != nil {
 		return nil, err

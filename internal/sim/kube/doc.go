@@ -3,8 +3,8 @@
 // /livez and /healthz with the real failed-check listing, /version,
 // discovery (/api, /apis and the resource lists), nodes, namespaces, the pods
 // a Talos cluster runs (static control-plane pods, DaemonSets, CoreDNS, and
-// any placed with SetPod), services, node leases, node events and config
-// maps, with label and field selectors, limit/continue, resourceVersion,
+// any placed with SetPod), services, node leases, node events, config maps
+// and secrets, with label and field selectors, limit/continue, resourceVersion,
 // watch streams and server-side Tables; and what removing a node takes:
 // cordon (PATCH spec.unschedulable), eviction, and DELETE of the node, which
 // its kubelet does not undo until it restarts.
@@ -16,6 +16,25 @@
 // knows nothing of Talos: whoever owns the cluster tells it which nodes run a
 // kubelet (SetNode), when etcd was bootstrapped (SetBootstrapped) and,
 // through a probe, whether etcd has quorum; readiness follows from those and
-// the latency profile. The objects are views of that state (config maps
-// excepted, kept in memory), not stored in etcd.
+// the latency profile.
+//
+// Every object lives in the cluster's etcd, which the owner hands over as
+// a Storage, under /registry/<resource>/[<namespace>/]<name> as
+// kube-apiserver lays them out (nodes under "minions", services under
+// "services/specs"; values in JSON), so every resourceVersion is an etcd
+// revision and losing quorum affects every resource alike. Config maps and
+// secrets are what clients write: read from etcd, an object's
+// resourceVersion its mod revision, a list's the read's header revision,
+// watches relayed from etcd's watch, so a snapshot restore brings back
+// exactly what the snapshot held; their resourceVersions start afresh
+// after it, because the simulator replays the snapshot's keys into a new
+// member where etcdutl keeps the snapshot's revision.
+//
+// The other objects are computed from the simulation (a kubelet turns
+// Ready once its duration has passed, on no call at all). The store writes
+// each change to etcd when a read first sees it, which is when a client
+// could first have seen a kubelet's write, and serves the writes'
+// revisions; its history of changes is what their watches replay. After a
+// restore (etcd is another cluster) it writes them all again and a watch
+// from before gets 410 Gone.
 package kube

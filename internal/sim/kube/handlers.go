@@ -37,9 +37,14 @@ func (c *Cluster) router() http.Handler {
 		}
 		rt.Handle("GET "+base+res.name+"/{name}", false, c.get(res))
 	}
-	rt.Handle("POST /api/v1/namespaces/{namespace}/configmaps", true, c.writeConfigMap)
-	rt.Handle("PUT /api/v1/namespaces/{namespace}/configmaps/{name}", true, c.writeConfigMap)
-	rt.Handle("DELETE /api/v1/namespaces/{namespace}/configmaps/{name}", true, c.writeConfigMap)
+	for _, res := range c.resources() {
+		if res.stored {
+			base := "/api/v1/namespaces/{namespace}/" + res.name
+			rt.Handle("POST "+base, true, c.writeStored(res))
+			rt.Handle("PUT "+base+"/{name}", true, c.writeStored(res))
+			rt.Handle("DELETE "+base+"/{name}", true, c.writeStored(res))
+		}
+	}
 	rt.Handle("PATCH /api/v1/nodes/{name}", true, c.patchNode)
 	rt.Handle("DELETE /api/v1/nodes/{name}", true, c.deleteNode)
 	rt.Handle("POST /api/v1/namespaces/{namespace}/pods/{name}/eviction", true, c.evictPod)

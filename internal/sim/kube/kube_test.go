@@ -35,7 +35,7 @@ func newFixture(t *testing.T, p simcore.Profile, scale float64) *fixture {
 	}
 	f := &fixture{env: simcore.NewEnv(p, scale, 1), ca: ca}
 	f.c, err = Start(f.env, Spec{Name: "lab", Endpoint: endpoint, CACert: ca.CrtPEM, CAKey: ca.KeyPEM,
-		Version: "v1.36.3", EtcdHealthy: f.healthy.Load})
+		Version: "v1.36.3", EtcdHealthy: f.healthy.Load, Storage: startEtcd(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestHealthFollowsBootstrapAndEtcd(t *testing.T) {
 		t.Fatalf("livez without quorum = %d %q", code, body)
 	}
 	code, body = get(t, c, "/api/v1/nodes")
-	if code != 500 || !strings.Contains(body, `"reason":"InternalError"`) {
+	if code != 500 || !strings.Contains(body, `"message":"etcdserver: request timed out"`) || strings.Contains(body, `"reason"`) {
 		t.Fatalf("nodes without quorum = %d %s", code, body)
 	}
 }

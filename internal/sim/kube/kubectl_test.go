@@ -224,6 +224,18 @@ func TestKubectlCommonCommands(t *testing.T) {
 	if out = must("delete", "configmap", "lab-settings", "-n", "kube-system"); out != "configmap \"lab-settings\" deleted\n" {
 		t.Errorf("delete configmap: %s", out)
 	}
+	if out = must("create", "secret", "generic", "lab-token", "--from-literal=token=s3cr3t", "-n", "kube-system"); out != "secret/lab-token created\n" {
+		t.Errorf("create secret: %s", out)
+	}
+	if out = must("get", "secret", "lab-token", "-n", "kube-system", "-o", "jsonpath={.data.token}"); out != "czNjcjN0" {
+		t.Errorf("get secret: %q", out)
+	}
+	if out = must("get", "secrets", "-n", "kube-system"); !strings.HasPrefix(line(out, "lab-token"), "lab-token Opaque 1 ") {
+		t.Errorf("get secrets:\n%s", out)
+	}
+	if out = must("delete", "secret", "lab-token", "-n", "kube-system"); out != "secret \"lab-token\" deleted\n" {
+		t.Errorf("delete secret: %s", out)
+	}
 	if out = must("auth", "can-i", "delete", "configmaps", "-n", "kube-system"); out != "yes\n" {
 		t.Errorf("auth can-i: %q", out)
 	}
@@ -232,5 +244,15 @@ func TestKubectlCommonCommands(t *testing.T) {
 	}
 	if errs := f.env.Log.Errors(); len(errs) != 0 {
 		t.Errorf("kubectl reached unmodelled routes: %+v", errs)
+	}
+	// Without quorum kubectl prints etcd's error as a real cluster's does.
+	f.healthy.Store(false)
+	for _, c := range []struct{ args, want string }{
+		{"get configmaps", "Error from server: etcdserver: request timed out\n"},
+		{"create configmap late --from-literal=k=v", "error: failed to create configmap: etcdserver: request timed out\n"},
+	} {
+		if out, err := kubectl(strings.Fields(c.args)...); err == nil || out != c.want {
+			t.Errorf("kubectl %s without quorum: %v %q, want %q", c.args, err, out, c.want)
+		}
 	}
 }

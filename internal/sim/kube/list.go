@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,8 +10,9 @@ import (
 	"strings"
 )
 
-// resource is one kind the API serves read-only through the generic list,
-// get and watch handlers, and lists in discovery.
+// resource is one kind the API serves through the generic list, get and
+// watch handlers (and, when stored, the generic create, update and
+// delete), and lists in discovery.
 type resource struct {
 	name, singular, kind string
 	group                string // "" for the core group
@@ -20,6 +22,7 @@ type resource struct {
 	verbs                []string // what discovery advertises; get, list, watch if empty
 	createOnly           bool     // a review: POST only, no list, get or watch
 	fields               []string // field selectors beyond metadata.name/namespace
+	stored               bool     // kept in etcd (storage.go); objects is nil
 	objects              func(c *Cluster) []object
 	table                func(c *Cluster, o object, wide bool) []any // a Table row's cells; nil: NAME, AGE
 	columns              []column
@@ -119,7 +122,11 @@ func (c *Cluster) list(res *resource) http.HandlerFunc {
 			c.watch(w, r, res, lq)
 			return
 		}
-		objs, rv := c.view(res)
+		objs, rv, err := c.view(r.Context(), res)
+		if err != nil {
+			storageFailed(w, err)
+			return
+		}
 		if lq.rv != "" && lq.rv != "0" {
 			want, _ := strconv.ParseInt(lq.rv, 10, 64)
 			switch {
@@ -174,7 +181,11 @@ func (c *Cluster) get(res *resource) http.HandlerFunc {
 		if !c.mayRead(w, r, res, "get", name) || !c.available(w) {
 			return
 		}
-		objs, _ := c.view(res)
+		objs, _, err := c.view(r.Context(), res)
+		if err != nil {
+			storageFailed(w, err)
+			return
+		}
 		for _, o := range objs {
 			if o.name == name && o.namespace == r.PathValue("namespace") {
 				if wantsTable(r) {
@@ -189,9 +200,14 @@ func (c *Cluster) get(res *resource) http.HandlerFunc {
 	}
 }
 
-// view is the current state of a resource, resourceVersions assigned.
-func (c *Cluster) view(res *resource) ([]object, int64) {
-	return c.state.sync(res.name, func() []object { return res.objects(c) })
+// view is the current state of a resource, resourceVersions assigned: a
+// stored one as etcd holds it, a derived one computed from the simulation,
+// its changes written to etcd by the store.
+func (c *Cluster) view(ctx context.Context, res *resource) ([]object, int64, error) {
+	if res.stored {
+		return c.storedView(ctx, res)
+	}
+	return c.state.sync(res.name, func() []object { return res.objects(c) }, derivedWriter{c: c, res: res, ctx: ctx})
 }
 
 // typed is an object with its kind and apiVersion, as a GET or a watch

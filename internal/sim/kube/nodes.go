@@ -2,6 +2,7 @@ package kube
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"maps"
@@ -61,15 +62,19 @@ type nodeStatus struct {
 	NodeInfo    map[string]string `json:"nodeInfo"`
 }
 
-// available answers for the API server when it cannot serve reads: 503
-// while it is still starting, 500 from etcd once it has lost quorum.
+// available answers for the API server when it cannot serve: 503 while it
+// is still starting, 500 from etcd once it has lost quorum (linearizable
+// reads fail as writes do). The probe answers at once where a real server
+// waits out etcd's request timeout, which no client can tell apart.
 func (c *Cluster) available(w http.ResponseWriter) bool {
 	switch {
 	case !c.started():
 		writeStatus(w, nil, http.StatusServiceUnavailable, "the server is currently unable to handle the request")
 		return false
 	case !c.etcdHealthy():
-		writeStatus(w, nil, http.StatusInternalServerError, "etcdserver: request timed out")
+		// What etcd answers a member without quorum, passed on as
+		// kube-apiserver passes on any storage error: 500, no reason.
+		storageFailed(w, context.DeadlineExceeded)
 		return false
 	}
 	return true

@@ -11,13 +11,17 @@ import (
 // kubectl's typed clients send core objects as
 // application/vnd.kubernetes.protobuf: the magic "k8s\x00", then a
 // runtime.Unknown {typeMeta{apiVersion, kind}, raw} whose raw bytes are the
-// object's generated.proto message. Only a ConfigMap's fields are read
-// (ObjectMeta name, generateName, namespace, resourceVersion, labels; data).
+// object's generated.proto message. Only the fields a ConfigMap or a
+// Secret write needs are read (ObjectMeta name, generateName, namespace,
+// resourceVersion, labels; data; a secret's type and stringData).
 
 var protoMagic = []byte("k8s\x00")
 
-// decodeConfigMapProto fills b from a protobuf-encoded ConfigMap.
-func decodeConfigMapProto(raw []byte, b *configMapBody) error {
+// decodeProto fills b from a protobuf-encoded ConfigMap or Secret. Both
+// have metadata as field 1 and data as field 2 (a secret's values are
+// bytes, the same on the wire).
+func decodeProto(raw []byte, res *resource, b *writeBody) error {
+	secret := res.name == "secrets"
 	msg, ok := bytes.CutPrefix(raw, protoMagic)
 	if !ok {
 		return errors.New("missing the k8s protobuf prefix")
@@ -69,7 +73,18 @@ func decodeConfigMapProto(raw []byte, b *configMapBody) error {
 			}
 			return mapEntry(v, b.Data)
 		case 3:
+			if secret {
+				b.Type = string(v)
+				return nil
+			}
 			return errors.New("binaryData is not modelled")
+		case 4:
+			if secret {
+				if b.StringData == nil {
+					b.StringData = map[string]string{}
+				}
+				return mapEntry(v, b.StringData)
+			}
 		}
 		return nil
 	})

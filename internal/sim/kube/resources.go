@@ -4,8 +4,9 @@ import (
 	"time"
 )
 
-// The resources the simulated API serves, in discovery's order. Each is a
-// view of the simulation: nodes from the kubelets, pods from the nodes (the
+// The resources the simulated API serves, in discovery's order. Config
+// maps and secrets are stored in etcd; the others are views of the
+// simulation: nodes from the kubelets, pods from the nodes (the
 // pods a fresh Talos cluster runs) and SetPod, the rest fixed by what
 // kube-apiserver and Talos create at bootstrap.
 func (c *Cluster) resources() []*resource {
@@ -13,8 +14,11 @@ func (c *Cluster) resources() []*resource {
 		{name: "namespaces", singular: "namespace", kind: "Namespace", shortNames: []string{"ns"},
 			fields: []string{"status.phase"}, objects: (*Cluster).namespaceObjects, table: namespaceRow, columns: namespaceColumns},
 		{name: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, shortNames: []string{"cm"},
-			verbs: []string{"create", "delete", "get", "list", "update", "watch"}, objects: (*Cluster).configMapObjects,
+			verbs: []string{"create", "delete", "get", "list", "update", "watch"}, stored: true,
 			table: configMapRow, columns: configMapColumns},
+		{name: "secrets", singular: "secret", kind: "Secret", namespaced: true, fields: []string{"type"},
+			verbs: []string{"create", "delete", "get", "list", "update", "watch"}, stored: true,
+			table: secretRow, columns: secretColumns},
 		{name: "nodes", singular: "node", kind: "Node", shortNames: []string{"no"}, verbs: []string{"delete", "get", "list", "patch", "watch"},
 			fields: []string{"spec.unschedulable"}, objects: (*Cluster).nodeObjects, table: nodeRow, columns: nodeColumns},
 		{name: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: []string{"po"}, categories: []string{"all"},

@@ -10,11 +10,13 @@ import (
 	"time"
 )
 
-// The objects the simulated API serves are computed from the simulation
-// (kubelets, the bootstrap time), not stored. The store turns those views
-// into what a client of the real API sees: a cluster-wide resourceVersion
-// that grows whenever an object changes, and a short history of changes that
-// watches replay, as etcd's revisions and the watch cache do.
+// The derived objects (nodes, pods, leases, events, namespaces, services)
+// are computed from the simulation (kubelets, the bootstrap time). The
+// store turns those views into what a client of the real API sees: each
+// change, as a read observes it, is written to the cluster's etcd where
+// kube-apiserver keeps that resource, and the write's revision is the
+// object's resourceVersion; a short history of changes is what watches
+// replay, as the watch cache does.
 
 // object is one API object as a list serves it (no kind or apiVersion).
 type object struct {
@@ -52,14 +54,24 @@ const historyLen = 1000
 
 type store struct {
 	mu      sync.Mutex
-	rv      int64
+	rv      int64  // the latest revision the store read or wrote at
+	cluster uint64 // the etcd cluster those revisions are of
 	kinds   map[string]map[string]*entry
 	history []event
 	oldest  int64 // the oldest resourceVersion a watch may resume from
 }
 
 func newStore() *store {
-	return &store{rv: 1000, oldest: 1000, kinds: map[string]map[string]*entry{}}
+	return &store{kinds: map[string]map[string]*entry{}}
+}
+
+// writer stores a derived object's change in etcd and returns the
+// revision of the write; revision reads etcd's current revision and
+// cluster ID, linearizably.
+type writer interface {
+	put(o object) (int64, error)
+	del(o object) (int64, error)
+	revision() (rev int64, cluster uint64, err error)
 }
 
 // volatile is what changes on every read without being a change of the
@@ -67,18 +79,51 @@ func newStore() *store {
 var volatile = regexp.MustCompile(`"(lastHeartbeatTime|renewTime)":"[^"]*"`)
 
 // sync compares the current view of a resource with what was last seen,
-// assigns new resourceVersions to what changed and records the changes.
-// It returns the objects sorted by key, resourceVersions set, and the
-// resourceVersion of the whole collection. The view is taken under the
-// store's lock, so that two reads never record an older view after a newer.
-func (s *store) sync(kind string, view func() []object) ([]object, int64) {
+// writes what changed through w and records the changes at the writes'
+// revisions. It returns the objects sorted by key, resourceVersions set,
+// and the collection's resourceVersion: etcd's revision at the read. The
+// view is taken under the store's lock, so that two reads never record an
+// older view after a newer. When etcd is another cluster than before (a
+// restore bootstraps a new one), the store forgets what it knew and writes
+// every object again; a watch from before gets 410 Gone.
+func (s *store) sync(kind string, view func() []object, w writer) ([]object, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	current := view()
+	rev, cluster, err := w.revision()
+	if err != nil {
+		return nil, 0, err
+	}
+	replaced := s.cluster != 0 && cluster != s.cluster
+	if replaced {
+		s.kinds, s.history = map[string]map[string]*entry{}, nil
+	}
+	s.cluster = cluster
+	if rev > s.rv || replaced {
+		s.rv = rev
+	}
+	out, err := s.syncLocked(kind, view(), w)
+	if err != nil {
+		return nil, 0, err
+	}
+	if replaced {
+		s.oldest = s.rv
+	}
+	return out, s.rv, nil
+}
+
+func (s *store) syncLocked(kind string, current []object, w writer) ([]object, error) {
 	seen := s.kinds[kind]
 	if seen == nil {
 		seen = map[string]*entry{}
 		s.kinds[kind] = seen
+	}
+	// at records a write's revision.
+	at := func(rev int64, err error) (int64, error) {
+		if err != nil {
+			return 0, err
+		}
+		s.rv = max(s.rv, rev)
+		return rev, nil
 	}
 	sort.Slice(current, func(i, j int) bool { return current[i].key() < current[j].key() })
 	live := map[string]bool{}
@@ -92,15 +137,21 @@ func (s *store) sync(kind string, view func() []object) ([]object, int64) {
 		e := seen[k]
 		switch {
 		case e == nil:
-			s.rv++
-			e = &entry{hash: h, rv: s.rv}
+			rv, err := at(w.put(o))
+			if err != nil {
+				return nil, err
+			}
+			e = &entry{hash: h, rv: rv}
 			seen[k] = e
 			o = withRV(o, e.rv)
 			s.record(event{kind: kind, typ: "ADDED", rv: e.rv, obj: o})
 		case e.hash != h:
-			s.rv++
+			rv, err := at(w.put(o))
+			if err != nil {
+				return nil, err
+			}
 			old := e.obj
-			e.hash, e.rv = h, s.rv
+			e.hash, e.rv = h, rv
 			o = withRV(o, e.rv)
 			s.record(event{kind: kind, typ: "MODIFIED", rv: e.rv, obj: o, old: old})
 		default:
@@ -111,13 +162,16 @@ func (s *store) sync(kind string, view func() []object) ([]object, int64) {
 	}
 	for k, e := range seen {
 		if !live[k] {
-			s.rv++
+			rv, err := at(w.del(e.obj))
+			if err != nil {
+				return nil, err
+			}
 			delete(seen, k)
-			gone := withRV(e.obj, s.rv)
-			s.record(event{kind: kind, typ: "DELETED", rv: s.rv, obj: gone, old: e.obj})
+			gone := withRV(e.obj, rv)
+			s.record(event{kind: kind, typ: "DELETED", rv: rv, obj: gone, old: e.obj})
 		}
 	}
-	return out, s.rv
+	return out, nil
 }
 
 func (s *store) record(ev event) {
@@ -129,11 +183,12 @@ func (s *store) record(ev event) {
 }
 
 // since returns the changes of a resource after rv; ok is false when rv is
-// older than the history kept (the client must list again).
+// older than the history kept, or newer than the store (etcd was replaced
+// since): the client must list again.
 func (s *store) since(kind string, rv int64) ([]event, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rv < s.oldest {
+	if rv < s.oldest || rv > s.rv {
 		return nil, false
 	}
 	var out []event
@@ -143,13 +198,6 @@ func (s *store) since(kind string, rv int64) ([]event, bool) {
 		}
 	}
 	return out, true
-}
-
-// current is the latest resourceVersion.
-func (s *store) current() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rv
 }
 
 // withRV copies o with metadata.resourceVersion set.

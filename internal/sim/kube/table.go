@@ -38,6 +38,7 @@ var (
 		col("Restarts", "string", 0), col("Age", "string", 0), col("IP", "string", 1), col("Node", "string", 1),
 		col("Nominated Node", "string", 1), col("Readiness Gates", "string", 1)}
 	configMapColumns = []column{col("Name", "string", 0), col("Data", "integer", 0), col("Age", "string", 0)}
+	secretColumns    = []column{col("Name", "string", 0), col("Type", "string", 0), col("Data", "integer", 0), col("Age", "string", 0)}
 	leaseColumns     = []column{col("Name", "string", 0), col("Holder", "string", 0), col("Age", "string", 0)}
 	serviceColumns   = []column{col("Name", "string", 0), col("Type", "string", 0), col("Cluster-IP", "string", 0),
 		col("External-IP", "string", 0), col("Port(s)", "string", 0), col("Age", "string", 0), col("Selector", "string", 1)}
@@ -202,6 +203,11 @@ func leaseRow(c *Cluster, o object, _ bool) []any {
 }
 
 func configMapRow(c *Cluster, o object, _ bool) []any {
-	data, _ := o.doc["data"].(map[string]string)
+	data, _ := o.doc["data"].(map[string]any)
 	return []any{o.name, len(data), c.age(o.created)}
+}
+
+func secretRow(c *Cluster, o object, _ bool) []any {
+	data, _ := o.doc["data"].(map[string]any)
+	return []any{o.name, o.fields["type"], len(data), c.age(o.created)}
 }

@@ -50,6 +50,7 @@ func (ns *Nodes) clusterFor(f facts) (*cluster, *kube.Cluster) {
 		kc, err := kube.Start(ns.env, kube.Spec{
 			Name: f.clusterName, Endpoint: f.endpoint, CACert: f.k8sCA.Crt, CAKey: f.k8sCA.Key,
 			Version: f.k8sVersion, EtcdHealthy: func() bool { return ns.etcdHealthy(f.clusterKey) },
+			Storage: kubeStorage{ns: ns, key: f.clusterKey},
 		})
 		if err != nil {
 			ns.env.Log.Error(simcore.APIKube, "protocol", fmt.Sprintf("cluster %s: %v", f.clusterName, err))

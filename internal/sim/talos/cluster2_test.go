@@ -87,6 +87,10 @@ func testQuorumLoss(t *testing.T, h *harness) {
 		t.Fatal(err)
 	}
 	kc, server := kubeClient(t, h, kubeconfig)
+	cms := server + "/api/v1/namespaces/default/configmaps"
+	if code, out := kubeSend(t, kc, "POST", cms, `{"metadata":{"name":"before"},"data":{"k":"v"}}`); code != 201 {
+		t.Fatalf("create with quorum = %d %s", code, out)
+	}
 	h.ns.PowerOff("10.20.0.12/24")
 	h.env.Faults.SetDark("nl-ams-1", true) // cp-3's datacenter
 	cp1 := h.secure("10.20.0.11")
@@ -109,8 +113,23 @@ func testQuorumLoss(t *testing.T, h *harness) {
 		t.Fatalf("member list without quorum: %v", err)
 	}
 	t.Logf("without quorum after %v: %v", time.Since(start).Round(time.Millisecond), err)
-	if code, _ := kubeGet(t, kc, server+"/readyz"); code != 500 {
-		t.Fatalf("/readyz without quorum = %d", code)
+	if code, body := kubeGet(t, kc, server+"/readyz"); code != 500 || !strings.Contains(body, "[-]etcd failed: reason withheld") {
+		t.Fatalf("/readyz without quorum = %d %s", code, body)
+	}
+	// Writes and linearizable reads fail as kube-apiserver passes etcd's
+	// error on: 500, etcd's message, no reason (kubectl: "Error from
+	// server: etcdserver: request timed out").
+	const timedOut = `"message":"etcdserver: request timed out"`
+	if code, out := kubeSend(t, kc, "POST", cms, `{"metadata":{"name":"during"}}`); code != 500 || !strings.Contains(out, timedOut) || strings.Contains(out, `"reason"`) {
+		t.Errorf("create without quorum = %d %s", code, out)
+	}
+	for _, path := range []string{"/before", ""} {
+		if code, out := kubeGet(t, kc, cms+path); code != 500 || !strings.Contains(out, timedOut) {
+			t.Errorf("GET configmaps%s without quorum = %d %s", path, code, out)
+		}
+	}
+	if code, out := kubeGet(t, kc, server+"/api/v1/nodes"); code != 500 || !strings.Contains(out, timedOut) {
+		t.Errorf("GET nodes without quorum = %d %s", code, out)
 	}
 	h.ns.PowerOn("10.20.0.12")
 	h.env.Faults.SetDark("nl-ams-1", false)
@@ -122,6 +141,15 @@ func testQuorumLoss(t *testing.T, h *harness) {
 	}
 	if code, _ := kubeGet(t, kc, server+"/readyz"); code != 200 {
 		t.Fatalf("/readyz after recovery = %d", code)
+	}
+	if code, out := kubeGet(t, kc, cms+"/before"); code != 200 {
+		t.Errorf("config map after quorum returned = %d %s", code, out)
+	}
+	if code, out := kubeGet(t, kc, cms+"/during"); code != 404 {
+		t.Errorf("the create refused without quorum = %d %s", code, out)
+	}
+	if code, out := kubeSend(t, kc, "POST", cms, `{"metadata":{"name":"after"}}`); code != 201 {
+		t.Errorf("create after quorum returned = %d %s", code, out)
 	}
 }
 

@@ -6,9 +6,12 @@
 // machinery's loader and validator, "installs", and then serves mutual TLS
 // signed by the config's machine CA with roles from client certificates and
 // apid's node/nodes proxying. Each control plane runs a real embedded etcd
-// on loopback ports, so bootstrap, joins, member lists, snapshots, quorum
-// loss and recovery behave as etcd does. When a control plane's config is
-// applied, the cluster's Kubernetes API server (package kube) appears at
-// cluster.controlPlane.endpoint. Time follows the simcore latency profile;
+// on loopback ports, over mutual TLS with certificates issued from the
+// cluster's etcd CA (cluster.etcd.ca) for its client and peer URLs and for
+// every client the simulator itself uses, so bootstrap, joins, member
+// lists, snapshots, quorum loss and recovery behave as etcd does. When a
+// control plane's config is applied, the cluster's Kubernetes API server
+// (package kube) appears at cluster.controlPlane.endpoint, storing its
+// config maps and secrets in that etcd. Time follows the simcore latency profile;
 // nothing binds or dials outside 127.0.0.0/8.
 package talos

@@ -29,12 +29,13 @@ type memberInfo struct {
 	ClientPort int    `json:"client_port"`
 }
 
-func (mi *memberInfo) peerURL() string   { return "http://127.0.0.1:" + strconv.Itoa(mi.PeerPort) }
-func (mi *memberInfo) clientURL() string { return "http://127.0.0.1:" + strconv.Itoa(mi.ClientPort) }
+func (mi *memberInfo) peerURL() string   { return "https://127.0.0.1:" + strconv.Itoa(mi.PeerPort) }
+func (mi *memberInfo) clientURL() string { return "https://127.0.0.1:" + strconv.Itoa(mi.ClientPort) }
 
 // newMemberInfo picks a data directory and two loopback ports. Real nodes
 // use https://<ip>:2380 and :2379; the simulator reports those addresses
-// (see urlMap) while etcd itself only ever binds 127.0.0.1.
+// (see urlMap) while etcd itself only ever binds 127.0.0.1, over mutual
+// TLS as the real one (etcd_tls.go).
 func newMemberInfo(name, dir, seed string, reserved map[int]bool) (*memberInfo, error) {
 	peer, err := freePort(seed+"/peer", reserved)
 	if err != nil {
@@ -93,10 +94,10 @@ type member struct {
 	closed   chan struct{} // closed once etcd has released its files and ports
 }
 
-// startMember starts etcd for info in dir. state is "new" to bootstrap a
-// cluster, "existing" to join one; with data already in dir etcd ignores
-// both and restarts from its WAL.
-func startMember(info *memberInfo, dir, initialCluster, state, token, logFile string) (*member, error) {
+// startMember starts etcd for info in dir, serving and dialing with pki.
+// state is "new" to bootstrap a cluster, "existing" to join one; with data
+// already in dir etcd ignores both and restarts from its WAL.
+func startMember(info *memberInfo, pki *etcdPKI, dir, initialCluster, state, token, logFile string) (*member, error) {
 	peer, _ := url.Parse(info.peerURL())
 	client, _ := url.Parse(info.clientURL())
 	cfg := embed.NewConfig()
@@ -116,6 +117,7 @@ func startMember(info *memberInfo, dir, initialCluster, state, token, logFile st
 	// (StrictReconfigCheck). Joins go one learner at a time and that wait is
 	// part of OpEtcdJoin's duration, so the simulator does not add it again.
 	cfg.StrictReconfigCheck = false
+	pki.apply(cfg)
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("failed to start etcd member %s: %w", info.Name, err)
@@ -123,6 +125,7 @@ func startMember(info *memberInfo, dir, initialCluster, state, token, logFile st
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   []string{info.clientURL()},
 		DialTimeout: 5 * time.Second,
+		TLS:         pki.client,
 		Logger:      zap.NewNop(),
 	})
 	if err != nil {

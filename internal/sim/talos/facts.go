@@ -31,6 +31,7 @@ type facts struct {
 	acceptedCAs []*x509.PEMEncodedCertificate
 	token       string // machine.token: what trustd checks before signing a worker's certificate
 	k8sCA       *x509.PEMEncodedCertificateAndKey
+	etcdCA      *x509.PEMEncodedCertificateAndKey // cluster.etcd.ca: what etcd's certificates are issued from
 
 	// What the node's network and time sync use once the config is in
 	// place; empty values fall back to the platform's (cloud-init) ones.
@@ -57,6 +58,7 @@ func factsOf(cfg config.Provider, ip, vmName string) facts {
 		f.clusterKey = hex.EncodeToString(sum[:8])
 		f.clusterName = c.Name()
 		f.k8sCA = c.IssuingCA()
+		f.etcdCA = c.Etcd().CA()
 		if u := c.Endpoint(); u != nil {
 			f.endpointURL = u.String()
 			f.endpoint = u.Host

@@ -18,6 +18,9 @@ type bootstrapPlan struct {
 }
 
 func (ns *Nodes) memberDir(mi *memberInfo) string { return filepath.Join(ns.dataDir, mi.Dir) }
+func (ns *Nodes) memberPKI(mi *memberInfo) string {
+	return filepath.Join(ns.dataDir, mi.Dir+".etcd.pki")
+}
 func (ns *Nodes) memberLog(mi *memberInfo) string {
 	return filepath.Join(ns.dataDir, mi.Dir+".etcd.log")
 }
@@ -142,7 +145,14 @@ func (n *node) start(ctx context.Context, initialCluster, state, token string) (
 	if err := os.MkdirAll(n.ns.dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	m, err := startMember(info, n.ns.memberDir(info), initialCluster, state, token, n.ns.memberLog(info))
+	n.mu.Lock()
+	ca, ip := n.f.etcdCA, n.ip
+	n.mu.Unlock()
+	pki, err := issueEtcdPKI(ca, n.ns.memberPKI(info), info.Name, ip)
+	if err != nil {
+		return nil, err
+	}
+	m, err := startMember(info, pki, n.ns.memberDir(info), initialCluster, state, token, n.ns.memberLog(info))
 	if err != nil {
 		return nil, err
 	}

@@ -126,6 +126,7 @@ func (ns *Nodes) Destroy(ipCIDR string) {
 			<-last.closed
 		}
 		_ = os.RemoveAll(ns.memberDir(info))
+		_ = os.RemoveAll(ns.memberPKI(info))
 	})
 }
 
