@@ -103,6 +103,7 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newUnlockCommand(s),
 		newTunnelCommand(s),
 		newStateCommand(s),
+		newBackupCommand(s),
 	)
 	registerCompletions(root)
 	return root
