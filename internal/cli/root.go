@@ -104,6 +104,7 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newTunnelCommand(s),
 		newStateCommand(s),
 		newBackupCommand(s),
+		newDrillCommand(s),
 	)
 	registerCompletions(root)
 	return root
