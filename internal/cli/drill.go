@@ -84,19 +84,18 @@ func runAZLoss(ctx context.Context, s Streams, f *azLossFlags) error {
 	if err != nil {
 		return err
 	}
-	a, err := openAccess(ctx, ss)
-	if err != nil {
-		return err
-	}
 	rep := &drill.Report{Cluster: ss.inv.Cluster.Name, AZ: az.Name, Mode: sw.mode(az)}
-	// A drill killed while an AZ was down brings it back first.
+	// A drill killed while an AZ was down brings it back first, before
+	// anything asks the hosts (the dark ones would not answer).
 	if rep.Resumed, err = resumeAZs(ctx, ss, sw); err != nil {
 		return err
 	}
-	if len(rep.Resumed) > 0 {
-		for _, r := range rep.Resumed {
-			fmt.Fprintf(ss.out, "%s\n", r)
-		}
+	for _, r := range rep.Resumed {
+		fmt.Fprintf(ss.out, "%s\n", r)
+	}
+	a, err := openAccess(ctx, ss)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(ss.out, "Checking the cluster is healthy before the drill...\n")
 	if pre := a.recovery(ctx, time.Now(), f.recover); pre.Etcd == nil || pre.Ceph == nil || pre.Nodes == nil {
