@@ -99,7 +99,7 @@ func runBackup(ctx context.Context, s Streams, f *backupFlags) error {
 		EtcdRevision: info.Revision, EtcdRaftIndex: status.GetRaftIndex(), EtcdLeader: status.GetLeader(),
 		TripodVersion: currentBuild().Version,
 	}
-	dir, err := w.Commit(m)
+	dir, err := w.Commit(&m)
 	if err != nil {
 		return err
 	}

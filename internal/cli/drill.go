@@ -103,6 +103,7 @@ func runAZLoss(ctx context.Context, s Streams, f *azLossFlags) error {
 			pre.Last["etcd"], pre.Last["ceph"], pre.Last["nodes"])
 	}
 	sv := survivorsOf(ss.inv, az.Name)
+	rep.LeaderBefore = a.leaderName(ctx)
 	intent, err := ss.dir.Journal.Intent("drill", "az-loss", actionAZDown, map[string]string{"az": az.Name, "placement": placementOf(az)})
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+
 	"github.com/tripod-dev/tripod/internal/drill"
 	"github.com/tripod-dev/tripod/internal/talos"
 )
@@ -113,4 +115,32 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// leaderName is the control plane etcd's leader runs on, or "" when no
+// control plane tells.
+func (a *clusterAccess) leaderName(ctx context.Context) string {
+	for _, cp := range a.ss.inv.Layout.ControlPlanes() {
+		st, err := a.etcdStatus(ctx, cp.Address.String())
+		if err != nil || st.GetLeader() == 0 {
+			continue
+		}
+		ctx, cancel := a.attempt(ctx, 5*time.Second)
+		c, err := a.talosTo(ctx, cp.Address.String())
+		if err != nil {
+			cancel()
+			continue
+		}
+		resp, err := c.EtcdMemberList(ctx, &machine.EtcdMemberListRequest{})
+		c.Close()
+		cancel()
+		for _, msg := range resp.GetMessages() {
+			for _, m := range msg.GetMembers() {
+				if err == nil && m.GetId() == st.GetLeader() {
+					return m.GetHostname()
+				}
+			}
+		}
+	}
+	return ""
 }

@@ -51,15 +51,18 @@ type Promise struct {
 
 // Report is the az-loss drill's outcome (drill-az-loss.json).
 type Report struct {
-	Cluster  string    `json:"cluster"`
-	AZ       string    `json:"az"`
-	Mode     string    `json:"mode"` // "simulator (dark=DC2)", "proxmox (VMs stopped)"
-	Resumed  []string  `json:"resumed,omitempty"`
-	DownAt   time.Time `json:"down_at"`
-	BackAt   time.Time `json:"back_at"`
-	Samples  []Sample  `json:"samples"`
-	Recovery Recovery  `json:"recovery"`
-	Promises []Promise `json:"promises"`
+	Cluster string   `json:"cluster"`
+	AZ      string   `json:"az"`
+	Mode    string   `json:"mode"` // "simulator (dark=DC2)", "proxmox (VMs stopped)"
+	Resumed []string `json:"resumed,omitempty"`
+	// LeaderBefore is the control plane etcd's leader ran on before the AZ
+	// went down: losing the leader's AZ costs an election.
+	LeaderBefore string    `json:"etcd_leader_before,omitempty"`
+	DownAt       time.Time `json:"down_at"`
+	BackAt       time.Time `json:"back_at"`
+	Samples      []Sample  `json:"samples"`
+	Recovery     Recovery  `json:"recovery"`
+	Promises     []Promise `json:"promises"`
 	// Availability is the share of Kubernetes probes that succeeded.
 	Availability float64 `json:"kube_availability"`
 	// NodesNotReady and PodsNotReady are every node and pod seen not

@@ -11,6 +11,9 @@ import (
 func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "\naz-loss drill of cluster %s: AZ %s down for %s (%s), %d probes\n",
 		r.Cluster, r.AZ, r.BackAt.Sub(r.DownAt).Round(100_000_000), r.Mode, len(r.Samples))
+	if r.LeaderBefore != "" {
+		fmt.Fprintf(w, "  etcd's leader before the drill: %s\n", r.LeaderBefore)
+	}
 	for _, s := range r.Resumed {
 		fmt.Fprintf(w, "  note: %s\n", s)
 	}

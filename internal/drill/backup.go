@@ -118,9 +118,9 @@ func (w *Writer) Record(rel string, size int64, sha string) {
 	w.files = append(w.files, File{Name: rel, Size: size, SHA256: sha})
 }
 
-// Commit writes the manifest with the recorded files and renames the
+// Commit fills m with the recorded files, writes it and renames the
 // folder into place; it returns the backup's path.
-func (w *Writer) Commit(m Manifest) (string, error) {
+func (w *Writer) Commit(m *Manifest) (string, error) {
 	m.Format, m.Files = ManifestFormat, w.files
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

@@ -84,7 +84,7 @@ func TestInterruptedAndDamagedBackupsAreIncomplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	done.Add("a.txt", []byte("hello"), false)
-	dir, err := done.Commit(Manifest{Cluster: "lab", Created: now})
+	dir, err := done.Commit(&Manifest{Cluster: "lab", Created: now})
 	if err != nil {
 		t.Fatal(err)
 	}
