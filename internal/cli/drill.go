@@ -18,6 +18,7 @@ type azLossFlags struct {
 	run     runFlags
 	az      string
 	confirm string
+	via     string
 	down    time.Duration
 	recover time.Duration
 }
@@ -44,8 +45,9 @@ host's SSH, with rados), and which nodes and pods the API reports not Ready. The
 AZ back and time until etcd is healthy, Ceph is HEALTH_OK and every node is Ready.
 
 On the simulator (TRIPOD_SIM) the AZ's datacenter or zone goes dark through the
-simulator's admin API. On real infrastructure the drill would stop the AZ's VMs through
-Proxmox with --confirm repeating the AZ's name; this version refuses to run there.
+simulator's admin API. On real infrastructure (or with --via proxmox) the AZ's VMs that
+carry the cluster's tag are stopped through Proxmox, and only with --confirm repeating
+the AZ's name; a VM without the tag is never touched.
 
 The intent is journaled before the AZ goes down: a drill killed while the AZ is down
 brings it back on its next run, before anything else. The report says each promise held
@@ -58,6 +60,7 @@ held, 2 when one broke, 1 when the drill could not run.`,
 	addRunFlags(cmd, &f.run)
 	cmd.Flags().StringVar(&f.az, "az", "", "the AZ to take down (required)")
 	cmd.Flags().StringVar(&f.confirm, "confirm", "", "on real infrastructure, the AZ's name again: its VMs will be stopped")
+	cmd.Flags().StringVar(&f.via, "via", viaAuto, "how the AZ goes down: simulator (its admin API darkens the AZ), proxmox (its VMs are stopped), or auto (simulator when TRIPOD_SIM is set)")
 	cmd.Flags().DurationVar(&f.down, "for", time.Minute, "how long the AZ stays down")
 	cmd.Flags().DurationVar(&f.recover, "recovery-timeout", 15*time.Minute, "how long to wait for the cluster to be healthy again")
 	cmd.MarkFlagRequired("az")
@@ -104,7 +107,7 @@ func runAZLoss(ctx context.Context, s Streams, f *azLossFlags) error {
 	}
 	sv := survivorsOf(ss.inv, az.Name)
 	rep.LeaderBefore = a.leaderName(ctx)
-	intent, err := ss.dir.Journal.Intent("drill", "az-loss", actionAZDown, map[string]string{"az": az.Name, "placement": placementOf(az)})
+	intent, err := ss.dir.Journal.Intent("drill", "az-loss", actionAZDown, map[string]string{"az": az.Name, "placement": placementOf(az), "mode": rep.Mode})
 	if err != nil {
 		return err
 	}
