@@ -61,7 +61,7 @@ held, 2 when one broke, 1 when the drill could not run.`,
 	cmd.Flags().StringVar(&f.az, "az", "", "the AZ to take down (required)")
 	cmd.Flags().StringVar(&f.confirm, "confirm", "", "on real infrastructure, the AZ's name again: its VMs will be stopped")
 	cmd.Flags().StringVar(&f.via, "via", viaAuto, "how the AZ goes down: simulator (its admin API darkens the AZ), proxmox (its VMs are stopped), or auto (simulator when TRIPOD_SIM is set)")
-	cmd.Flags().DurationVar(&f.down, "for", time.Minute, "how long the AZ stays down")
+	cmd.Flags().DurationVar(&f.down, "for", 2*time.Minute, "how long the AZ stays down (two minutes give over 100 probes, so one lost probe still leaves 99%)")
 	cmd.Flags().DurationVar(&f.recover, "recovery-timeout", 15*time.Minute, "how long to wait for the cluster to be healthy again")
 	cmd.MarkFlagRequired("az")
 	return cmd
