@@ -103,6 +103,8 @@ Ceph across the AZs, from one declarative inventory file.`,
 		newUnlockCommand(s),
 		newTunnelCommand(s),
 		newStateCommand(s),
+		newBackupCommand(s),
+		newDrillCommand(s),
 	)
 	registerCompletions(root)
 	return root

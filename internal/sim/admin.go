@@ -46,6 +46,16 @@ func (w *World) adminHandler() http.Handler {
 		w.Env.Faults.Set(spec)
 		writeJSON(rw, spec)
 	})
+	// POST and DELETE /dark/{placement} switch one datacenter or zone dark
+	// and back, leaving every other fault as it is (tripod drill az-loss).
+	mux.HandleFunc("POST /dark/{placement}", func(rw http.ResponseWriter, r *http.Request) {
+		w.Env.Faults.SetDark(r.PathValue("placement"), true)
+		writeJSON(rw, w.Env.Faults.DarkPlacements())
+	})
+	mux.HandleFunc("DELETE /dark/{placement}", func(rw http.ResponseWriter, r *http.Request) {
+		w.Env.Faults.SetDark(r.PathValue("placement"), false)
+		writeJSON(rw, w.Env.Faults.DarkPlacements())
+	})
 	mux.HandleFunc("GET /info", func(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, map[string]any{"profile": w.opts.Profile.Name, "time_scale": w.opts.TimeScale, "seed": w.opts.Seed,
 			"operator": w.Env.OperatorPosition()})

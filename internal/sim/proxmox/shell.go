@@ -250,6 +250,7 @@ func init() {
 		"ping":       cmdPing,
 		"pveceph":    cmdPveceph,
 		"ceph":       cmdCeph,
+		"rados":      cmdRados,
 		"printf":     cmdPrintf,
 		"cat":        cmdCat,
 		"chmod":      cmdChmod,
