@@ -58,7 +58,7 @@ Kubernetes Secrets: keep the bucket private.`,
 func runBackup(ctx context.Context, s Streams, f *backupFlags) error {
 	var objs *s3state.Objects
 	if f.to != "" {
-		o, err := s3state.OpenObjects(ctx, f.to)
+		o, err := s3state.OpenObjects(ctx, f.to, stateDialer(f.run.sim))
 		if err != nil {
 			return fmt.Errorf("--to: %w", err)
 		}

@@ -52,7 +52,7 @@ func runBackupList(ctx context.Context, s Streams, f *backupListFlags) error {
 	var list []drill.Backup
 	where := f.from
 	if f.from != "" {
-		objs, err := s3state.OpenObjects(ctx, f.from)
+		objs, err := s3state.OpenObjects(ctx, f.from, stateDialer(false))
 		if err != nil {
 			return fmt.Errorf("--from: %w", err)
 		}

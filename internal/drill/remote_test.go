@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tripod-dev/tripod/internal/netx"
 	"github.com/tripod-dev/tripod/internal/s3test"
 	"github.com/tripod-dev/tripod/internal/state/s3state"
 )
@@ -14,7 +15,7 @@ func TestUploadedBackupIsCompleteWithItsManifest(t *testing.T) {
 	srv, env := s3test.ForTest(t, "bkt")
 	s3test.Setenv(t, env)
 	ctx := context.Background()
-	objs, err := s3state.OpenObjects(ctx, "s3://bkt/backups?endpoint="+srv.URL)
+	objs, err := s3state.OpenObjects(ctx, "s3://bkt/backups?endpoint="+srv.URL, netx.Loopback())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/tripod-dev/tripod/internal/netx"
 )
 
 // Objects is a plain prefix of a bucket, outside any remote state's
@@ -14,9 +16,10 @@ import (
 // same client, credentials and error sentences as a remote state.
 type Objects struct{ b *bucket }
 
-// OpenObjects opens the s3://BUCKET/PREFIX location raw.
-func OpenObjects(ctx context.Context, raw string) (*Objects, error) {
-	b, err := openBucket(ctx, raw)
+// OpenObjects opens the s3://BUCKET/PREFIX location raw, reached through
+// dial.
+func OpenObjects(ctx context.Context, raw string, dial *netx.Dialer) (*Objects, error) {
+	b, err := openBucket(ctx, raw, dial)
 	if err != nil {
 		return nil, err
 	}
