@@ -23,21 +23,35 @@ import (
 // synced reads the node's TimeStatus through machinery's COSI client.
 func synced(t *testing.T, c *client.Client) bool {
 	t.Helper()
-	ts, err := safe.StateGetByID[*timeres.Status](testCtx(t), c.COSI, timeres.StatusID)
+	ok, err := timeSynced(c)
 	if err != nil {
 		t.Fatalf("TimeStatus: %v", err)
 	}
-	return ts.TypedSpec().Synced
+	return ok
 }
 
-// awaitSynced waits until the node's TimeStatus says want.
+func timeSynced(c *client.Client) (bool, error) {
+	ts, err := safe.StateGetByID[*timeres.Status](context.Background(), c.COSI, timeres.StatusID)
+	if err != nil {
+		return false, err
+	}
+	return ts.TypedSpec().Synced, nil
+}
+
+// awaitSynced waits until the node's TimeStatus says want. Right after the
+// node enters a mode, its apid may not answer yet and its time controller
+// may not have written the resource: both are waited out, as talosctl's
+// own wait does.
 func awaitSynced(t *testing.T, c *client.Client, want bool) {
 	t.Helper()
 	ctx := testCtx(t)
-	for synced(t, c) != want {
-		if err := simcore.Sleep(ctx, 10*time.Millisecond); err != nil {
-			ts, _ := safe.StateGetByID[*timeres.Status](context.Background(), c.COSI, timeres.StatusID)
-			t.Fatalf("TimeStatus never became synced=%v: %+v", want, ts.TypedSpec())
+	for {
+		got, err := timeSynced(c)
+		if err == nil && got == want {
+			return
+		}
+		if serr := simcore.Sleep(ctx, 10*time.Millisecond); serr != nil {
+			t.Fatalf("TimeStatus never became synced=%v: last %v, %v", want, got, err)
 		}
 	}
 }
