@@ -77,6 +77,7 @@ func (n *node) syncResources() {
 	n.syncNetwork()
 	n.syncCluster()
 	n.syncServices()
+	n.syncBlock()
 }
 
 func machineStage(m Mode) runtime.MachineStage {
