@@ -78,6 +78,7 @@ func (n *node) syncResources() {
 	n.syncCluster()
 	n.syncServices()
 	n.syncBlock()
+	n.syncConfig()
 }
 
 func machineStage(m Mode) runtime.MachineStage {
