@@ -22,7 +22,7 @@ import (
 // stream open and sends lines as they are written.
 func (a *machineAPI) Logs(req *machine.LogsRequest, srv machine.MachineService_LogsServer) error {
 	n := a.n
-	if req.Namespace != constants.SystemContainerdNamespace && req.Id != "kernel" {
+	if req.Namespace != constants.SystemContainerdNamespace {
 		// Container logs of pods (talosctl logs -k) need the CRI, which the
 		// simulator does not run.
 		return n.unmodelled("/machine.MachineService/Logs (namespace " + req.Namespace + ")")
