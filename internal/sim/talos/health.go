@@ -119,10 +119,12 @@ func (r *checkRun) wait(ctx context.Context, c check, srv clusterapi.ClusterServ
 }
 
 // checkInterval is a check's poll interval, 5 s on a node, scaled with the
-// simulator's clock so a check polls as often relative to it; at least
-// 50 ms, enough for an in-process call to a node to finish.
+// simulator's clock so a check polls as often relative to it. It is also
+// each attempt's deadline, as on Talos, so it is at least 200 ms: an etcd
+// member list through the embedded etcd on a loaded machine must not time
+// out a healthy cluster's check.
 func (ns *Nodes) checkInterval() time.Duration {
-	return max(time.Duration(float64(5*time.Second)*ns.env.TimeScale), 50*time.Millisecond)
+	return max(time.Duration(float64(5*time.Second)*ns.env.TimeScale), 200*time.Millisecond)
 }
 
 // checkTimeout scales a check's own timeout the same way; it allows at
