@@ -79,6 +79,7 @@ func (n *node) syncResources() {
 	n.syncServices()
 	n.syncBlock()
 	n.syncConfig()
+	n.syncDashboard()
 }
 
 func machineStage(m Mode) runtime.MachineStage {

@@ -8,11 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/siderolabs/talos/pkg/machinery/api/common"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 	"github.com/siderolabs/talos/pkg/machinery/constants"
+	clusterres "github.com/siderolabs/talos/pkg/machinery/resources/cluster"
+	"github.com/siderolabs/talos/pkg/machinery/resources/hardware"
+	"github.com/siderolabs/talos/pkg/machinery/resources/network"
 	"github.com/siderolabs/talos/pkg/machinery/role"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -102,6 +106,25 @@ func TestDashboardAndLogs(t *testing.T) {
 		many, err := c.MachineClient.LoadAvg(client.WithNodes(ctx, "10.20.0.11", "10.20.0.21"), &emptypb.Empty{})
 		if err != nil || len(many.Messages) != 2 || many.Messages[1].Metadata.GetHostname() != "10.20.0.21" {
 			t.Fatalf("LoadAvg of two nodes = %v, %v", many, err)
+		}
+	})
+
+	t.Run("dashboard resources", func(t *testing.T) {
+		// What the dashboard watches for its header besides the stats.
+		if info, err := safe.StateGetByID[*clusterres.Info](cp, c.COSI, clusterres.InfoID); err != nil || info.TypedSpec().ClusterName != "lab" || info.TypedSpec().ClusterID == "" {
+			t.Fatalf("cluster info = %v, %v", info, err)
+		}
+		if si, err := safe.StateGetByID[*hardware.SystemInformation](w, c.COSI, hardware.SystemInformationID); err != nil || si.TypedSpec().Manufacturer != "QEMU" || len(si.TypedSpec().UUID) != 36 {
+			t.Fatalf("system information = %v, %v", si, err)
+		}
+		if st, err := safe.StateGetByID[*network.Status](w, c.COSI, network.StatusID); err != nil || !st.TypedSpec().ConnectivityReady {
+			t.Fatalf("network status = %v, %v", st, err)
+		}
+		if ts, err := safe.StateGetByID[*network.TimeServerStatus](cp, c.COSI, network.TimeServerID); err != nil || len(ts.TypedSpec().NTPServers) == 0 {
+			t.Fatalf("time servers = %v, %v", ts, err)
+		}
+		if _, err := safe.StateGetByID[*network.ResolverStatus](cp, c.COSI, network.ResolverID); err != nil {
+			t.Fatalf("resolvers: %v", err)
 		}
 	})
 
