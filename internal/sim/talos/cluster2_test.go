@@ -241,8 +241,8 @@ func mustBytes(t *testing.T, n *node) []byte {
 func testUnmodelled(t *testing.T, h *harness) {
 	c, ctx := h.secure("10.20.0.11"), testCtx(t)
 	before := len(h.env.Log.Errors())
-	if _, err := c.MachineClient.LoadAvg(ctx, &emptypb.Empty{}); code(err) != codes.Unimplemented {
-		t.Fatalf("LoadAvg: %v", err)
+	if _, err := c.MachineClient.Mounts(ctx, &emptypb.Empty{}); code(err) != codes.Unimplemented {
+		t.Fatalf("Mounts: %v", err)
 	}
 	if _, err := c.TimeClient.Time(client.WithNode(ctx, "10.20.0.21"), &emptypb.Empty{}); code(err) != codes.Unimplemented {
 		t.Fatalf("Time through the proxy: %v", err)
@@ -253,11 +253,11 @@ func testUnmodelled(t *testing.T, h *harness) {
 			got = append(got, e.Detail)
 		}
 	}
-	if strings.Join(got, ",") != "/machine.MachineService/LoadAvg,/time.TimeService/Time" {
+	if strings.Join(got, ",") != "/machine.MachineService/Mounts,/time.TimeService/Time" {
 		t.Fatalf("recorded unmodelled = %v", got)
 	}
-	if r := h.env.Log.Snapshot().APIs[simcore.APITalos].Routes["/machine.MachineService/LoadAvg"]; r == nil || r.Statuses["Unimplemented"] != 1 {
-		t.Fatalf("request log for LoadAvg = %+v", r)
+	if r := h.env.Log.Snapshot().APIs[simcore.APITalos].Routes["/machine.MachineService/Mounts"]; r == nil || r.Statuses["Unimplemented"] != 1 {
+		t.Fatalf("request log for Mounts = %+v", r)
 	}
 }
 

@@ -77,6 +77,9 @@ func (n *node) syncResources() {
 	n.syncNetwork()
 	n.syncCluster()
 	n.syncServices()
+	n.syncBlock()
+	n.syncConfig()
+	n.syncDashboard()
 }
 
 func machineStage(m Mode) runtime.MachineStage {

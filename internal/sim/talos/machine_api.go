@@ -93,11 +93,15 @@ func (n *node) hostname() string {
 }
 
 // Memory reports /proc/meminfo in kB, sized from the VM less what the
-// kernel keeps.
+// kernel keeps: what the node's processes hold (see processes) and the
+// kernel's own are used, a page cache of a tenth of the rest.
 func (a *machineAPI) Memory(context.Context, *emptypb.Empty) (*machine.MemoryResponse, error) {
 	total := uint64(a.n.vmInfo().MemoryMiB) * 1024 * 97 / 100
+	used := min((a.n.activity().residentMiB()+180)*1024, total*9/10)
+	cached := (total - used) / 10
+	free := total - used - cached
 	return &machine.MemoryResponse{Messages: []*machine.Memory{{Meminfo: &machine.MemInfo{
-		Memtotal: total, Memfree: total * 7 / 10, Memavailable: total * 8 / 10, Buffers: total / 100, Cached: total / 10,
+		Memtotal: total, Memfree: free, Memavailable: free + cached*8/10, Buffers: total / 200, Cached: cached,
 	}}}}, nil
 }
 

@@ -72,6 +72,7 @@ type node struct {
 	etcdLeft     bool    // left its cluster; no automatic rejoin until the next boot
 	bootstrap    *bootstrapPlan
 	kubeletSince time.Time
+	bootedAt     time.Time // when the kernel last started: power on, or a reboot or reset
 
 	res        *resources // machined's resources, served over COSI
 	timeSynced bool       // the last TimeStatus
@@ -106,6 +107,7 @@ func (n *node) powerOn(vm simcore.VMInfo) {
 		n.cfg, n.f = nil, facts{}
 	}
 	n.etcdLeft, n.rebootPending = false, false
+	n.bootedAt = n.ns.env.Now()
 	n.mode = ModeBooting
 	n.phase = phase{op: simcore.OpVMBoot, since: n.ns.env.Now(), next: next}
 }
@@ -249,6 +251,9 @@ func (n *node) startPhase(mode Mode, op simcore.Op, next Mode) {
 	n.mode = mode
 	n.phase = phase{op: op, since: n.ns.env.Now(), next: next}
 	n.kubeletSince = time.Time{}
+	// The kernel restarts once the shutdown part is over; counting from
+	// the start of it is close enough for uptime and counters.
+	n.bootedAt = n.phase.since
 }
 
 // spot is where the node stands in the simulated network, for Env.Reach.

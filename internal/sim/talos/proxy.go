@@ -186,6 +186,9 @@ func (n *node) impl(method string) any {
 	if strings.HasPrefix(method, "/cosi.resource.State/") {
 		return n.res.srv
 	}
+	if strings.HasPrefix(method, "/cluster.") {
+		return &clusterAPI{n: n}
+	}
 	return &machineAPI{n: n}
 }
 

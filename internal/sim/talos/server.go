@@ -7,6 +7,7 @@ import (
 	"time"
 
 	cosiapi "github.com/cosi-project/runtime/api/v1alpha1"
+	clusterapi "github.com/siderolabs/talos/pkg/machinery/api/cluster"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/api/storage"
 	"github.com/siderolabs/talos/pkg/machinery/constants"
@@ -80,6 +81,7 @@ func (n *node) startServer(kind Mode) error {
 	machine.RegisterMachineServiceServer(srv, &machineAPI{n: n})
 	storage.RegisterStorageServiceServer(srv, &storageAPI{n: n})
 	cosiapi.RegisterStateServer(srv, n.res.srv)
+	clusterapi.RegisterClusterServiceServer(srv, &clusterAPI{n: n})
 	n.mu.Lock()
 	n.srv, n.srvKind = srv, kind
 	n.mu.Unlock()
@@ -187,7 +189,7 @@ func (n *node) unmodelled(method string) error {
 }
 
 // unknownService answers services apid serves but the simulator does not
-// register (time, inspect, cluster health); the stream interceptors
+// register (time, inspect); the stream interceptors
 // have already recorded it as unmodelled by then.
 func unknownService(any, grpc.ServerStream) error {
 	return status.Error(codes.Unimplemented, "the simulator does not model this service")
