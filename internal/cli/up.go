@@ -50,6 +50,7 @@ named stage.`,
 			if rep != nil {
 				rs := summaryJSON(ss, rep, f.until, time.Since(start))
 				outcome, sum = rs.outcome(), rs
+				ss.writeReport(rep, outcome, time.Since(start))
 				if f.output != "json" {
 					printSummary(ss.out, ss, rep, f.until, time.Since(start))
 				}
