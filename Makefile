@@ -61,7 +61,7 @@ report-screenshot: build
 	rm -rf $(REPORT_DIR) && mkdir -p $(REPORT_DIR)
 	bin/tripod up --sim -i inventories/prod-3az.yaml --state-dir $(REPORT_DIR)/state > $(REPORT_DIR)/up.log
 	cp $$(ls -d $(REPORT_DIR)/state/runs/*/ | tail -n 1)report.html $(REPORT_DIR)/report.html
-	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1240,1900 \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,3300 \
 		--screenshot=$(abspath $(REPORT_DIR))/report.png file://$(abspath $(REPORT_DIR))/report.html
 	@echo "screenshot: $(REPORT_DIR)/report.png"
 
