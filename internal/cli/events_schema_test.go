@@ -10,6 +10,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
 	"github.com/tripod-dev/tripod/internal/stage"
 )
 
@@ -46,10 +47,16 @@ func validLine(sch *jsonschema.Schema, line string) error {
 
 // TestEventStreamMatchesSchema validates every line of a full simulated
 // lab up's --output json stream, and of its run log, against the
-// documented schema, and shows the schema rejects corrupted lines.
+// documented schema, and shows the schema rejects corrupted lines. The
+// simulator fails some requests, so the stream carries retries.
 func TestEventStreamMatchesSchema(t *testing.T) {
 	sch := eventSchema(t)
-	startWorld(t)
+	w := startWorld(t)
+	spec, err := simcore.ParseFaults("5xx=0.03;429=0.01;unavailable=0.03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Env.Faults.Set(spec)
 	dir := t.TempDir()
 	code, out, errs := runCLI(t, "up", "-i", labInventory, "--state-dir", dir, "-o", "json")
 	if code != 0 {
@@ -70,7 +77,7 @@ func TestEventStreamMatchesSchema(t *testing.T) {
 	if !strings.Contains(lines[0], `"kind":"run-start"`) || !strings.Contains(lines[len(lines)-1], `"kind":"run-end"`) {
 		t.Errorf("the stream does not open with run-start and close with run-end:\n%s\n%s", lines[0], lines[len(lines)-1])
 	}
-	for _, k := range []string{"stage-start", "target-start", "mutation", "progress", "done", "skip"} {
+	for _, k := range []string{"stage-start", "target-start", "mutation", "progress", "retry", "done", "skip"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s event in a full lab up: %v", k, kinds)
 		}
@@ -93,7 +100,7 @@ func TestEventStreamMatchesSchema(t *testing.T) {
 	}
 
 	// The schema is strict: each corruption of a real line is refused.
-	done, end := byKind["done"], byKind["run-end"]
+	done, end, retried := byKind["done"], byKind["run-end"], byKind["retry"]
 	for name, bad := range map[string]string{
 		"unknown field":         strings.Replace(done, `"kind":"done"`, `"kind":"done","colour":"green"`, 1),
 		"unknown kind":          strings.Replace(done, `"kind":"done"`, `"kind":"finished"`, 1),
@@ -103,8 +110,9 @@ func TestEventStreamMatchesSchema(t *testing.T) {
 		"bad outcome":           strings.Replace(end, `"outcome":"ready"`, `"outcome":"fine"`, 1),
 		"summary field":         strings.Replace(end, `"ready":true`, `"ready":true,"extra":1`, 1),
 		"bad time":              strings.Replace(done, `"time":"`, `"time":"yesterday `, 1),
+		"retry without api":     strings.Replace(retried, `"api":`, `"API":`, 1),
 	} {
-		if bad == done || bad == end {
+		if bad == done || bad == end || bad == retried {
 			t.Fatalf("%s: the corruption did not apply to %s", name, done)
 		}
 		if validLine(sch, bad) == nil {
