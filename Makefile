@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 3000x
 
-.PHONY: build slim test fmt-check vet unit fuzz crash bench generate clean
+.PHONY: build slim test fmt-check vet unit fuzz crash bench generate clean report-screenshot
 
 # The commit and build date stamped into `tripod version`; outside a git
 # checkout the commit is left empty and the toolchain's own stamp is used.
@@ -50,6 +50,20 @@ crash:
 # Speed and memory are measured here, never asserted in timed tests.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# The run report of a simulated prod-3az up, rendered by headless Chromium
+# into bin/report-prod-3az/report.png (the page itself is beside it). Needs
+# Debian's chromium package: apt-get install -y chromium.
+REPORT_DIR ?= bin/report-prod-3az
+CHROMIUM   ?= chromium
+report-screenshot: build
+	@command -v $(CHROMIUM) >/dev/null || { echo "$(CHROMIUM) is not installed: install Debian's package with 'apt-get install -y chromium' (or set CHROMIUM=path)"; exit 1; }
+	rm -rf $(REPORT_DIR) && mkdir -p $(REPORT_DIR)
+	bin/tripod up --sim -i inventories/prod-3az.yaml --state-dir $(REPORT_DIR)/state > $(REPORT_DIR)/up.log
+	cp $$(ls -d $(REPORT_DIR)/state/runs/*/ | tail -n 1)report.html $(REPORT_DIR)/report.html
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,3300 \
+		--screenshot=$(abspath $(REPORT_DIR))/report.png file://$(abspath $(REPORT_DIR))/report.html
+	@echo "screenshot: $(REPORT_DIR)/report.png"
 
 generate:
 	$(GO) generate ./...

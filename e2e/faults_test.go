@@ -23,15 +23,18 @@ func TestUpCompletesUnderFaults(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("up under faults: exit %d\n%s", r.code, tail(r.stdout, 30))
 	}
-	var sum struct {
+	var end struct {
 		Kind    string
-		Ready   bool
-		Retries map[string]int
+		Summary struct {
+			Ready   bool
+			Retries map[string]int
+		}
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Kind != "summary" {
-		t.Fatalf("no summary at the end of the JSON stream: %v\n%s", err, lines[len(lines)-1])
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &end); err != nil || end.Kind != "run-end" {
+		t.Fatalf("no run-end at the end of the JSON stream: %v\n%s", err, lines[len(lines)-1])
 	}
+	sum := end.Summary
 	if !sum.Ready {
 		t.Fatal("summary says the cluster is not ready")
 	}

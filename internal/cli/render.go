@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -55,8 +54,12 @@ func (t *textSink) Emit(e run.Event) {
 			return
 		}
 		mark, msg = "…", "started"
+	case run.EventRunStart, run.EventRunEnd, run.EventStageStart:
+		return // the summary says how the run ended
 	case run.EventProgress:
 		mark, color, msg = "…", ansiDim, e.Message
+	case run.EventRetry:
+		mark, color, msg = "↻", ansiDim, fmt.Sprintf("retrying %s (attempt %d failed): %s", e.API, e.Attempt, e.Error)
 	case run.EventMutation:
 		mark, color, msg = "→", ansiYellow, e.Message
 	case run.EventPlanned:
@@ -96,10 +99,3 @@ func orDefault(s, d string) string {
 	}
 	return s
 }
-
-// jsonSink writes one JSON event per line.
-type jsonSink struct{ enc *json.Encoder }
-
-func newJSONSink(w io.Writer) *jsonSink { return &jsonSink{enc: json.NewEncoder(w)} }
-
-func (j *jsonSink) Emit(e run.Event) { j.enc.Encode(e) }

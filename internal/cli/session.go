@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,6 +57,8 @@ type session struct {
 	sink   run.Sink
 	out    io.Writer // human output (stderr when stdout carries JSON)
 	flags  *runFlags
+	// info names this command on the stream's run-start and run-end.
+	info run.RunInfo
 	// crash is the process's crash hook (crash tests), for the journal and
 	// the runners.
 	crash crashpoint.Hook
@@ -91,16 +95,17 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		fmt.Fprintln(s.Err, "note: the journal's last line was cut short by a crash; the call it announced was never sent")
 	}
 	if f.output == "json" {
-		ss.sink, ss.out = newJSONSink(s.Out), s.Err
+		ss.sink, ss.out = run.NewJSONSink(s.Out), s.Err
 	} else {
 		ss.sink = &textSink{w: s.Out, color: useColor(s.Out), verbose: f.verbose}
 	}
 	if log, err := openRunLog(dir, command); err == nil {
 		ss.runLog = log
-		ss.sink = run.Sinks{ss.sink, newJSONSink(log)}
+		ss.sink = run.Sinks{ss.sink, run.NewJSONSink(log)}
 	} else {
 		fmt.Fprintf(s.Err, "note: no run log: %v\n", err)
 	}
+	ss.info = run.RunInfo{Command: strings.TrimPrefix(command, "tripod "), Inventory: f.file, Cluster: inv.Cluster.Name, RunID: dir.RunID}
 	ss.env = stage.NewEnv(stage.Deps{Inventory: inv, State: dir, Timing: rem.timing, Dialer: rem.dialer, Scaleway: rem.profile, ScalewaySource: rem.source})
 	return ss, nil
 }
@@ -140,6 +145,25 @@ func (ss *session) Close() error {
 	return err
 }
 
+// startRun emits run-start. Only up calls it (and endRun) so far: plan,
+// status and down print their own JSON document instead of the stream.
+func (ss *session) startRun() {
+	info := ss.info
+	ss.sink.Emit(run.Event{Time: time.Now(), Kind: run.EventRunStart, Run: &info})
+}
+
+// endRun emits run-end: the outcome, the exit code err gives the process
+// (as Main decides it) and the command's summary.
+func (ss *session) endRun(outcome string, summary any, err error) {
+	info := ss.info
+	info.Outcome, info.ExitCode, info.Summary = outcome, exitCode(err), summary
+	e := run.Event{Time: time.Now(), Kind: run.EventRunEnd, Run: &info}
+	if err != nil {
+		e.Error = err.Error()
+	}
+	ss.sink.Emit(e)
+}
+
 func (ss *session) runner(until string, dryRun bool) *run.Runner {
 	return &run.Runner{
 		Stages: stage.List(ss.env),
@@ -149,5 +173,19 @@ func (ss *session) runner(until string, dryRun bool) *run.Runner {
 		Pools:  stage.Pools,
 		Facts:  ss.facts,
 		Crash:  ss.crash,
+	}
+}
+
+// exitCode is the process's exit code for a command's error, as Main
+// returns it.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		return 1
 	}
 }

@@ -84,9 +84,9 @@ func stoppedAfter(until string) string {
 	return until
 }
 
-// runSummary is the summary in JSON, the last line of `up -o json`.
+// runSummary is the summary in JSON: the summary of the run-end event, the
+// last line of `up -o json` and of the run log.
 type runSummary struct {
-	Kind    string `json:"kind"` // "summary"
 	Cluster string `json:"cluster"`
 	// Ready is true only when every stage ran and no step failed.
 	Ready bool `json:"ready"`
@@ -98,11 +98,27 @@ type runSummary struct {
 	Talos        *stage.TalosSummary `json:"talos,omitempty"`
 	Ceph         *stage.CephSummary  `json:"ceph,omitempty"`
 	Failed       []string            `json:"failed,omitempty"`
+	// Calls is, per API, the requests, retries and polls the run counted.
+	Calls map[string]run.APICalls `json:"calls"`
+}
+
+// outcome is run-end's outcome for s.
+func (s runSummary) outcome() string {
+	switch {
+	case s.Ready:
+		return "ready"
+	case len(s.Failed) > 0:
+		return "not-ready"
+	case s.StoppedAfter != "":
+		return "stopped"
+	default:
+		return "not-ready"
+	}
 }
 
 func summaryJSON(ss *session, rep *run.Report, until string, took time.Duration) runSummary {
 	stopped := stoppedAfter(until)
-	out := runSummary{Kind: "summary", Cluster: ss.inv.Cluster.Name, Ready: len(rep.Failed()) == 0 && stopped == "",
+	out := runSummary{Calls: rep.Calls, Cluster: ss.inv.Cluster.Name, Ready: len(rep.Failed()) == 0 && stopped == "",
 		StoppedAfter: stopped, Took: took, Retries: ss.env.Retries.Counts(), Stages: rep.Stages}
 	if t, ok := stage.TalosSummaryOf(ss.facts); ok {
 		out.Talos = &t

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -26,12 +25,16 @@ Each stage observes what exists and changes only the difference, so running up a
 no change, and a run that was interrupted resumes where it stopped. --until stops after the
 named stage.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			ss, err := openSession(cmd.Context(), s, &f.runFlags, "tripod up", false)
 			if err != nil {
 				return err
 			}
 			defer ss.Close()
+			ss.startRun()
+			outcome, sum := "error", any(nil)
+			// run-end is the stream's last line, whatever path returns.
+			defer func() { ss.endRun(outcome, sum, err) }()
 			if err := ss.refuseBuiltChanges(s); err != nil {
 				return err
 			}
@@ -45,13 +48,10 @@ named stage.`,
 				err = errors.Join(err, rerr)
 			}
 			if rep != nil {
-				sum := summaryJSON(ss, rep, f.until, time.Since(start))
-				if ss.runLog != nil {
-					json.NewEncoder(ss.runLog).Encode(sum)
-				}
-				if f.output == "json" {
-					json.NewEncoder(s.Out).Encode(sum)
-				} else {
+				rs := summaryJSON(ss, rep, f.until, time.Since(start))
+				outcome, sum = rs.outcome(), rs
+				ss.writeReport(rep, outcome, time.Since(start))
+				if f.output != "json" {
 					printSummary(ss.out, ss, rep, f.until, time.Since(start))
 				}
 			}

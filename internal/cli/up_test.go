@@ -24,7 +24,8 @@ func TestUpUntilSaysWhereItStopped(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(lines[len(lines)-1]), &sum) != nil {
 		t.Fatalf("up --until os -o json: exit %d\n%s\n%s", code, out, errs)
 	}
-	if sum["kind"] != "summary" || sum["ready"] != false || sum["stoppedAfter"] != "os" {
-		t.Errorf("summary: ready %v stoppedAfter %v, want false and os", sum["ready"], sum["stoppedAfter"])
+	inner, _ := sum["summary"].(map[string]any)
+	if sum["kind"] != "run-end" || sum["outcome"] != "stopped" || inner["ready"] != false || inner["stoppedAfter"] != "os" {
+		t.Errorf("run-end: kind %v outcome %v ready %v stoppedAfter %v, want run-end, stopped, false and os", sum["kind"], sum["outcome"], inner["ready"], inner["stoppedAfter"])
 	}
 }

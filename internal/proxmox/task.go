@@ -48,7 +48,7 @@ func (c *Client) WaitTask(ctx context.Context, upid string, w TaskWait) error {
 	}
 	var exit string
 	err := retry.Wait(ctx, retry.Condition{
-		Name:     fmt.Sprintf("task %s on %s", upidType(upid), node),
+		API: "proxmox", Name: fmt.Sprintf("task %s on %s", upidType(upid), node),
 		Interval: c.cfg.Timing.Interval(time.Second),
 		Timeout:  c.cfg.Timing.Deadline(w.Timeout),
 		Classify: Classify,

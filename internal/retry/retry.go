@@ -64,6 +64,7 @@ func Do(ctx context.Context, p Policy, fn func(ctx context.Context) error) error
 			backoff = min(backoff*2, p.Max)
 		}
 		p.Counter.Add(p.API)
+		ObserverFrom(ctx).Retry(p.API, attempt, err, wait)
 		if p.OnRetry != nil {
 			p.OnRetry(attempt, err, wait)
 		}

@@ -57,7 +57,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	backoff := t.Timing.Interval(250 * time.Millisecond)
+	obs := ObserverFrom(req.Context())
 	for attempt := 1; ; attempt++ {
+		obs.Request(t.API)
 		resp, err := t.attempt(req, body, t.Timing.Attempt(per))
 		wait, retry := t.decide(req, resp, err)
 		if !retry || attempt >= attempts || req.Context().Err() != nil {
@@ -72,10 +74,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			backoff = min(backoff*2, t.Timing.Interval(10*time.Second))
 		}
 		t.Counter.Add(t.API)
+		obs.Retry(t.API, attempt, transportCause(req, resp, err), wait)
 		if err := Sleep(req.Context(), wait); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// transportCause names why an attempt is resent: its error, or the
+// status the server answered.
+func transportCause(req *http.Request, resp *http.Response, err error) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%s %s: HTTP %s", req.Method, req.URL.Path, resp.Status)
 }
 
 func bufferBody(req *http.Request) ([]byte, error) {

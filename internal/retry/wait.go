@@ -9,7 +9,10 @@ import (
 
 // Condition is a named state to wait for: "etcd 3/3 members healthy".
 type Condition struct {
-	Name     string
+	Name string
+	// API answers the checks ("talos", "proxmox"), for the run's poll
+	// counts; "" counts them under "wait".
+	API      string
 	Interval time.Duration // between checks (already scaled)
 	Timeout  time.Duration // overall (already scaled); 0 means the context's
 	// Check reports whether the condition holds, and a short status for
@@ -35,7 +38,13 @@ func Wait(ctx context.Context, c Condition) error {
 		defer cancel()
 	}
 	last, lastErr := "", error(nil)
+	api := c.API
+	if api == "" {
+		api = "wait"
+	}
+	obs := ObserverFrom(ctx)
 	for {
+		obs.Poll(api, c.Name)
 		done, status, err := c.Check(ctx)
 		if err == nil && done {
 			return nil

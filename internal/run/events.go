@@ -5,20 +5,25 @@ import (
 	"time"
 )
 
-// EventKind says what happened.
+// EventKind says what happened. The values are the kinds of the versioned
+// stream (wire.go, docs/events.schema.json).
 type EventKind string
 
 // The event kinds.
 const (
-	EventStart    EventKind = "start"
-	EventProgress EventKind = "progress"
-	EventMutation EventKind = "mutation" // a change was sent
-	EventPlanned  EventKind = "planned"  // a change would be sent (dry run)
-	EventSkip     EventKind = "skip"     // nothing to do, with the reason
-	EventDone     EventKind = "done"
-	EventFail     EventKind = "fail"
-	EventBlocked  EventKind = "blocked"
-	EventWarn     EventKind = "warn"
+	EventRunStart   EventKind = "run-start" // a command began (Event.Run)
+	EventRunEnd     EventKind = "run-end"   // it ended, with outcome and exit code (Event.Run)
+	EventStageStart EventKind = "stage-start"
+	EventStart      EventKind = "target-start"
+	EventProgress   EventKind = "progress" // a new status of what a step waits on
+	EventRetry      EventKind = "retry"    // a call is resent, with its cause
+	EventMutation   EventKind = "mutation" // a change was sent
+	EventPlanned    EventKind = "planned"  // a change would be sent (dry run)
+	EventSkip       EventKind = "skip"     // nothing to do, with the reason
+	EventDone       EventKind = "done"
+	EventFail       EventKind = "fail"
+	EventBlocked    EventKind = "blocked"
+	EventWarn       EventKind = "warn"
 )
 
 // Event is one thing a run reports. Messages are plain text; renderers
@@ -32,6 +37,30 @@ type Event struct {
 	Duration time.Duration `json:"duration,omitempty"`
 	Error    string        `json:"error,omitempty"`
 	Mutation *Mutation     `json:"mutation,omitempty"`
+	// API, Attempt and Wait describe a retry: the API called, the attempt
+	// that failed (its cause is Error) and the wait before the next.
+	API     string        `json:"api,omitempty"`
+	Attempt int           `json:"attempt,omitempty"`
+	Wait    time.Duration `json:"wait,omitempty"`
+	// Run describes the command, on run-start and run-end.
+	Run *RunInfo `json:"run,omitempty"`
+}
+
+// RunInfo is what run-start and run-end say about the command.
+type RunInfo struct {
+	Command   string // "up"
+	Inventory string // the inventory file as given
+	Cluster   string
+	RunID     string
+	// Outcome and ExitCode are set on run-end: "ready", "stopped" (--until
+	// stopped it before the end), "not-ready" (steps failed or blocked) or
+	// "error" (the command failed before or around the run); ExitCode is the
+	// process's.
+	Outcome  string
+	ExitCode int
+	// Summary is the command's own summary (up's cluster summary), on
+	// run-end; it must encode to a JSON object.
+	Summary any
 }
 
 // Sink receives events. The runner calls it from one goroutine at a time.
@@ -68,4 +97,15 @@ func (s *serialSink) Emit(e Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sink.Emit(e)
+}
+
+// stageStart emits stage-start when the first step of stage starts.
+func (r *Runner) stageStart(stage string) {
+	r.stagesMu.Lock()
+	first := !r.stagesStarted[stage]
+	r.stagesStarted[stage] = true
+	r.stagesMu.Unlock()
+	if first {
+		r.sink.Emit(Event{Time: r.now(), Kind: EventStageStart, Stage: stage})
+	}
 }

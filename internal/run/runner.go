@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tripod-dev/tripod/internal/crashpoint"
+	"github.com/tripod-dev/tripod/internal/retry"
 )
 
 // Runner runs an ordered list of stages.
@@ -34,8 +35,12 @@ type Runner struct {
 
 	sink  *serialSink
 	pools *pools
-	index map[Key]*node
-	order map[string]int
+	calls callCounts
+	// stagesStarted says which stages emitted stage-start.
+	stagesMu      sync.Mutex
+	stagesStarted map[string]bool
+	index         map[Key]*node
+	order         map[string]int
 }
 
 // node is one step in the run's graph.
@@ -54,6 +59,7 @@ type node struct {
 // failed step's StepError; a failure never stops unrelated targets.
 func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	r.sink = &serialSink{sink: r.Sink}
+	r.calls.n, r.stagesStarted = nil, map[string]bool{}
 	ctx = crashpoint.WithHook(ctx, r.Crash)
 	r.pools = newPools(r.Pools)
 	if r.Facts == nil {
@@ -84,7 +90,7 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 		}()
 	}
 	wg.Wait()
-	return r.report(stages, nodes)
+	return r.report(stages, nodes, byStage)
 }
 
 func (r *Runner) now() time.Time {
@@ -223,9 +229,10 @@ func (r *Runner) runNode(ctx context.Context, n *node, byStage map[string][]*nod
 		return StepResult{Key: n.key, Status: StatusCanceled, Err: err}
 	}
 	defer release()
+	r.stageStart(n.key.Stage)
 	started := r.now()
 	s.emit(Event{Kind: EventStart})
-	err = runSafely(ctx, n.stage, s)
+	err = runSafely(retry.WithObserver(ctx, stepObserver{s}), n.stage, s)
 	res := s.result(err, started)
 	switch res.Status {
 	case StatusFailed, StatusCanceled:
@@ -275,8 +282,13 @@ func needed(n *node, byStage map[string][]*node) []*node {
 	return out
 }
 
-func (r *Runner) report(stages []Stage, nodes []*node) (*Report, error) {
-	rep := &Report{}
+func (r *Runner) report(stages []Stage, nodes []*node, byStage map[string][]*node) (*Report, error) {
+	rep := &Report{Calls: r.calls.snapshot()}
+	for _, n := range nodes {
+		for _, dep := range needed(n, byStage) {
+			n.res.Needs = append(n.res.Needs, dep.key)
+		}
+	}
 	var errs []error
 	for _, st := range stages {
 		t := StageTiming{Name: st.Name()}

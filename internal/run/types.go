@@ -121,6 +121,9 @@ type StepResult struct {
 	Mutations []Mutation
 	Reason    string // why it was skipped or blocked
 	Err       error
+	// Needs are the steps this one waited for, each target named (a need
+	// on all of a stage is expanded), for the report's critical path.
+	Needs []Key
 }
 
 // StageTiming is how long a stage's steps spanned.
@@ -135,6 +138,8 @@ type StageTiming struct {
 type Report struct {
 	Steps  []StepResult
 	Stages []StageTiming
+	// Calls is, per API, what the steps' calls cost (retry.Observer).
+	Calls map[string]APICalls
 }
 
 // Mutations lists every mutation made (or planned), in step order.

@@ -106,7 +106,7 @@ func (s *Session) Read(ctx context.Context, fn func(ctx context.Context) error) 
 // reporting each new status through progress.
 func (s *Session) Wait(ctx context.Context, progress Progress, name string, interval, timeout time.Duration, check func(ctx context.Context) (bool, string, error)) error {
 	return retry.Wait(ctx, retry.Condition{
-		Name: name, Interval: s.timing.Interval(interval), Timeout: s.timing.Deadline(timeout),
+		API: "scaleway", Name: name, Interval: s.timing.Interval(interval), Timeout: s.timing.Deadline(timeout),
 		Check: func(ctx context.Context) (bool, string, error) {
 			actx, cancel := context.WithTimeout(ctx, s.timing.Attempt(45*time.Second))
 			defer cancel()

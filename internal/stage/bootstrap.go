@@ -125,7 +125,7 @@ func (e *Env) etcdMembers(ctx context.Context, dryRun bool, cp inventory.VMPlan)
 func (s *bootstrap) waitEtcd(ctx context.Context, st *run.Step) error {
 	n := len(s.env.Layout().ControlPlanes())
 	cond := retry.Condition{
-		Name:     fmt.Sprintf("etcd %d/%d members", n, n),
+		API: "talos", Name: fmt.Sprintf("etcd %d/%d members", n, n),
 		Interval: s.env.Timing.Interval(5 * time.Second), Timeout: s.env.Timing.Deadline(30 * time.Minute),
 		Check: s.etcdCheck(st.DryRun()), Classify: talos.Classify,
 		Progress: func(status string) { st.Progress("etcd %s", status) },

@@ -75,7 +75,7 @@ func (e *Env) kubeClient() (*http.Client, string, error) {
 
 func (s *health) readyz(hc *http.Client, server string) retry.Condition {
 	return retry.Condition{
-		Name: "Kubernetes API ready at " + server,
+		API: "kube", Name: "Kubernetes API ready at " + server,
 		Check: func(ctx context.Context) (bool, string, error) {
 			code, body, err := kubeGet(ctx, hc, server+"/readyz")
 			if err != nil {
@@ -118,7 +118,7 @@ type nodeList struct {
 func (s *health) nodesReady(hc *http.Client, server string) retry.Condition {
 	vms, region := s.env.Layout().VMs, s.env.Cluster().Scaleway.Region
 	return retry.Condition{
-		Name: fmt.Sprintf("%d/%d nodes Ready with their zone labels", len(vms), len(vms)),
+		API: "kube", Name: fmt.Sprintf("%d/%d nodes Ready with their zone labels", len(vms), len(vms)),
 		Check: func(ctx context.Context) (bool, string, error) {
 			code, body, err := kubeGet(ctx, hc, server+"/api/v1/nodes")
 			if err != nil || code != http.StatusOK {

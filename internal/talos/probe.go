@@ -85,7 +85,7 @@ func (p Probe) Mode(ctx context.Context) (Mode, error) {
 func (p Probe) WaitAnswer(ctx context.Context, progress Progress) (Mode, error) {
 	var mode Mode
 	err := WaitQuietly(ctx, "no answer yet", retry.Condition{
-		Name:     fmt.Sprintf("Talos API of %s at %s:%d", p.Name, p.Address, constants.ApidPort),
+		API: "talos", Name: fmt.Sprintf("Talos API of %s at %s:%d", p.Name, p.Address, constants.ApidPort),
 		Interval: p.Retries.Timing.Interval(5 * time.Second), Timeout: p.Retries.Timing.Deadline(30 * time.Minute),
 		Check: func(ctx context.Context) (bool, string, error) {
 			m, err := p.Mode(ctx)
@@ -102,7 +102,7 @@ func (p Probe) WaitAnswer(ctx context.Context, progress Progress) (Mode, error) 
 // config.
 func (p Probe) WaitSecure(ctx context.Context, progress Progress) error {
 	return WaitQuietly(ctx, "installing and booting", retry.Condition{
-		Name:     fmt.Sprintf("%s answering over mutual TLS with the cluster's CA", p.Name),
+		API: "talos", Name: fmt.Sprintf("%s answering over mutual TLS with the cluster's CA", p.Name),
 		Interval: p.Retries.Timing.Interval(5 * time.Second), Timeout: p.Retries.Timing.Deadline(30 * time.Minute),
 		Check: func(ctx context.Context) (bool, string, error) {
 			ctx, cancel := context.WithTimeout(ctx, p.Retries.Timing.Attempt(10*time.Second))
@@ -120,7 +120,7 @@ func (p Probe) WaitSecure(ctx context.Context, progress Progress) error {
 // FailedPrecondition, or does not answer).
 func (p Probe) WaitRunning(ctx context.Context, data []byte, progress Progress) error {
 	return WaitQuietly(ctx, "rebooting", retry.Condition{
-		Name:     fmt.Sprintf("%s rebooted into its new config", p.Name),
+		API: "talos", Name: fmt.Sprintf("%s rebooted into its new config", p.Name),
 		Interval: p.Retries.Timing.Interval(5 * time.Second), Timeout: p.Retries.Timing.Deadline(30 * time.Minute),
 		Check: func(ctx context.Context) (bool, string, error) {
 			ctx, cancel := context.WithTimeout(ctx, p.Retries.Timing.Attempt(10*time.Second))

@@ -3,6 +3,7 @@ package talos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -69,7 +70,9 @@ func (r Retries) unary(ctx context.Context, method string, req, reply any, cc *g
 		attempts = 1
 	}
 	backoff := r.Timing.Interval(250 * time.Millisecond)
+	obs := retry.ObserverFrom(ctx)
 	for attempt := 1; ; attempt++ {
+		obs.Request("talos")
 		answered, err := r.attempt(ctx, method, req, reply, cc, invoker, opts)
 		if err == nil || attempt >= attempts || ctx.Err() != nil || !answered {
 			return err
@@ -80,6 +83,7 @@ func (r Retries) unary(ctx context.Context, method string, req, reply any, cc *g
 		r.Counter.Add("talos")
 		wait := backoff/2 + rand.N(backoff/2+1)
 		backoff = min(backoff*2, r.Timing.Interval(5*time.Second))
+		obs.Retry("talos", attempt, fmt.Errorf("%s: %w", method, err), wait)
 		if retry.Sleep(ctx, wait) != nil {
 			return err
 		}
