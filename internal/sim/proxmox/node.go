@@ -30,6 +30,7 @@ type node struct {
 	PIDNext int                           `json:"pid_next"`
 	Files   map[string]*hostFile          `json:"files,omitempty"`  // what commands wrote to the host's disk
 	Kernel  *kernelState                  `json:"kernel,omitempty"` // live network settings, lost at reboot
+	Sshd    *sshdState                    `json:"sshd,omitempty"`   // the running sshd's settings (nil: as installed)
 
 	db     *confDB
 	srv    *http.Server
@@ -69,6 +70,7 @@ func (c *Cluster) startNode(n *node) error {
 	if err != nil {
 		return fmt.Errorf("failed to start Proxmox API of %s: %w", n.Info.Hostname, err)
 	}
+	ln = c.filtered(ln, n.Info.Hostname, 8006)
 	tcfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"http/1.1"},

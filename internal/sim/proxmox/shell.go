@@ -255,6 +255,7 @@ func init() {
 		"chmod":      cmdChmod,
 		"sysctl":     cmdSysctl,
 		"iptables":   cmdIptables,
+		"systemctl":  cmdSystemctl,
 	}
 }
 
