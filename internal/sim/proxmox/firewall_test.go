@@ -1,6 +1,9 @@
 package proxmox_test
 
 import (
+	"context"
+	"crypto/tls"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -88,6 +91,24 @@ func TestFirewallFiltersTheOperator(t *testing.T) {
 	hc.Timeout = 2 * time.Second
 	if _, err := hc.Get(w.apiURL("pve1") + "/version"); err == nil {
 		t.Fatal("8006 answered through a DROP")
+	}
+	// The host's own SSH reaches its API through lo, which the firewall accepts.
+	jump, err := w.dialSSH("pve1", "root", w.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jump.Close()
+	tunnel := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext:     func(ctx context.Context, _, addr string) (net.Conn, error) { return jump.DialContext(ctx, "tcp", addr) },
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // only reachability is under test
+	}}
+	resp, err := tunnel.Get(w.apiURL("pve1") + "/version")
+	if err != nil {
+		t.Fatalf("the API through the host's SSH: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the API through the host's SSH answered %s", resp.Status)
 	}
 	w.sim.OperatorSource = "192.0.2.7"
 	if ex, _ := w.sim.Exposure("192.0.2.7", "pve1"); len(ex.Accepts) != 0 {

@@ -37,6 +37,7 @@ type node struct {
 	sshLn  net.Listener
 	conns  *connTracker
 	sshCfg *ssh.ServerConfig
+	local  *pipeListener // the API as the host itself reaches it (ssh_forward_local.go)
 }
 
 // label identifies this installation in key derivations: a reinstalled
@@ -94,6 +95,7 @@ func (c *Cluster) startNode(n *node) error {
 		ErrorLog:          nullLogger(),
 	}
 	go func() { _ = n.srv.Serve(tls.NewListener(ln, tcfg)) }()
+	c.serveLocal(n, tcfg)
 	if n.Info.SSHEnabled {
 		if err := c.startSSH(n); err != nil {
 			c.stopNode(n)
