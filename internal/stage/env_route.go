@@ -68,8 +68,8 @@ type hostRouter struct {
 	// viaSSH routes the private network through the hosts (access.via
 	// ssh); apiViaSSH routes each host's API (8006) through its own SSH.
 	viaSSH, apiViaSSH bool
-	once     sync.Once
-	private  bool
+	once              sync.Once
+	private           bool
 }
 
 func newHostRouter(e *Env, simulate bool) *hostRouter {
