@@ -23,11 +23,14 @@ import (
 // endpoint when it names one of them go through a direct-tcpip channel of
 // an SSH connection to a host; everything else (the Scaleway API, the
 // hosts' public addresses, the Image Factory) is dialed directly. With
-// access.via direct, d is returned as it is, unless the Proxmox API goes
-// through SSH: without access.allowedSources, the hosts' firewalls (the
-// harden stage) close 8006 to the internet, and every call to a host's API
-// goes through a direct-tcpip channel of that host's own SSH, which reaches
-// pveproxy through lo.
+// access.via direct and access.allowedSources, d is returned as it is.
+// Otherwise every call to a host's Proxmox API goes through a direct-tcpip
+// channel of that host's own SSH, which reaches pveproxy through lo: the
+// hosts' firewalls (the harden stage) close 8006 to the internet, or open
+// it only to the allowed sources, and SSH is the one path that stays open
+// whatever the firewall's state (changing allowedSources needs the API
+// before the firewall says the new thing). With access.via direct the
+// operator must be in an allowed source, or leave them out.
 func (e *Env) routed(d *netx.Dialer) *netx.Dialer {
 	if d == nil || e.Inv == nil || e.Layout() == nil {
 		return d
@@ -75,7 +78,7 @@ type hostRouter struct {
 func newHostRouter(e *Env, simulate bool) *hostRouter {
 	l, c := e.Layout(), e.Cluster()
 	r := &hostRouter{e: e, subnet: c.Network.Subnet.Masked(), byAddr: map[netip.Addr][]string{}, simulate: simulate,
-		viaSSH: c.Access.Via == inventory.ViaSSH, apiViaSSH: !c.Access.ManagementPublic()}
+		viaSSH: c.Access.Via == inventory.ViaSSH, apiViaSSH: c.Access.Via == inventory.ViaSSH || !c.Access.ManagementPublic()}
 	for _, h := range l.Hosts {
 		r.all = append(r.all, h.Name)
 	}
