@@ -113,6 +113,7 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	}
 	deletes, inserts := ruleDiff(seen, e.desiredRules())
 	enabled := fmt.Sprint(opts["enable"]) == "1" && fmt.Sprint(opts["policy_in"]) == "DROP"
+	factsOf(st).setFirewall(enabled, len(deletes) == 0 && len(inserts) == 0)
 	if len(deletes) == 0 && len(inserts) == 0 && enabled {
 		st.Skip("the datacenter firewall is on with tripod's %d rules at the top", len(e.desiredRules()))
 		return nil
@@ -152,6 +153,7 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	if err := e.checkAccess(ctx, st, "after enabling the firewall"); err != nil {
 		return e.firewallLockedOut(ctx, st, c, err)
 	}
+	factsOf(st).setFirewall(true, true)
 	return nil
 }
 

@@ -61,6 +61,7 @@ func (s *harden) sshd(ctx context.Context, st *run.Step, host string) error {
 	if !before.KeyWorks {
 		return fmt.Errorf("a new SSH connection to %s with tripod's key fails (%v): tripod changes nothing on its sshd until the key works; check root's authorized_keys (the os stage installs the key)", host, before.KeyErr)
 	}
+	factsOf(st).setSSHD(host, before.PasswordOffered)
 	text, err := e.node(st, host).Observe(ctx, cmdCatSSHDDropin)
 	var hce *proxmox.HostCommandError
 	switch {
@@ -94,6 +95,7 @@ func (s *harden) sshd(ctx context.Context, st *run.Step, host string) error {
 	if err != nil {
 		return fmt.Errorf("after reloading sshd on %s, a new SSH connection with tripod's key fails (%v): the sessions already open still work; to recover, log in on the host's Scaleway console (KVM or rescue) as root with the password in the state directory's secrets, remove %s and run `%s`", host, err, sshdDropin, cmdReloadSSH)
 	}
+	factsOf(st).setSSHD(host, after.PasswordOffered)
 	if after.PasswordOffered {
 		return fmt.Errorf("after reloading sshd on %s, it still offers password login: another file in /etc/ssh/sshd_config.d sorts before %s and sets PasswordAuthentication; remove that line and run up again", host, sshdDropin)
 	}

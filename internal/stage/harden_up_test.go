@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"context"
 	"os"
 	"slices"
 	"strings"
@@ -92,6 +93,7 @@ func TestHardenLab(t *testing.T) {
 			}
 		}
 	}
+	checkStatusExposure(t, tw, "SSH from anywhere, 8006 only through SSH")
 	tw.Converged(t, "second up", func() *run.Report {
 		rep, err := tw.Run(Harden)
 		requireClean(t, rep, err)
@@ -108,6 +110,7 @@ func TestHardenLab(t *testing.T) {
 	}
 	checkPublicExposure(t, tw, operatorSource, "22/tcp", "8006/tcp")
 	checkPublicExposure(t, tw, strangerSource)
+	checkStatusExposure(t, tw, "SSH from 203.0.113.0/24, 8006 from 203.0.113.0/24")
 
 	tw.Env = newEnvFor(t, tw, tw.Inv)
 	rep, err = tw.up(Harden)
@@ -119,4 +122,23 @@ func TestHardenLab(t *testing.T) {
 // newEnvFor is a new tripod process on tw's state and world with inv.
 func newEnvFor(t *testing.T, tw *testWorld, inv *inventory.Loaded) *Env {
 	return seededEnv(t, Deps{Inventory: inv, State: tw.State, Timing: tw.Timing, Dialer: tw.Dialer, Scaleway: tw.Scaleway})
+}
+
+// checkStatusExposure: a dry run (what tripod status runs) observes every
+// host's sshd as keys only and the firewall as public.
+func checkStatusExposure(t *testing.T, tw *testWorld, public string) {
+	t.Helper()
+	e := tw.fresh()
+	r := run.Runner{Stages: List(e), Until: Harden, Pools: Pools, DryRun: true, Facts: &run.Facts{}}
+	rep, err := r.Run(context.Background())
+	requireClean(t, rep, err)
+	x, ok := ExposureOf(r.Facts, e)
+	if !ok || len(x) != len(e.Layout().Hosts) {
+		t.Fatalf("status observed no exposure: %+v", x)
+	}
+	for _, h := range x {
+		if h.SSH != "keys only" || !strings.HasPrefix(h.Public, public) {
+			t.Errorf("status: %+v, want SSH keys only and %s", h, public)
+		}
+	}
 }
