@@ -12,7 +12,10 @@ type simFlags struct {
 	// operator is where the operator stands; prefix names the flag for
 	// messages ("" for sim serve, "sim-" for --sim).
 	operator string
-	prefix   string
+	// operatorSource is the operator's public address, as the hosts'
+	// firewalls see it.
+	operatorSource string
+	prefix         string
 }
 
 func addSimFlags(cmd *cobra.Command, f *simFlags, prefix string) {
@@ -24,6 +27,8 @@ func addSimFlags(cmd *cobra.Command, f *simFlags, prefix string) {
 	fl.StringVar(&f.preload, prefix+"preload", "", "YAML file of pre-existing servers, stock and VMs")
 	fl.StringVar(&f.operator, prefix+"operator", "public",
 		"where the operator stands: public (on the internet: private addresses only through a host's SSH, what access.via ssh does) or private (on the VLAN, as inside a VPN: every simulated address is reachable, for access.via direct)")
+	fl.StringVar(&f.operatorSource, prefix+"operator-source", "203.0.113.10",
+		"the operator's public IPv4 address: the source the simulated hosts' firewalls see on every connection to their public ports (SSH, 8006)")
 	f.prefix = prefix
 }
 

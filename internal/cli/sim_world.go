@@ -4,6 +4,7 @@ package cli
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -73,6 +74,10 @@ func (f *simFlags) options(dataDir string) (sim.Options, error) {
 	if opts.Operator, err = simcore.ParseOperator(f.operator); err != nil {
 		return sim.Options{}, fmt.Errorf("--%soperator: %w", f.prefix, err)
 	}
+	if a, perr := netip.ParseAddr(f.operatorSource); perr != nil || !a.Is4() || a.IsPrivate() || a.IsLoopback() {
+		return sim.Options{}, fmt.Errorf("--%soperator-source %q is not a public IPv4 address: give the address the operator's connections come from, such as 203.0.113.10", f.prefix, f.operatorSource)
+	}
+	opts.OperatorSource = f.operatorSource
 	if f.preload != "" {
 		if opts.Preload, err = sim.LoadPreload(f.preload); err != nil {
 			return sim.Options{}, err

@@ -123,6 +123,9 @@ func statusJSON(ss *session, rep *run.Report) map[string]any {
 	if c, ok := stage.CephSummaryOf(ss.facts); ok {
 		out["ceph"] = c
 	}
+	if x, ok := stage.ExposureOf(ss.facts, ss.env); ok {
+		out["exposure"] = x
+	}
 	return out
 }
 
@@ -152,5 +155,10 @@ func printStatus(w io.Writer, ss *session, rep *run.Report) {
 	}
 	if c, ok := stage.CephSummaryOf(ss.facts); ok {
 		fmt.Fprintf(w, "  ceph         %s\n", c.Health)
+	}
+	if x, ok := stage.ExposureOf(ss.facts, ss.env); ok {
+		for _, h := range x {
+			fmt.Fprintf(w, "  exposure     %s: SSH %s; %s\n", h.Host, h.SSH, h.Public)
+		}
 	}
 }

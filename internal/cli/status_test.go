@@ -68,7 +68,7 @@ func TestStatusExitCodesAndDarkAZ(t *testing.T) {
 	for _, h := range l.Layout.Hosts {
 		if h.Placement == "DC3" {
 			darkHost = h.Name
-			for _, k := range []string{"os/", "network/", "network/egress/", "pvecluster/", "ceph/install/", "ceph/mon/", "ceph/osd/", "images/", "scalein/"} {
+			for _, k := range []string{"os/", "network/", "network/egress/", "pvecluster/", "ceph/install/", "ceph/mon/", "ceph/osd/", "images/", "harden/", "scalein/"} {
 				wantUnknown[k+h.Name] = true
 			}
 		}

@@ -55,6 +55,14 @@ type Access struct {
 	// direct (tripod runs on the private network, as inside a VPN).
 	// Default: ssh.
 	Via AccessVia `yaml:"via"`
+	// AllowedSources are the public IPv4 ranges (CIDRs, such as
+	// 203.0.113.0/24 or 198.51.100.7/32) that may reach the hosts'
+	// management ports from the internet: SSH (22) and the Proxmox API and
+	// web UI (8006). Without them SSH is open to anyone, keys only, and
+	// 8006 to no one (tripod and `tripod tunnel` reach it through SSH).
+	// The Talos and Kubernetes APIs are never public.
+	// Default: none.
+	AllowedSources []string `yaml:"allowedSources"`
 }
 
 // Scaleway is the account side of the inventory.

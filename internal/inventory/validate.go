@@ -48,6 +48,7 @@ func Validate(c *Cluster, dir string) (*Layout, findings) {
 	validateCeph(&f, c)
 	validateTalos(&f, c, dir)
 	validateState(&f, c.State)
+	validateAccess(&f, c.Access)
 	if hasErrors(f) {
 		return nil, f
 	}

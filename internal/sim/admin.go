@@ -33,6 +33,21 @@ func (w *World) adminHandler() http.Handler {
 			CA      string             `json:"ca"`
 		}{w.Env.Net.Entries(), string(w.ca.pem)})
 	})
+	// GET /exposure?source=S&host=H: which ports of host H accept a new
+	// connection from source S (default: the operator's public source),
+	// from the state the hosts' listeners enforce.
+	mux.HandleFunc("GET /exposure", func(rw http.ResponseWriter, r *http.Request) {
+		src := r.URL.Query().Get("source")
+		if src == "" {
+			src = w.Proxmox.OperatorSource
+		}
+		ex, err := w.Proxmox.Exposure(src, r.URL.Query().Get("host"))
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(rw, ex)
+	})
 	mux.HandleFunc("GET /faults", func(rw http.ResponseWriter, r *http.Request) { writeJSON(rw, w.Env.Faults.Spec()) })
 	// POST /faults replaces the fault spec with the body, in the --faults
 	// grammar ("dark=DC3", "proxmox.5xx=0.05;hang=0.01", "" for none).
@@ -58,7 +73,7 @@ func (w *World) adminHandler() http.Handler {
 	})
 	mux.HandleFunc("GET /info", func(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, map[string]any{"profile": w.opts.Profile.Name, "time_scale": w.opts.TimeScale, "seed": w.opts.Seed,
-			"operator": w.Env.OperatorPosition()})
+			"operator": w.Env.OperatorPosition(), "operator_source": w.Proxmox.OperatorSource})
 	})
 	return mux
 }

@@ -39,6 +39,11 @@ type Options struct {
 	// only through a host's SSH. It belongs to the rehearsal, not to the
 	// world: a resumed world takes the caller's.
 	Operator simcore.Operator
+	// OperatorSource is the operator's public address, the source the hosts'
+	// firewalls see on every connection to their public ports ("": the
+	// default, proxmox.DefaultOperatorSource). Like Operator, it belongs to
+	// the rehearsal.
+	OperatorSource string
 	// SchematicIDs are registered with the Image Factory up front (the
 	// real factory knows every schematic ever created).
 	SchematicIDs []string
@@ -92,6 +97,9 @@ func Start(opts Options) (*World, error) {
 	w.Scaleway = scaleway.New(env, scaleway.NewCredentials(opts.Seed))
 	w.Proxmox = proxmox.New(env)
 	w.Proxmox.Images = w.Factory
+	if opts.OperatorSource != "" {
+		w.Proxmox.OperatorSource = opts.OperatorSource
+	}
 	w.Talos = talos.New(env, filepath.Join(opts.DataDir, "etcd"))
 	w.wire()
 	if err := w.serve(); err != nil {

@@ -23,9 +23,20 @@ import (
 // endpoint when it names one of them go through a direct-tcpip channel of
 // an SSH connection to a host; everything else (the Scaleway API, the
 // hosts' public addresses, the Image Factory) is dialed directly. With
-// access.via direct, d is returned as it is.
+// access.via direct and access.allowedSources, d is returned as it is.
+// Otherwise every call to a host's Proxmox API goes through a direct-tcpip
+// channel of that host's own SSH, which reaches pveproxy through lo: the
+// hosts' firewalls (the harden stage) close 8006 to the internet, or open
+// it only to the allowed sources, and SSH is the one path that stays open
+// whatever the firewall's state (changing allowedSources needs the API
+// before the firewall says the new thing). With access.via direct the
+// operator must be in an allowed source, or leave them out.
 func (e *Env) routed(d *netx.Dialer) *netx.Dialer {
-	if d == nil || e.Inv == nil || e.Layout() == nil || e.Cluster().Access.Via != inventory.ViaSSH {
+	if d == nil || e.Inv == nil || e.Layout() == nil {
+		return d
+	}
+	a := e.Cluster().Access
+	if a.Via != inventory.ViaSSH && a.ManagementPublic() {
 		return d
 	}
 	return d.WithRoute(newHostRouter(e, d.Simulation()), e.Timing.Attempt(10*time.Second))
@@ -57,13 +68,17 @@ type hostRouter struct {
 	// address; whether it is private is decided once (endpointPrivate).
 	name     string
 	simulate bool
-	once     sync.Once
-	private  bool
+	// viaSSH routes the private network through the hosts (access.via
+	// ssh); apiViaSSH routes each host's API (8006) through its own SSH.
+	viaSSH, apiViaSSH bool
+	once              sync.Once
+	private           bool
 }
 
 func newHostRouter(e *Env, simulate bool) *hostRouter {
 	l, c := e.Layout(), e.Cluster()
-	r := &hostRouter{e: e, subnet: c.Network.Subnet.Masked(), byAddr: map[netip.Addr][]string{}, simulate: simulate}
+	r := &hostRouter{e: e, subnet: c.Network.Subnet.Masked(), byAddr: map[netip.Addr][]string{}, simulate: simulate,
+		viaSSH: c.Access.Via == inventory.ViaSSH, apiViaSSH: c.Access.Via == inventory.ViaSSH || !c.Access.ManagementPublic()}
 	for _, h := range l.Hosts {
 		r.all = append(r.all, h.Name)
 	}
@@ -131,8 +146,16 @@ func (r *hostRouter) Jumps(address string) []netx.Jump {
 }
 
 func (r *hostRouter) hostsFor(address string) []string {
-	host, _, err := net.SplitHostPort(address)
+	host, port, err := net.SplitHostPort(address)
 	if err != nil {
+		return nil
+	}
+	if port == proxmoxAPIPort && r.apiViaSSH {
+		if h := r.hostAt(host); h != "" {
+			return []string{h}
+		}
+	}
+	if !r.viaSSH {
 		return nil
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
@@ -149,6 +172,24 @@ func (r *hostRouter) hostsFor(address string) []string {
 		return r.vip
 	}
 	return nil
+}
+
+// proxmoxAPIPort is where pveproxy listens.
+const proxmoxAPIPort = "8006"
+
+// hostAt is the host whose public address (as the fleet knows it) is
+// address, "" when none is or no step has reached the hosts yet.
+func (r *hostRouter) hostAt(address string) string {
+	f := r.e.builtFleet.Load()
+	if f == nil {
+		return ""
+	}
+	for _, h := range r.all {
+		if ep, err := f.Endpoint(h); err == nil && ep.Address == address {
+			return h
+		}
+	}
+	return ""
 }
 
 // endpointPrivate decides, once, whether the Kubernetes endpoint's name is

@@ -90,8 +90,12 @@ func TestAccessDirectKeepsTheDialer(t *testing.T) {
 	c.Access.Via = inventory.ViaDirect
 	direct := *inv
 	direct.Cluster = &c
+	if e := NewEnv(Deps{Inventory: &direct, Dialer: d}); e.Dialer == d {
+		t.Error("access.via direct without allowedSources left the Proxmox API without its route through SSH")
+	}
+	c.Access.AllowedSources = []string{"203.0.113.0/24"}
 	if e := NewEnv(Deps{Inventory: &direct, Dialer: d}); e.Dialer != d {
-		t.Error("access.via direct wrapped the dialer")
+		t.Error("access.via direct with allowedSources wrapped the dialer")
 	}
 }
 

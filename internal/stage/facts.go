@@ -28,6 +28,7 @@ type facts struct {
 	downServers map[string]*scaleway.Server
 	ceph        *CephSummary  // from ceph/health, for the run summary
 	talos       *TalosSummary // from health, for the run summary
+	exposure    exposureFacts // from harden, for status
 }
 
 // factsOf is the facts table of st's run.

@@ -20,6 +20,7 @@ const (
 	Apply         = "apply"
 	Bootstrap     = "bootstrap"
 	Health        = "health"
+	Harden        = "harden"
 	ScaleIn       = "scalein"
 )
 
@@ -42,6 +43,7 @@ func List(env *Env) []run.Stage {
 		&apply{env},         // maintenance API at each static address; apply; wait for mTLS
 		&bootstrap{env},     // Bootstrap once on the first control plane; etcd member per control plane
 		&health{env},        // Kubernetes ready through the endpoint; nodes Ready with zones; kubeconfig
+		&harden{env},        // sshd keys only; the Proxmox firewall: private services on the VLAN only, SSH (and 8006 from allowed sources) public
 		&scaleIn{env},       // surplus workers: cordon, drain, delete the node; stop and delete the VM
 	}
 }

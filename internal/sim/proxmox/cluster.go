@@ -53,6 +53,10 @@ type Cluster struct {
 	// OSDMemoryMiB what each OSD on it takes (osd_memory_target).
 	HostReserveMiB int64
 	OSDMemoryMiB   int64
+	// OperatorSource is the public address the operator's connections to
+	// the hosts' public ports come from (exposure.go); the host firewalls
+	// judge them by it.
+	OperatorSource string
 
 	env *simcore.Env
 
@@ -68,6 +72,7 @@ func New(env *simcore.Env) *Cluster {
 		Version:        "8.4.1",
 		HostReserveMiB: 2048,
 		OSDMemoryMiB:   4096,
+		OperatorSource: DefaultOperatorSource,
 		env:            env,
 		nodes:          map[string]*node{},
 		preloads:       map[string][]PreloadedVM{},

@@ -21,7 +21,8 @@ type confDB struct {
 	VMs      map[int]*vm            `json:"vms"`
 	Ceph     *cephCluster           `json:"ceph,omitempty"`
 	HA       map[string]bool        `json:"ha,omitempty"`
-	Rev      int                    `json:"rev"` // bumps digests
+	Firewall *pveFirewall           `json:"firewall,omitempty"` // firewall/cluster.fw and nodes/*/host.fw
+	Rev      int                    `json:"rev"`                // bumps digests
 }
 
 // corosync is corosync.conf: the cluster's name, version and node list.

@@ -23,7 +23,7 @@ type hostFile struct {
 var hostDirs = map[string]bool{
 	"/etc": true, "/etc/network": true, "/etc/network/if-up.d": true, "/etc/network/if-down.d": true,
 	"/etc/network/if-pre-up.d": true, "/etc/network/if-post-down.d": true, "/etc/network/interfaces.d": true,
-	"/etc/sysctl.d": true, "/etc/default": true, "/etc/systemd/system": true,
+	"/etc/sysctl.d": true, "/etc/ssh": true, "/etc/ssh/sshd_config.d": true, "/etc/default": true, "/etc/systemd/system": true,
 	"/root": true, "/tmp": true, "/var/tmp": true, "/usr/local/bin": true, "/usr/local/sbin": true,
 }
 

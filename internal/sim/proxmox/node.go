@@ -30,12 +30,14 @@ type node struct {
 	PIDNext int                           `json:"pid_next"`
 	Files   map[string]*hostFile          `json:"files,omitempty"`  // what commands wrote to the host's disk
 	Kernel  *kernelState                  `json:"kernel,omitempty"` // live network settings, lost at reboot
+	Sshd    *sshdState                    `json:"sshd,omitempty"`   // the running sshd's settings (nil: as installed)
 
 	db     *confDB
 	srv    *http.Server
 	sshLn  net.Listener
 	conns  *connTracker
 	sshCfg *ssh.ServerConfig
+	local  *pipeListener // the API as the host itself reaches it (ssh_forward_local.go)
 }
 
 // label identifies this installation in key derivations: a reinstalled
@@ -69,6 +71,7 @@ func (c *Cluster) startNode(n *node) error {
 	if err != nil {
 		return fmt.Errorf("failed to start Proxmox API of %s: %w", n.Info.Hostname, err)
 	}
+	ln = c.filtered(ln, n.Info.Hostname, 8006)
 	tcfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"http/1.1"},
@@ -92,6 +95,7 @@ func (c *Cluster) startNode(n *node) error {
 		ErrorLog:          nullLogger(),
 	}
 	go func() { _ = n.srv.Serve(tls.NewListener(ln, tcfg)) }()
+	c.serveLocal(n, tcfg)
 	if n.Info.SSHEnabled {
 		if err := c.startSSH(n); err != nil {
 			c.stopNode(n)

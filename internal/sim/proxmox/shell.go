@@ -256,6 +256,7 @@ func init() {
 		"chmod":      cmdChmod,
 		"sysctl":     cmdSysctl,
 		"iptables":   cmdIptables,
+		"systemctl":  cmdSystemctl,
 	}
 }
 

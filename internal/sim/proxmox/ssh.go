@@ -47,15 +47,16 @@ func (c *Cluster) startSSH(n *node) error {
 	if err != nil {
 		return fmt.Errorf("failed to start SSH on %s: %w", n.Info.Hostname, err)
 	}
+	ln = c.filtered(ln, n.Info.Hostname, 22)
 	n.sshLn, n.sshCfg = ln, cfg
-	host := n.Info.Hostname
+	host, password := n.Info.Hostname, n.Info.RootPassword
 	go func() {
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go c.serveSSH(host, cfg, conn)
+			go c.serveSSH(host, c.sshdConfigFor(host, cfg, password), conn)
 		}
 	}()
 	return nil

@@ -51,6 +51,9 @@ func (c *Cluster) sshForward(ctx context.Context, host string, nc ssh.NewChannel
 		reject(ssh.ResourceShortage, "too many sessions (simulated fault)", "resource-shortage")
 		return
 	}
+	if c.forwardToSelf(ctx, host, req, nc) {
+		return
+	}
 	if simcore.SideOf(target, entry.Service) != simcore.SidePrivate {
 		// The simulated hosts forward onto the VLAN only, as a PermitOpen
 		// limited to the private ranges would.

@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tripod-dev/tripod/internal/inventory"
+)
+
+// TestLabIsHardenedAfterUp: after `up` against `tripod sim serve`, the
+// simulator's own exposure query says every host accepts SSH only, keys
+// only, from a stranger and from the operator, and corosync and Ceph from
+// the VLAN; `tripod status` prints the same per host.
+func TestLabIsHardenedAfterUp(t *testing.T) {
+	sim := startSim(t, "--profile", "realistic", "--time-scale", "0.0005", "--seed", "18", "--operator-source", "203.0.113.10")
+	file := "../inventories/lab.yaml"
+	l, err := inventory.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if r := tripod(t, sim, "up", "-i", file, "--state-dir", dir); r.code != 0 {
+		t.Fatalf("up: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	type exposure struct {
+		Accepts []string `json:"accepts"`
+		Ports   []struct {
+			Service, Auth string
+		} `json:"ports"`
+	}
+	look := func(source, host string) exposure {
+		var ex exposure
+		sim.getJSON("/exposure?"+url.Values{"source": {source}, "host": {host}}.Encode(), &ex)
+		return ex
+	}
+	for i, h := range l.Layout.Hosts {
+		for _, src := range []string{"192.0.2.50", "203.0.113.10"} {
+			ex := look(src, h.Name)
+			if !slices.Equal(ex.Accepts, []string{"22/tcp"}) {
+				t.Errorf("from %s, %s accepts %v, want SSH only", src, h.Name, ex.Accepts)
+			}
+			for _, p := range ex.Ports {
+				if p.Service == "sshd" && p.Auth != "publickey; PermitRootLogin prohibit-password" {
+					t.Errorf("%s's sshd: %s", h.Name, p.Auth)
+				}
+			}
+		}
+		peer := l.Layout.Hosts[(i+1)%len(l.Layout.Hosts)].PrivateAddress.String()
+		if ex := look(peer, h.Name); !slices.Contains(ex.Accepts, "5405:5412/udp") || !slices.Contains(ex.Accepts, "6800:7300/tcp") {
+			t.Errorf("from the VLAN, %s accepts %v: corosync and Ceph missing", h.Name, ex.Accepts)
+		}
+	}
+	r := tripod(t, sim, "status", "-i", file, "--state-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("status: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	out := r.stdout + r.stderr
+	for _, h := range l.Layout.Hosts {
+		if !strings.Contains(out, "exposure     "+h.Name+": SSH keys only; SSH from anywhere, 8006 only through SSH") {
+			t.Errorf("status shows no hardened exposure for %s:\n%s", h.Name, out)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package stage
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tripod-dev/tripod/internal/run"
+)
+
+// crashAt is a crash hook that kills the step passing the n-th hit of
+// point (a prefix of the gate's point names), once: in process, the
+// step's panic is the runner's failure of that target, as a killed
+// process is the end of every step it ran.
+func crashAt(point string, n int) (run.Runner, *bool) {
+	var mu sync.Mutex
+	hits, hit := 0, false
+	return run.Runner{Until: Harden, Pools: Pools, Crash: func(p string) {
+		if !strings.HasPrefix(p, point) {
+			return
+		}
+		mu.Lock()
+		hits++
+		fire := hits == n && !hit
+		if fire {
+			hit = true
+		}
+		mu.Unlock()
+		if fire {
+			panic("killed at " + p)
+		}
+	}}, &hit
+}
+
+// TestHardenResumesAfterCrashes: a run killed after writing a host's sshd
+// drop-in (not reloaded), one killed with half the firewall rules in place,
+// and one killed right after enabling the firewall (before its check) are
+// each resumed by the next run, which is never locked out: it ends with
+// SSH only, keys only, and a run after it changes nothing.
+func TestHardenResumesAfterCrashes(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	rep, err := tw.up(Health)
+	requireClean(t, rep, err)
+	for _, c := range []struct {
+		point string
+		n     int
+	}{{"after-call write", 1}, {"after-call add", 3}, {"after-call enable", 1}} {
+		r, hit := crashAt(c.point, c.n)
+		tw.Env = tw.fresh()
+		r.Stages = List(tw.Env)
+		rep, _ := r.Run(context.Background())
+		if !*hit {
+			t.Fatalf("the run never passed %s #%d: %v", c.point, c.n, rep.Mutations())
+		}
+	}
+	tw.Env = tw.fresh()
+	rep, err = tw.up(Harden)
+	requireClean(t, rep, err)
+	checkPublicExposure(t, tw, operatorSource, "22/tcp")
+	checkPublicExposure(t, tw, strangerSource, "22/tcp")
+	tw.Env = tw.fresh()
+	tw.Converged(t, "the run after the resumed one", func() *run.Report {
+		rep, err := tw.up(Harden)
+		requireClean(t, rep, err)
+		return rep
+	})
+}
+
+// TestHardenDoesNotLockItselfOut: allowed sources that leave out where
+// tripod connects from would close SSH behind it. The check after enabling
+// sees a new connection fail; tripod turns the firewall off again through
+// the connection still open, says so, and the hosts still answer SSH.
+func TestHardenDoesNotLockItselfOut(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	tw.Env = newEnvFor(t, tw, labWithSources(t, "192.0.2.0/24"))
+	rep, err := tw.up(Harden)
+	if err == nil {
+		t.Fatal("a run that closed SSH to itself succeeded")
+	}
+	var failure string
+	for _, s := range rep.Steps {
+		if s.Key.Stage == Harden && s.Key.Target == hardenDatacenter {
+			if s.Err != nil {
+				failure = s.Err.Error()
+			}
+		}
+	}
+	if !strings.Contains(failure, "turned the datacenter firewall off again") || !strings.Contains(failure, "access.allowedSources") {
+		t.Fatalf("harden/datacenter failed with %q", failure)
+	}
+	for host, ex := range exposureOf(t, tw, operatorSource) {
+		if len(ex.Accepts) == 0 || ex.Accepts[0] != "22/tcp" {
+			t.Errorf("after the failed run, %s accepts %v from tripod", host, ex.Accepts)
+		}
+	}
+	tw.Env = newEnvFor(t, tw, tw.Inv)
+	rep, err = tw.up(Harden)
+	requireClean(t, rep, err)
+	checkPublicExposure(t, tw, operatorSource, "22/tcp")
+}
