@@ -10,7 +10,7 @@ import (
 // holds, so every GET route can be asked.
 var walkValues = map[string]string{
 	"{node}": "pve2", "{vmid}": "101", "{name}": "ceph-vm", "{iface}": "vmbr1", "{storage}": "ceph-vm",
-	"{userid}": "root@pam", "{tokenid}": "walk", "{sid}": "vm:101",
+	"{userid}": "root@pam", "{tokenid}": "walk", "{sid}": "vm:101", "{pos}": "0",
 }
 
 // mutationsChecked are the methods that change state; the flows that build
@@ -63,13 +63,27 @@ var outsideSubset = map[string]string{
 	"POST /access/users/{userid}/token/{tokenid}":                "full-tokenid, info and value; auth_test.go",
 	"PUT /access/users/{userid}/token/{tokenid}":                 "the token's info",
 	"DELETE /access/users/{userid}/token/{tokenid}":              "null",
+	"GET /cluster/firewall/options":                              "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"PUT /cluster/firewall/options":                              "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"GET /cluster/firewall/rules":                                "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"POST /cluster/firewall/rules":                               "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"PUT /cluster/firewall/rules/{pos}":                          "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"DELETE /cluster/firewall/rules/{pos}":                       "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"GET /nodes/{node}/firewall/options":                         "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"PUT /nodes/{node}/firewall/options":                         "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"GET /nodes/{node}/firewall/rules":                           "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"POST /nodes/{node}/firewall/rules":                          "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"PUT /nodes/{node}/firewall/rules/{pos}":                     "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"DELETE /nodes/{node}/firewall/rules/{pos}":                  "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
 }
 
 // answersAnError are GET routes the walk's world answers with PVE's error,
 // which is itself the real answer.
 var answersAnError = map[string]string{
-	"GET /cluster/ha/resources/{sid}":    "HA is not modelled: every lookup is PVE's \"no such resource\" error",
-	"DELETE /cluster/ha/resources/{sid}": "HA is not modelled: the tool's cleanup deletes nothing and is told so",
+	"GET /cluster/ha/resources/{sid}":        "HA is not modelled: every lookup is PVE's \"no such resource\" error",
+	"DELETE /cluster/ha/resources/{sid}":     "HA is not modelled: the tool's cleanup deletes nothing and is told so",
+	"GET /cluster/firewall/rules/{pos}":      "the walk's world has no rules: PVE's \"no rule at position\" error",
+	"GET /nodes/{node}/firewall/rules/{pos}": "the walk's world has no rules: PVE's \"no rule at position\" error",
 }
 
 // Every route the simulated API serves (read from its router) is walked: a
