@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tripod-dev/tripod/internal/run"
+	"github.com/tripod-dev/tripod/internal/sim/simcore"
 )
 
 // crashAt is a crash hook that kills the step passing the n-th hit of
@@ -72,7 +73,7 @@ func TestHardenResumesAfterCrashes(t *testing.T) {
 // sees a new connection fail; tripod turns the firewall off again through
 // the connection still open, says so, and the hosts still answer SSH.
 func TestHardenDoesNotLockItselfOut(t *testing.T) {
-	tw := newTestWorld(t, "../../inventories/lab.yaml")
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01)) // DROPs time out at the scaled SYN timeout
 	tw.Env = newEnvFor(t, tw, labWithSources(t, "192.0.2.0/24"))
 	rep, err := tw.up(Harden)
 	if err == nil {
