@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -182,20 +184,34 @@ func List(root string) ([]Backup, error) {
 	return out, nil
 }
 
-func readLocal(dir, name string) Backup {
-	b := Backup{Name: name}
-	b.Created, _ = time.Parse(TimeFormat, name)
-	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+// readManifest fills b from its manifest as read (data, or the read's
+// error); false, with b.Problem said, when there is none to use.
+func (b *Backup) readManifest(data []byte, err error) bool {
 	if err != nil {
-		b.Problem = "no manifest"
-		return b
+		b.Problem = "unreadable manifest: " + err.Error()
+		return false
 	}
 	m := &Manifest{}
 	if err := json.Unmarshal(data, m); err != nil {
 		b.Problem = "unreadable manifest: " + err.Error()
-		return b
+		return false
 	}
 	b.Manifest, b.Created, b.Size = m, m.Created, m.Size()
+	return true
+}
+
+func readLocal(dir, name string) Backup {
+	b := Backup{Name: name}
+	b.Created, _ = time.Parse(TimeFormat, name)
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		b.Problem = "no manifest"
+		return b
+	}
+	if !b.readManifest(data, err) {
+		return b
+	}
+	m := b.Manifest
 	for _, f := range m.Files {
 		if p := checkFile(filepath.Join(dir, filepath.FromSlash(f.Name)), f); p != "" {
 			b.Problem = p

@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -82,16 +81,10 @@ func remoteBackup(ctx context.Context, objs *s3state.Objects, name string, files
 		return b
 	}
 	data, err := objs.Get(ctx, path.Join(name, ManifestFile))
-	if err != nil {
-		b.Problem = "unreadable manifest: " + err.Error()
+	if !b.readManifest(data, err) {
 		return b
 	}
-	m := &Manifest{}
-	if err := json.Unmarshal(data, m); err != nil {
-		b.Problem = "unreadable manifest: " + err.Error()
-		return b
-	}
-	b.Manifest, b.Created, b.Size = m, m.Created, m.Size()
+	m := b.Manifest
 	for _, f := range m.Files {
 		if got, ok := files[f.Name]; !ok || got != f.Size {
 			b.Problem = fmt.Sprintf("%s is missing or has the wrong size", f.Name)
