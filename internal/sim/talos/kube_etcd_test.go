@@ -68,6 +68,13 @@ func TestRestoreBringsBackTheSnapshot(t *testing.T) {
 	if code, _ := kubeGet(t, kc, cms+"/b"); code != 200 {
 		t.Fatalf("b is not there before the reset: %d", code)
 	}
+	// a is deleted after the snapshot: the restore must bring it back.
+	if code, out := kubeSend(t, kc, "DELETE", cms+"/a", ""); code != 200 {
+		t.Fatalf("delete a = %d %s", code, out)
+	}
+	if code, _ := kubeGet(t, kc, cms+"/a"); code != 404 {
+		t.Fatalf("a is still there after its delete: %d", code)
+	}
 	if _, err := c.MachineClient.Reset(ctx, &machine.ResetRequest{Reboot: true,
 		SystemPartitionsToWipe: []*machine.ResetPartitionSpec{{Label: "EPHEMERAL", Wipe: true}}}); err != nil {
 		t.Fatal(err)
