@@ -31,6 +31,7 @@ type writeBody struct {
 		Namespace       string            `json:"namespace"`
 		ResourceVersion string            `json:"resourceVersion"`
 		Labels          map[string]string `json:"labels"`
+		Annotations     map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Data       map[string]string `json:"data"`
 	StringData map[string]string `json:"stringData"`
@@ -108,7 +109,7 @@ var (
 	configKey    = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
 )
 
-// readConfigMap decodes and validates a write's body; the error is the
+// readBody decodes and validates a write's body; the error is the
 // API server's 400 or 422 answer.
 func readBody(w http.ResponseWriter, r *http.Request, res *resource) (writeBody, bool) {
 	var b writeBody
@@ -123,6 +124,12 @@ func readBody(w http.ResponseWriter, r *http.Request, res *resource) (writeBody,
 		writeStatus(w, r, http.StatusUnsupportedMediaType, fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got %q)", mt))
 		return b, false
 	}
+	return checkBody(w, r, res, b, err)
+}
+
+// checkBody validates a decoded write body (decoding failed if err is
+// set), as readBody's caller or a patch's merge result hands it over.
+func checkBody(w http.ResponseWriter, r *http.Request, res *resource, b writeBody, err error) (writeBody, bool) {
 	if err != nil {
 		writeStatus(w, r, http.StatusBadRequest, "the object provided is unrecognized: "+err.Error())
 		return b, false

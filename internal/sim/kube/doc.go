@@ -1,11 +1,13 @@
 // Package kube simulates the part of a Kubernetes API server that cluster
 // health checks, tripod's scale-in and an operator's kubectl use: /readyz,
 // /livez and /healthz with the real failed-check listing, /version,
-// discovery (/api, /apis and the resource lists), nodes, namespaces, the pods
+// discovery (/api, /apis and the resource lists), OpenAPI v3 (what kubectl
+// apply and explain read; /openapi/v2 is not served), nodes, namespaces, the pods
 // a Talos cluster runs (static control-plane pods, DaemonSets, CoreDNS, and
 // any placed with SetPod), services, node leases, node events, config maps
 // and secrets, with label and field selectors, limit/continue, resourceVersion,
-// watch streams and server-side Tables; and what removing a node takes:
+// watch streams and server-side Tables; kubectl apply's PATCH of config
+// maps and secrets; and what removing a node takes:
 // cordon (PATCH spec.unschedulable), eviction, and DELETE of the node, which
 // its kubelet does not undo until it restarts.
 //

@@ -20,6 +20,9 @@ func (c *Cluster) router() http.Handler {
 	rt.Handle("GET /api/v1", false, c.resourceList)
 	rt.Handle("GET /apis/{group}", false, c.apiGroup)
 	rt.Handle("GET /apis/{group}/v1", false, c.resourceList)
+	rt.Handle("GET /openapi/v3", false, c.openAPIRoot)
+	rt.Handle("GET /openapi/v3/api/v1", false, c.openAPIGroup)
+	rt.Handle("GET /openapi/v3/apis/{group}/v1", false, c.openAPIGroup)
 	rt.Handle("POST /apis/authentication.k8s.io/v1/selfsubjectreviews", false, c.selfSubjectReview)
 	rt.Handle("POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews", false, c.selfSubjectAccessReview)
 	for _, res := range c.resources() {
@@ -43,6 +46,7 @@ func (c *Cluster) router() http.Handler {
 			rt.Handle("POST "+base, true, c.writeStored(res))
 			rt.Handle("PUT "+base+"/{name}", true, c.writeStored(res))
 			rt.Handle("DELETE "+base+"/{name}", true, c.writeStored(res))
+			rt.Handle("PATCH "+base+"/{name}", true, c.writeStored(res))
 		}
 	}
 	rt.Handle("PATCH /api/v1/nodes/{name}", true, c.patchNode)

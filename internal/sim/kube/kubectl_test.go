@@ -236,6 +236,37 @@ func TestKubectlCommonCommands(t *testing.T) {
 	if out = must("delete", "secret", "lab-token", "-n", "kube-system"); out != "secret \"lab-token\" deleted\n" {
 		t.Errorf("delete secret: %s", out)
 	}
+	// apply creates, then patches; explain reads the OpenAPI v3 schema.
+	manifest := filepath.Join(t.TempDir(), "cm.yaml")
+	applyCM := func(data string) string {
+		t.Helper()
+		doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lab-applied\n  namespace: kube-system\ndata:\n" + data
+		if err := os.WriteFile(manifest, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return must("apply", "-f", manifest)
+	}
+	if out = applyCM("  zone: fr-par-1\n  tier: edge\n"); out != "configmap/lab-applied created\n" {
+		t.Errorf("first apply: %q", out)
+	}
+	if out = must("get", "cm", "lab-applied", "-n", "kube-system", "-o", `jsonpath={.metadata.annotations.kubectl\.kubernetes\.io/last-applied-configuration}`); !strings.Contains(out, `"tier":"edge"`) {
+		t.Errorf("last-applied-configuration after apply: %q", out)
+	}
+	if out = applyCM("  zone: nl-ams-1\n"); out != "configmap/lab-applied configured\n" {
+		t.Errorf("second apply: %q", out)
+	}
+	if out = must("get", "cm", "lab-applied", "-n", "kube-system", "-o", "jsonpath={.data}"); out != `{"zone":"nl-ams-1"}` {
+		t.Errorf("data after the second apply (tier removed, zone changed): %q", out)
+	}
+	if out = applyCM("  zone: nl-ams-1\n"); out != "configmap/lab-applied unchanged\n" {
+		t.Errorf("third apply: %q", out)
+	}
+	out = must("explain", "configmap.data")
+	for _, want := range []string{"KIND:       ConfigMap", "FIELD: data <map[string]string>", "Data contains the configuration data."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain configmap.data lacks %q:\n%s", want, out)
+		}
+	}
 	if out = must("auth", "can-i", "delete", "configmaps", "-n", "kube-system"); out != "yes\n" {
 		t.Errorf("auth can-i: %q", out)
 	}

@@ -64,6 +64,11 @@ func decodeProto(raw []byte, res *resource, b *writeBody) error {
 						b.Metadata.Labels = map[string]string{}
 					}
 					return mapEntry(s, b.Metadata.Labels)
+				case 12:
+					if b.Metadata.Annotations == nil {
+						b.Metadata.Annotations = map[string]string{}
+					}
+					return mapEntry(s, b.Metadata.Annotations)
 				}
 				return nil
 			})

@@ -11,15 +11,16 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// writeStored serves POST (create), PUT (update) and DELETE of a stored
-// resource. Each write is one etcd transaction conditioned on what the
+// writeStored serves POST (create), PUT (update), PATCH and DELETE of a
+// stored resource (a patch is merged into what was read, then stored as an
+// update). Each write is one etcd transaction conditioned on what the
 // handler read (absent for a create, the same mod revision for an update
 // or delete), so two writers never both win, as kube-apiserver's
 // GuaranteedUpdate makes it.
 func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ns, name := r.PathValue("namespace"), r.PathValue("name")
-		verb := map[string]string{http.MethodPost: "create", http.MethodPut: "update", http.MethodDelete: "delete"}[r.Method]
+		verb := map[string]string{http.MethodPost: "create", http.MethodPut: "update", http.MethodDelete: "delete", http.MethodPatch: "patch"}[r.Method]
 		if !isAdmin(r) {
 			forbidden(w, r, verb, res.name, name)
 			return
@@ -28,7 +29,13 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 			return
 		}
 		var b writeBody
-		if r.Method != http.MethodDelete {
+		var patch map[string]any
+		if r.Method == http.MethodPatch {
+			var ok bool
+			if patch, ok = c.readPatch(w, r, res, name); !ok {
+				return
+			}
+		} else if r.Method != http.MethodDelete {
 			var ok bool
 			if b, ok = readBody(w, r, res); !ok {
 				return
@@ -65,6 +72,16 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 		conflict := func() {
 			writeStatusDetails(w, http.StatusConflict, fmt.Sprintf("Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again", res.name, name), &statusDetails{Name: name, Kind: res.name})
 		}
+		if r.Method == http.MethodPatch && cur != nil {
+			var ok bool
+			if b, ok = patched(w, r, res, *cur, patch); !ok {
+				return
+			}
+			if b.Metadata.Name != name {
+				writeStatus(w, r, http.StatusBadRequest, "the name of the object ("+b.Metadata.Name+") does not match the name on the URL ("+name+")")
+				return
+			}
+		}
 		switch {
 		case r.Method == http.MethodPost && cur != nil:
 			writeStatusDetails(w, http.StatusConflict, fmt.Sprintf("%s %q already exists", res.name, name), &statusDetails{Name: name, Kind: res.name})
@@ -72,10 +89,10 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 		case r.Method != http.MethodPost && cur == nil:
 			writeStatusDetails(w, http.StatusNotFound, fmt.Sprintf("%s %q not found", res.name, name), &statusDetails{Name: name, Kind: res.name})
 			return
-		case r.Method == http.MethodPut && b.Metadata.ResourceVersion != "" && b.Metadata.ResourceVersion != str(cur.doc, "metadata", "resourceVersion"):
+		case r.Method != http.MethodPost && b.Metadata.ResourceVersion != "" && b.Metadata.ResourceVersion != str(cur.doc, "metadata", "resourceVersion"):
 			conflict()
 			return
-		case r.Method == http.MethodPut && res.name == "secrets" && cur.fields["type"] != b.Type:
+		case r.Method != http.MethodPost && r.Method != http.MethodDelete && res.name == "secrets" && cur.fields["type"] != b.Type:
 			writeStatusDetails(w, http.StatusUnprocessableEntity, fmt.Sprintf("Secret %q is invalid: type: Invalid value: %q: field is immutable", name, b.Type), &statusDetails{Name: name, Kind: res.name})
 			return
 		}
@@ -105,7 +122,7 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 		}
 		doc := c.storedDoc(res, ns, name, b, cur)
 		code := http.StatusCreated
-		if r.Method == http.MethodPut {
+		if r.Method != http.MethodPost {
 			code = http.StatusOK
 		}
 		if dry {
@@ -142,6 +159,9 @@ func (c *Cluster) storedDoc(res *resource, ns, name string, b writeBody, cur *ob
 	if cur != nil {
 		old, _ := cur.doc["metadata"].(map[string]any)
 		md["uid"], md["creationTimestamp"] = old["uid"], old["creationTimestamp"]
+	}
+	if len(b.Metadata.Annotations) > 0 {
+		md["annotations"] = maps.Clone(b.Metadata.Annotations)
 	}
 	doc := map[string]any{"metadata": md}
 	if res.name == "secrets" {
