@@ -117,6 +117,9 @@ func readBody(w http.ResponseWriter, r *http.Request, res *resource) (writeBody,
 	var err error
 	switch mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt {
 	case "application/json":
+		if !fieldsValid(w, r, res, raw) {
+			return b, false
+		}
 		err = decodeJSON(raw, res, &b)
 	case "application/vnd.kubernetes.protobuf":
 		err = decodeProto(raw, res, &b)

@@ -238,12 +238,16 @@ func TestKubectlCommonCommands(t *testing.T) {
 	}
 	// apply creates, then patches; explain reads the OpenAPI v3 schema.
 	manifest := filepath.Join(t.TempDir(), "cm.yaml")
-	applyCM := func(data string) string {
+	writeCM := func(name, meta, data string) {
 		t.Helper()
-		doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lab-applied\n  namespace: kube-system\ndata:\n" + data
+		doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: kube-system\n" + meta + "data:\n" + data
 		if err := os.WriteFile(manifest, []byte(doc), 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	applyCM := func(data string) string {
+		t.Helper()
+		writeCM("lab-applied", "", data)
 		return must("apply", "-f", manifest)
 	}
 	if out = applyCM("  zone: fr-par-1\n  tier: edge\n"); out != "configmap/lab-applied created\n" {
@@ -260,6 +264,22 @@ func TestKubectlCommonCommands(t *testing.T) {
 	}
 	if out = applyCM("  zone: nl-ams-1\n"); out != "configmap/lab-applied unchanged\n" {
 		t.Errorf("third apply: %q", out)
+	}
+	// kubectl leaves field validation to a server that says it does it: a
+	// typo is refused, on create and on patch, and nothing is written.
+	writeCM("lab-typo", "  lables: {tier: edge}\n", "  zone: fr-par-1\n")
+	if out, err := kubectl("apply", "-f", manifest); err == nil || !strings.Contains(out, `strict decoding error: unknown field "metadata.lables"`) {
+		t.Errorf("apply with metadata.lables: %v %s", err, out)
+	}
+	if out, err := kubectl("get", "cm", "lab-typo", "-n", "kube-system"); err == nil || !strings.Contains(out, `"lab-typo" not found`) {
+		t.Errorf("a refused apply created the config map: %v %s", err, out)
+	}
+	writeCM("lab-applied", "", "  zone: fr-par-2\ndatx:\n  zone: fr-par-2\n")
+	if out, err := kubectl("apply", "-f", manifest); err == nil || !strings.Contains(out, `strict decoding error: unknown field "datx"`) {
+		t.Errorf("apply with datx: %v %s", err, out)
+	}
+	if out = must("get", "cm", "lab-applied", "-n", "kube-system", "-o", "jsonpath={.data}"); out != `{"zone":"nl-ams-1"}` {
+		t.Errorf("data after a refused apply: %q", out)
 	}
 	out = must("explain", "configmap.data")
 	for _, want := range []string{"KIND:       ConfigMap", "FIELD: data <map[string]string>", "Data contains the configuration data."} {

@@ -106,6 +106,9 @@ func patched(w http.ResponseWriter, r *http.Request, res *resource, cur object, 
 		raw, err = json.Marshal(doc)
 	}
 	if err == nil {
+		if !fieldsValid(w, r, res, raw) {
+			return b, false
+		}
 		err = decodeJSON(raw, res, &b)
 	}
 	return checkBody(w, r, res, b, err)
