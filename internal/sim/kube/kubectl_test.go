@@ -281,6 +281,31 @@ func TestKubectlCommonCommands(t *testing.T) {
 	if out = must("get", "cm", "lab-applied", "-n", "kube-system", "-o", "jsonpath={.data}"); out != `{"zone":"nl-ams-1"}` {
 		t.Errorf("data after a refused apply: %q", out)
 	}
+	// Server-side apply creates, then removes what its manager no longer
+	// applies; a field another writer set is a conflict unless forced.
+	ssa := func(name, data string, extra ...string) (string, error) {
+		t.Helper()
+		writeCM(name, "", data)
+		return kubectl(append([]string{"apply", "--server-side", "-f", manifest}, extra...)...)
+	}
+	for _, data := range []string{"  zone: fr-par-1\n  tier: edge\n", "  zone: nl-ams-1\n"} {
+		if out, err := ssa("lab-ssa", data); err != nil || out != "configmap/lab-ssa serverside-applied\n" {
+			t.Errorf("apply --server-side %q: %v %s", data, err, out)
+		}
+	}
+	if out = must("get", "cm", "lab-ssa", "-n", "kube-system", "-o", "jsonpath={.data} {.metadata.managedFields[*].manager}"); out != `{"zone":"nl-ams-1"} kubectl` {
+		t.Errorf("after two server-side applies: %q", out)
+	}
+	must("create", "configmap", "lab-owned", "--from-literal=zone=fr-par-1", "-n", "kube-system")
+	if out, err := ssa("lab-owned", "  zone: fr-par-2\n"); err == nil || !strings.Contains(out, `conflict with "before-first-apply" using v1: .data.zone`) {
+		t.Errorf("apply --server-side over another writer's field: %v %s", err, out)
+	}
+	if out, err := ssa("lab-owned", "  zone: fr-par-2\n", "--force-conflicts"); err != nil || out != "configmap/lab-owned serverside-applied\n" {
+		t.Errorf("apply --server-side --force-conflicts: %v %s", err, out)
+	}
+	if out = must("get", "cm", "lab-owned", "-n", "kube-system", "-o", "jsonpath={.data.zone}"); out != "fr-par-2" {
+		t.Errorf("after a forced apply: %q", out)
+	}
 	out = must("explain", "configmap.data")
 	for _, want := range []string{"KIND:       ConfigMap", "FIELD: data <map[string]string>", "Data contains the configuration data."} {
 		if !strings.Contains(out, want) {

@@ -2,11 +2,14 @@ package kube
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // PATCH of config maps and secrets, as kubectl apply sends it. For these
@@ -20,7 +23,10 @@ import (
 
 // storedPatchTypes are the PATCH media types served on config maps and
 // secrets; the OpenAPI document advertises these.
-var storedPatchTypes = []string{"application/merge-patch+json", "application/strategic-merge-patch+json"}
+var storedPatchTypes = []string{"application/merge-patch+json", "application/strategic-merge-patch+json", applyPatch}
+
+// applyPatch is server-side apply's media type (stored_apply.go).
+const applyPatch = "application/apply-patch+yaml"
 
 // readPatch reads a PATCH body as a JSON object.
 func (c *Cluster) readPatch(w http.ResponseWriter, r *http.Request, res *resource, name string) (map[string]any, bool) {
@@ -40,6 +46,18 @@ func (c *Cluster) readPatch(w http.ResponseWriter, r *http.Request, res *resourc
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, 3<<20))
 	var patch map[string]any
+	if err == nil && mt == applyPatch {
+		// An applied configuration is YAML (JSON is YAML too).
+		err = yaml.Unmarshal(raw, &patch)
+		if err == nil && patch == nil {
+			err = errors.New("the applied configuration is empty")
+		}
+		if err != nil {
+			writeStatus(w, r, http.StatusBadRequest, "error decoding YAML: "+err.Error())
+			return nil, false
+		}
+		return patch, true
+	}
 	if err == nil {
 		err = json.Unmarshal(raw, &patch)
 	}

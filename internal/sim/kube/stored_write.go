@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"mime"
 	"net/http"
 	"strconv"
 
@@ -30,6 +31,8 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 		}
 		var b writeBody
 		var patch map[string]any
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		apply := r.Method == http.MethodPatch && mt == applyPatch
 		if r.Method == http.MethodPatch {
 			var ok bool
 			if patch, ok = c.readPatch(w, r, res, name); !ok {
@@ -72,7 +75,20 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 		conflict := func() {
 			writeStatusDetails(w, http.StatusConflict, fmt.Sprintf("Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again", res.name, name), &statusDetails{Name: name, Kind: res.name})
 		}
-		if r.Method == http.MethodPatch && cur != nil {
+		// An apply creates what is absent; its managedFields replace cur's.
+		creating := r.Method == http.MethodPost || (apply && cur == nil)
+		var managed any
+		if cur != nil {
+			managed = cur.doc["metadata"].(map[string]any)["managedFields"]
+		}
+		if apply {
+			var ok bool
+			var mf []any
+			if b, mf, ok = c.applied(w, r, res, ns, name, cur, patch); !ok {
+				return
+			}
+			managed = mf
+		} else if r.Method == http.MethodPatch && cur != nil {
 			var ok bool
 			if b, ok = patched(w, r, res, *cur, patch); !ok {
 				return
@@ -83,16 +99,16 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 			}
 		}
 		switch {
-		case r.Method == http.MethodPost && cur != nil:
+		case creating && cur != nil:
 			writeStatusDetails(w, http.StatusConflict, fmt.Sprintf("%s %q already exists", res.name, name), &statusDetails{Name: name, Kind: res.name})
 			return
-		case r.Method != http.MethodPost && cur == nil:
+		case !creating && cur == nil:
 			writeStatusDetails(w, http.StatusNotFound, fmt.Sprintf("%s %q not found", res.name, name), &statusDetails{Name: name, Kind: res.name})
 			return
-		case r.Method != http.MethodPost && b.Metadata.ResourceVersion != "" && b.Metadata.ResourceVersion != str(cur.doc, "metadata", "resourceVersion"):
+		case !creating && b.Metadata.ResourceVersion != "" && b.Metadata.ResourceVersion != str(cur.doc, "metadata", "resourceVersion"):
 			conflict()
 			return
-		case r.Method != http.MethodPost && r.Method != http.MethodDelete && res.name == "secrets" && cur.fields["type"] != b.Type:
+		case !creating && r.Method != http.MethodDelete && res.name == "secrets" && cur.fields["type"] != b.Type:
 			writeStatusDetails(w, http.StatusUnprocessableEntity, fmt.Sprintf("Secret %q is invalid: type: Invalid value: %q: field is immutable", name, b.Type), &statusDetails{Name: name, Kind: res.name})
 			return
 		}
@@ -121,8 +137,11 @@ func (c *Cluster) writeStored(res *resource) http.HandlerFunc {
 			return
 		}
 		doc := c.storedDoc(res, ns, name, b, cur)
+		if managed != nil {
+			doc["metadata"].(map[string]any)["managedFields"] = managed
+		}
 		code := http.StatusCreated
-		if r.Method != http.MethodPost {
+		if !creating {
 			code = http.StatusOK
 		}
 		if dry {
