@@ -306,6 +306,22 @@ func TestKubectlCommonCommands(t *testing.T) {
 	if out = must("get", "cm", "lab-owned", "-n", "kube-system", "-o", "jsonpath={.data.zone}"); out != "fr-par-2" {
 		t.Errorf("after a forced apply: %q", out)
 	}
+	// A second apply manager's field is its own: the conflict names it.
+	if out, err := ssa("lab-ssa", "  zone: fr-par-3\n", "--field-manager=ops"); err == nil || !strings.Contains(out, `conflict with "kubectl" using v1: .data.zone`) {
+		t.Errorf("apply --server-side by a second manager: %v %s", err, out)
+	}
+	// A secret's stringData is folded into data on apply, as on create.
+	secret := filepath.Join(t.TempDir(), "secret.yaml")
+	for _, token := range []string{"first", "second"} {
+		doc := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: lab-applied\n  namespace: kube-system\nstringData:\n  token: " + token + "\n"
+		if err := os.WriteFile(secret, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		must("apply", "-f", secret)
+		if out = must("get", "secret", "lab-applied", "-n", "kube-system", "-o", "jsonpath={.data.token}"); out != base64.StdEncoding.EncodeToString([]byte(token)) {
+			t.Errorf("secret token after applying %q: %q", token, out)
+		}
+	}
 	out = must("explain", "configmap.data")
 	for _, want := range []string{"KIND:       ConfigMap", "FIELD: data <map[string]string>", "Data contains the configuration data."} {
 		if !strings.Contains(out, want) {

@@ -164,14 +164,18 @@ func (c *Cluster) applied(w http.ResponseWriter, r *http.Request, res *resource,
 	}
 	md := doc["metadata"].(map[string]any)
 	owned := map[applyField]bool{}
+	owner := map[applyField]string{} // the other apply managers' fields
 	var others []any
 	entries, _ := md["managedFields"].([]any)
 	for _, e := range entries {
 		em, _ := e.(map[string]any)
+		fv, _ := em["fieldsV1"].(map[string]any)
 		if em["manager"] == manager && em["operation"] == "Apply" {
-			fv, _ := em["fieldsV1"].(map[string]any)
 			owned = ownedBy(fv)
 			continue
+		}
+		for f := range ownedBy(fv) {
+			owner[f], _ = em["manager"].(string)
 		}
 		others = append(others, e)
 	}
@@ -179,7 +183,11 @@ func (c *Cluster) applied(w http.ResponseWriter, r *http.Request, res *resource,
 	var conflicts []string
 	for f, v := range want {
 		if hv, ok := have[f]; ok && !owned[f] && !reflect.DeepEqual(hv, v) {
-			conflicts = append(conflicts, fmt.Sprintf("conflict with \"before-first-apply\" using v1: %s", f.path()))
+			by := owner[f]
+			if by == "" {
+				by = "before-first-apply"
+			}
+			conflicts = append(conflicts, fmt.Sprintf("conflict with %q using v1: %s", by, f.path()))
 		}
 	}
 	if len(conflicts) > 0 && !force {
