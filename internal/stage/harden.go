@@ -60,9 +60,8 @@ func (s *harden) Plan(ctx context.Context, st *run.Step) error {
 		return planOnly(ctx, st, e.sshdMutations(st.Key.Target, true, true)...)
 	}
 	var ms []run.Mutation
-	_, inserts := ruleDiff(nil, e.desiredRules())
-	for _, r := range inserts {
-		ms = append(ms, ruleInsertMutation(r))
+	for _, c := range ruleChanges(nil, e.desiredRules()) {
+		ms = append(ms, c.mutation())
 	}
 	return planOnly(ctx, st, append(ms, firewallEnableMutation())...)
 }
@@ -73,14 +72,14 @@ const (
 	pathClusterFWOptions = "/cluster/firewall/options"
 )
 
-func ruleInsertMutation(r fwRule) run.Mutation {
-	return run.Mutation{API: "proxmox", Verb: "add", Object: "datacenter firewall rule " + strings.TrimPrefix(r["comment"], rulePrefix),
-		Detail: ruleText(r), Request: "POST /api2/json" + pathClusterFWRules}
-}
-
-func ruleDeleteMutation(pos int, r fwRule) run.Mutation {
-	return run.Mutation{API: "proxmox", Verb: "delete", Object: fmt.Sprintf("datacenter firewall rule %d (%s)", pos, strings.TrimPrefix(r["comment"], rulePrefix)),
-		Detail: ruleText(r), Request: "DELETE /api2/json" + pathClusterFWRules + "/{pos}"}
+func (c ruleChange) mutation() run.Mutation {
+	name := strings.TrimPrefix(c.Rule["comment"], rulePrefix)
+	if c.Delete {
+		return run.Mutation{API: "proxmox", Verb: "delete", Object: fmt.Sprintf("datacenter firewall rule %d (%s)", c.Pos, name),
+			Detail: ruleText(c.Rule), Request: "DELETE /api2/json" + pathClusterFWRules + "/{pos}"}
+	}
+	return run.Mutation{API: "proxmox", Verb: "add", Object: "datacenter firewall rule " + name,
+		Detail: fmt.Sprintf("at position %d: %s", c.Pos, ruleText(c.Rule)), Request: "POST /api2/json" + pathClusterFWRules}
 }
 
 func firewallEnableMutation() run.Mutation {
@@ -111,28 +110,15 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	deletes, inserts := ruleDiff(seen, e.desiredRules())
+	changes := ruleChanges(seen, e.desiredRules())
 	enabled := fmt.Sprint(opts["enable"]) == "1" && fmt.Sprint(opts["policy_in"]) == "DROP"
-	factsOf(st).setFirewall(enabled, len(deletes) == 0 && len(inserts) == 0)
-	if len(deletes) == 0 && len(inserts) == 0 && enabled {
+	factsOf(st).setFirewall(enabled, len(changes) == 0)
+	if len(changes) == 0 && enabled {
 		st.Skip("the datacenter firewall is on with tripod's %d rules at the top", len(e.desiredRules()))
 		return nil
 	}
-	for _, pos := range deletes {
-		m := ruleDeleteMutation(pos, seen[pos])
-		err := st.Mutate(ctx, m, func(ctx context.Context) error { return c.Delete(ctx, fmt.Sprintf("%s/%d", pathClusterFWRules, pos)) })
-		if !sentOrPlanned(err) {
-			return err
-		}
-	}
-	for _, r := range inserts {
-		err := st.Mutate(ctx, ruleInsertMutation(r), func(ctx context.Context) error {
-			_, err := c.Post(ctx, pathClusterFWRules, r.params())
-			return err
-		})
-		if !sentOrPlanned(err) {
-			return err
-		}
+	if err := s.syncRules(ctx, st, c, changes); err != nil {
+		return err
 	}
 	if enabled {
 		return nil
@@ -157,15 +143,86 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	return nil
 }
 
-// observeFirewall reads the datacenter's rules and options.
-func observeFirewall(ctx context.Context, c *proxmox.Client) ([]fwRule, map[string]any, error) {
+// ruleFailures bounds how many rule changes in a row may fail (an answer
+// lost, a change refused as made over a changed configuration) before the
+// step gives up.
+const ruleFailures = 10
+
+// syncRules makes the changes that bring the datacenter's rules to
+// tripod's, one at a time. A dry run lists changes, as worked out from the
+// rules observed. A run reads the rules again before each change and
+// sends the one nextRuleChange names, with the digest of what it read: a
+// request the client resends after it landed (a DELETE is resent on a lost
+// answer) is then refused by Proxmox instead of removing the rule that
+// moved into its position, which may be somebody else's, and a change
+// whose answer was lost shows in the next read.
+func (s *harden) syncRules(ctx context.Context, st *run.Step, c *proxmox.Client, changes []ruleChange) error {
+	if st.DryRun() {
+		for _, ch := range changes {
+			if err := st.Mutate(ctx, ch.mutation(), nil); !sentOrPlanned(err) {
+				return err
+			}
+		}
+		return nil
+	}
+	want := s.env.desiredRules()
+	failed := 0
+	for {
+		seen, digest, err := readRules(ctx, c)
+		if err != nil {
+			return err
+		}
+		ch, ok := nextRuleChange(seen, want)
+		if !ok {
+			return nil
+		}
+		err = st.Mutate(ctx, ch.mutation(), func(ctx context.Context) error { return sendRuleChange(ctx, c, ch, digest) })
+		if err == nil {
+			failed = 0
+			continue
+		}
+		if failed++; failed >= ruleFailures || ctx.Err() != nil {
+			return err
+		}
+		st.Progress("datacenter firewall: %v; reading the rules again", err)
+	}
+}
+
+func sendRuleChange(ctx context.Context, c *proxmox.Client, ch ruleChange, digest string) error {
+	if ch.Delete {
+		return c.Delete(ctx, fmt.Sprintf("%s/%d?digest=%s", pathClusterFWRules, ch.Pos, digest))
+	}
+	p := ch.Rule.params(ch.Pos)
+	if digest != "" {
+		p["digest"] = digest
+	}
+	_, err := c.Post(ctx, pathClusterFWRules, p)
+	return err
+}
+
+// readRules reads the datacenter's rules, top first, and the digest of
+// the configuration they were read from ("" when there are none).
+func readRules(ctx context.Context, c *proxmox.Client) ([]fwRule, string, error) {
 	list, err := c.ReadList(ctx, pathClusterFWRules)
 	if err != nil {
-		return nil, nil, fmt.Errorf("failed to read the datacenter firewall rules: %w", err)
+		return nil, "", fmt.Errorf("failed to read the datacenter firewall rules: %w", err)
 	}
 	seen := make([]fwRule, 0, len(list))
+	digest := ""
 	for _, m := range list {
 		seen = append(seen, observedRule(m))
+		if d, ok := m["digest"].(string); ok {
+			digest = d
+		}
+	}
+	return seen, digest, nil
+}
+
+// observeFirewall reads the datacenter's rules and options.
+func observeFirewall(ctx context.Context, c *proxmox.Client) ([]fwRule, map[string]any, error) {
+	seen, _, err := readRules(ctx, c)
+	if err != nil {
+		return nil, nil, err
 	}
 	opts, err := c.ReadMap(ctx, pathClusterFWOptions)
 	if err != nil {

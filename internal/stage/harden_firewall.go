@@ -2,6 +2,7 @@ package stage
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -82,40 +83,68 @@ func (r fwRule) equal(o fwRule) bool {
 
 func (r fwRule) ours() bool { return strings.HasPrefix(r["comment"], rulePrefix) }
 
-// params is the rule as POST .../firewall/rules takes it, at the top.
-func (r fwRule) params() map[string]any {
-	p := map[string]any{"pos": 0}
+// params is the rule as POST .../firewall/rules takes it, inserted at pos.
+func (r fwRule) params(pos int) map[string]any {
+	p := map[string]any{"pos": pos}
 	for k, v := range r {
 		p[k] = v
 	}
 	return p
 }
 
-// ruleDiff is how tripod's rules on the cluster differ from want: the
-// positions of its own rules to delete (highest first) when they are not
-// exactly want at the top, then want to insert, last first, each at the top.
-func ruleDiff(seen []fwRule, want []fwRule) (deletes []int, inserts []fwRule) {
-	inPlace := len(seen) >= len(want)
-	for i := 0; inPlace && i < len(want); i++ {
-		inPlace = seen[i].equal(want[i])
+// ruleChange is one change of the datacenter's rules: the rule at Pos
+// deleted, or Rule inserted at Pos.
+type ruleChange struct {
+	Delete bool
+	Pos    int
+	Rule   fwRule
+}
+
+// nextRuleChange is the one change that brings seen closer to tripod's
+// rules want at the top, in order, with no other rule of tripod's below
+// them; false when seen is there. Past the longest prefix of seen that is
+// want already, a rule of tripod's in the way is deleted and a missing one
+// inserted in its place; somebody else's rules only move down. Each change
+// shortens the distance, so however often an answer is lost, reading the
+// rules again and asking anew converges.
+func nextRuleChange(seen, want []fwRule) (ruleChange, bool) {
+	k := 0
+	for k < len(want) && k < len(seen) && seen[k].equal(want[k]) {
+		k++
 	}
-	if inPlace {
-		for _, r := range seen[len(want):] {
-			if r.ours() {
-				inPlace = false
-			}
+	if k < len(want) {
+		if k < len(seen) && seen[k].ours() {
+			return ruleChange{Delete: true, Pos: k, Rule: seen[k]}, true
+		}
+		return ruleChange{Pos: k, Rule: want[k]}, true
+	}
+	for j := k; j < len(seen); j++ {
+		if seen[j].ours() {
+			return ruleChange{Delete: true, Pos: j, Rule: seen[j]}, true
 		}
 	}
-	if inPlace {
-		return nil, nil
+	return ruleChange{}, false
+}
+
+// apply returns rules with c made.
+func (c ruleChange) apply(rules []fwRule) []fwRule {
+	out := slices.Clone(rules)
+	if c.Delete {
+		return slices.Delete(out, c.Pos, c.Pos+1)
 	}
-	for i := len(seen) - 1; i >= 0; i-- {
-		if seen[i].ours() {
-			deletes = append(deletes, i)
+	return slices.Insert(out, c.Pos, c.Rule)
+}
+
+// ruleChanges are the changes that bring seen to want, in order, without
+// faults: what a run sends and a plan lists.
+func ruleChanges(seen, want []fwRule) []ruleChange {
+	var out []ruleChange
+	for {
+		c, ok := nextRuleChange(seen, want)
+		if !ok {
+			return out
 		}
+		out = append(out, c)
+		seen = c.apply(seen)
 	}
-	for i := len(want) - 1; i >= 0; i-- {
-		inserts = append(inserts, want[i])
-	}
-	return deletes, inserts
 }

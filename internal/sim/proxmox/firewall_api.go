@@ -223,6 +223,9 @@ func (c *Cluster) updateFWRule(q *call) (any, error) {
 
 func (c *Cluster) deleteFWRule(q *call) (any, error) {
 	_, rules := q.fwScope()
+	if d := q.str("digest"); d != "" && d != fwDigest(*rules) {
+		return nil, errf("detected modified configuration - file changed by other user? Try again.")
+	}
 	pos, err := q.fwPos(*rules)
 	if err != nil {
 		return nil, err
