@@ -16,7 +16,7 @@ import (
 // command's environment at it, as `tripod sim serve` and its env file do.
 func startWorld(t *testing.T) *sim.World {
 	t.Helper()
-	w, err := sim.Start(sim.Options{Profile: simcore.Instant, TimeScale: 0.0005, Seed: 1, DataDir: t.TempDir(),
+	w, err := sim.Start(sim.Options{Profile: simcore.Instant, TimeScale: 0.01, Seed: 1, DataDir: t.TempDir(),
 		SchematicIDs: []string{inventory.DefaultSchematic}})
 	if err != nil {
 		t.Fatal(err)
