@@ -14,14 +14,7 @@ import (
 // are refused by the server's field validation.
 func TestKubectlApplyAndExplain(t *testing.T) {
 	f, kubectl := kubectlFixture(t)
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := kubectl(args...)
-		if err != nil {
-			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	must := mustSucceed(t, kubectl)
 	var out string
 	// apply creates, then patches; explain reads the OpenAPI v3 schema.
 	manifest := filepath.Join(t.TempDir(), "cm.yaml")

@@ -92,12 +92,10 @@ current-context: admin@lab
 	return f, run
 }
 
-// TestKubectlCommonCommands runs the real kubectl through the commands an
-// operator types after a bring-up, and checks that none reached a route
-// the simulator does not model.
-func TestKubectlCommonCommands(t *testing.T) {
-	f, kubectl := kubectlFixture(t)
-	must := func(args ...string) string {
+// mustSucceed wraps kubectl so that a failing command fails the test with
+// its output.
+func mustSucceed(t *testing.T, kubectl func(args ...string) (string, error)) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
 		out, err := kubectl(args...)
 		if err != nil {
@@ -105,6 +103,14 @@ func TestKubectlCommonCommands(t *testing.T) {
 		}
 		return out
 	}
+}
+
+// TestKubectlCommonCommands runs the real kubectl through the commands an
+// operator types after a bring-up, and checks that none reached a route
+// the simulator does not model.
+func TestKubectlCommonCommands(t *testing.T) {
+	f, kubectl := kubectlFixture(t)
+	must := mustSucceed(t, kubectl)
 	line := func(out, name string) string {
 		for _, l := range strings.Split(out, "\n") {
 			if strings.HasPrefix(l, name+" ") {
