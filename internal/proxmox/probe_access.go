@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/tripod-dev/tripod/internal/retry"
 )
 
 // SSHProbe is what NEW connections to a host's sshd find, the way a client
@@ -87,14 +89,29 @@ func passwordOffered(ctx context.Context, f *Fleet, acc HostAccess) (bool, error
 }
 
 // ProbeAPI opens a new connection to host's API by the route the fleet's
-// clients take and completes its TLS handshake.
+// clients take and completes its TLS handshake. A timeout or a refusal is
+// the answer (what a firewall that locked tripod out looks like) and is not
+// asked again; a jump host too busy to open the channel never asked, so
+// the probe is repeated, up to 8 times.
 func (f *Fleet) ProbeAPI(ctx context.Context, host string) error {
 	ep, err := f.endpoints.Endpoint(host)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timing.Attempt(20*time.Second))
-	defer cancel()
-	_, err = ProbeCert(ctx, f.cfg.Dialer, ep)
-	return err
+	return retry.Do(ctx, retry.Policy{
+		API: "proxmox", Attempts: 8, PerAttempt: f.cfg.Timing.Attempt(20 * time.Second),
+		Initial: f.cfg.Timing.Interval(time.Second), Max: f.cfg.Timing.Interval(10 * time.Second),
+		Classify: busyOnly, Counter: f.cfg.Retries,
+	}, func(ctx context.Context) error {
+		_, err := ProbeCert(ctx, f.cfg.Dialer, ep)
+		return err
+	})
+}
+
+// busyOnly retries what never reached the host (retry.Busy) and nothing else.
+func busyOnly(err error) retry.Decision {
+	if retry.Busy(err) {
+		return retry.Decision{Class: retry.Transient}
+	}
+	return retry.Decision{Class: retry.Fatal}
 }

@@ -98,6 +98,14 @@ func transientChannel(r ssh.RejectionReason) bool {
 	return r == ssh.ConnectionFailed || r == ssh.ResourceShortage
 }
 
+// Busy reports whether err holds an SSH channel that the host refused as
+// too busy (MaxSessions, MaxStartups): the request never reached its
+// target, so asking again is right even where a timeout or a refusal would
+// itself be the answer (a probe for a firewall lock-out).
+func Busy(err error) bool {
+	return channelRefusal(err, func(r ssh.RejectionReason) bool { return r == ssh.ResourceShortage })
+}
+
 // channelRefusal reports whether err holds an SSH channel refusal whose
 // reason ok accepts, looking through joined errors (one per jump host).
 func channelRefusal(err error, ok func(ssh.RejectionReason) bool) bool {
