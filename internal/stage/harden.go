@@ -21,7 +21,9 @@ import (
 // reload; the firewall is enabled only once every host answers a new SSH
 // connection and a new API connection by the route that stays open (SSH,
 // or 8006 from the allowed sources), and checked again the same way right
-// after. Connections already open survive the change (conntrack, and sshd
+// after, and after any change of the rules while it is on (tripod's new
+// rules are added before its old ones are deleted, so a run killed in
+// between has lost no way in). Connections already open survive the change (conntrack, and sshd
 // keeps its sessions), so when the check after fails tripod turns the
 // firewall off again through them and says how to recover by hand.
 type harden struct{ env *Env }
@@ -121,6 +123,17 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 		return err
 	}
 	if enabled {
+		if st.DryRun() {
+			return nil
+		}
+		// The rules changed under a firewall that is on: the new ones were
+		// added before the old ones went, so only the end state can shut
+		// tripod out (allowed sources that leave out where it connects
+		// from). Check it as after enabling.
+		if err := e.checkAccess(ctx, st, "after changing the firewall rules"); err != nil {
+			return e.firewallLockedOut(ctx, st, c, err)
+		}
+		factsOf(st).setFirewall(true, true)
 		return nil
 	}
 	if st.DryRun() {

@@ -2,6 +2,7 @@ package stage
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -99,4 +100,66 @@ func TestHardenDoesNotLockItselfOut(t *testing.T) {
 	rep, err = tw.up(Harden)
 	requireClean(t, rep, err)
 	checkPublicExposure(t, tw, operatorSource, "22/tcp")
+}
+
+// TestHardenChangingSourcesNeverLocksItselfOut: on a cluster whose
+// firewall is already on, allowed sources that leave out where tripod
+// connects from are found by the check after the rules change, and tripod
+// turns the firewall off again through its open connection instead of
+// reporting success with every host closed to it; and a run killed after
+// the first change of a correct new range (with the firewall on) leaves
+// tripod its way in, because new rules are added before old ones go.
+// (Both locked tripod out: the first run succeeded, the next failed at os
+// on every host.)
+func TestHardenChangingSourcesNeverLocksItselfOut(t *testing.T) {
+	tw := newTestWorld(t, "../../inventories/lab.yaml", withProfile(simcore.Instant, 0.01)) // DROPs time out at the scaled SYN timeout
+	rep, err := tw.up(Harden)
+	requireClean(t, rep, err)
+
+	tw.Env = newEnvFor(t, tw, labWithSources(t, "192.0.2.0/24"))
+	rep, err = tw.up(Harden)
+	if err == nil {
+		t.Fatal("a run on a hardened cluster that closed SSH to itself succeeded")
+	}
+	if f := datacenterFailure(rep); !strings.Contains(f, "after changing the firewall rules") || !strings.Contains(f, "turned the datacenter firewall off again") {
+		t.Fatalf("harden/datacenter failed with %q", f)
+	}
+	for host, ex := range exposureOf(t, tw, operatorSource) {
+		if len(ex.Accepts) == 0 {
+			t.Errorf("locked out: after the failed run %s accepts nothing from tripod's %s", host, operatorSource)
+		}
+	}
+
+	for _, point := range []string{"after-call add", "after-call delete"} {
+		tw.Env = newEnvFor(t, tw, tw.Inv)
+		rep, err = tw.up(Harden)
+		requireClean(t, rep, err)
+		tw.Env = newEnvFor(t, tw, labWithSources(t, "203.0.113.0/24"))
+		r, hit := crashAt(point, 1)
+		r.Stages = List(tw.Env)
+		rep, _ = r.Run(context.Background())
+		if !*hit {
+			t.Fatalf("the run never passed %s: %v", point, rep.Mutations())
+		}
+		for host, ex := range exposureOf(t, tw, operatorSource) {
+			if !slices.Contains(ex.Accepts, "22/tcp") {
+				t.Errorf("killed at %s: %s accepts %v from tripod's %s", point, host, ex.Accepts, operatorSource)
+			}
+		}
+		tw.Env = newEnvFor(t, tw, labWithSources(t, "203.0.113.0/24"))
+		rep, err = tw.up(Harden)
+		requireClean(t, rep, err)
+		checkPublicExposure(t, tw, operatorSource, "22/tcp", "8006/tcp")
+		checkPublicExposure(t, tw, strangerSource)
+	}
+}
+
+// datacenterFailure is harden/datacenter's error in rep, or "".
+func datacenterFailure(rep *run.Report) string {
+	for _, s := range rep.Steps {
+		if s.Key.Stage == Harden && s.Key.Target == hardenDatacenter && s.Err != nil {
+			return s.Err.Error()
+		}
+	}
+	return ""
 }

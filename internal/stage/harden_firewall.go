@@ -103,19 +103,20 @@ type ruleChange struct {
 // nextRuleChange is the one change that brings seen closer to tripod's
 // rules want at the top, in order, with no other rule of tripod's below
 // them; false when seen is there. Past the longest prefix of seen that is
-// want already, a rule of tripod's in the way is deleted and a missing one
-// inserted in its place; somebody else's rules only move down. Each change
-// shortens the distance, so however often an answer is lost, reading the
-// rules again and asking anew converges.
+// want already, the missing rule is inserted; only once every rule of want
+// is in place are tripod's old rules below them deleted; somebody else's
+// rules only move down. Every rule is an ACCEPT, so each state on the way
+// accepts all that the old rules and the new ones accept: a run killed
+// half-way through a change of access.allowedSources on a firewall that is
+// on never leaves tripod fewer ways in than it had. Each change shortens
+// the distance, so however often an answer is lost, reading the rules
+// again and asking anew converges.
 func nextRuleChange(seen, want []fwRule) (ruleChange, bool) {
 	k := 0
 	for k < len(want) && k < len(seen) && seen[k].equal(want[k]) {
 		k++
 	}
 	if k < len(want) {
-		if k < len(seen) && seen[k].ours() {
-			return ruleChange{Delete: true, Pos: k, Rule: seen[k]}, true
-		}
 		return ruleChange{Pos: k, Rule: want[k]}, true
 	}
 	for j := k; j < len(seen); j++ {
