@@ -105,6 +105,7 @@ func validateAZs(f *findings, c *Cluster, offers OfferTable) {
 	if len(c.AZs) != 3 {
 		f.errorf("azs", "want exactly 3 AZs, got %d: the cluster must survive the loss of any one", len(c.AZs))
 	}
+	checkKnownRTT(f, c)
 	names, places, hosts := map[string]int{}, map[string]int{}, map[string]string{}
 	for i, az := range c.AZs {
 		p := fmt.Sprintf("azs[%d]", i)

@@ -19,7 +19,7 @@ import (
 // beyond about 10 ms (token timeouts, retransmits, lost quorum).
 const (
 	rttWarn   = 5 * time.Millisecond
-	rttRefuse = 10 * time.Millisecond
+	rttRefuse = inventory.CorosyncRTTLimit
 )
 
 // rttResult is one measured pair.
