@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,6 +162,11 @@ func TestTunnelServesKubernetesAndTalosClients(t *testing.T) {
 	// directory's lock: nothing in the whole run, the operator's tools
 	// included, asked the simulator for what it does not model.
 	stop()
+	for _, p := range []string{kpath, tpath} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s outlived the tunnel (%v): it holds the admin's keys in clear", p, err)
+		}
+	}
 	statusPlanDown(t, sim, file, dir, loaded.Cluster.Name)
 }
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -43,7 +44,8 @@ target's AZ first, the way up reaches them (inventory access.via; with direct, t
 forwards dial the private addresses themselves).
 
 It writes local/tunnel/kubeconfig and local/tunnel/talosconfig in the state directory
-(0600; a remote state never stores them): the
+(0600, in clear even with a sealed store, removed when the tunnel closes; a remote
+state never stores them): the
 admin configs pointed at the local ports, still verifying the servers' certificates
 (tls-server-name for Kubernetes; the control planes' certificates name 127.0.0.1). It
 prints how to use them, and stays in the foreground until interrupted (Ctrl-C). It holds
@@ -107,6 +109,7 @@ func runTunnel(ctx context.Context, s Streams, f *tunnelFlags) error {
 		return err
 	}
 	kpath, tpath, err := writeTunnelConfigs(ss.dir, kubeOut, talosOut)
+	defer removeTunnelConfigs(s, kpath, tpath)
 	if err != nil {
 		return err
 	}
@@ -179,15 +182,32 @@ func closeForwards(fwds []*forward) {
 }
 
 // writeTunnelConfigs writes the two configs in clear, 0600: kubectl and
-// talosctl cannot read a sealed file. Their keys are the cluster admin's.
+// talosctl cannot read a sealed file. Their keys are the cluster admin's,
+// so they live only as long as the tunnel (removeTunnelConfigs).
 func writeTunnelConfigs(dir *state.Dir, kube, tc []byte) (string, string, error) {
 	krel, trel := filepath.Join(tunnelDir, "kubeconfig"), filepath.Join(tunnelDir, "talosconfig")
+	kpath, tpath := filepath.Join(dir.Path, krel), filepath.Join(dir.Path, trel)
 	for rel, b := range map[string][]byte{krel: kube, trel: tc} {
 		if err := dir.WriteFile(rel, b, 0o600); err != nil {
-			return "", "", err
+			return kpath, tpath, err // the caller removes what was written
 		}
 	}
-	return filepath.Join(dir.Path, krel), filepath.Join(dir.Path, trel), nil
+	return kpath, tpath, nil
+}
+
+// removeTunnelConfigs removes the two configs when the tunnel closes: they
+// point at ports that close with it, and they hold the admin's keys in
+// clear, which must not outlive it beside a sealed store. (A killed tunnel
+// leaves them; the next one writes them again.)
+func removeTunnelConfigs(s Streams, paths ...string) {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(s.Err, "warning: failed to remove %s: %v\n", p, err)
+		}
+	}
 }
 
 func printTunnel(s Streams, via string, fwds []*forward, kpath, tpath string, nodes []string) {
