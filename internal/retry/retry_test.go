@@ -114,4 +114,16 @@ func TestTimingScales(t *testing.T) {
 	if got := RealTime.Deadline(time.Hour); got != time.Hour {
 		t.Errorf("real deadline %v", got)
 	}
+	// The floor of a simulated wait grows with the real one: etcd's 30
+	// minutes get a minute of wall time for the real etcd work under
+	// them, a 2-minute wait keeps the 10 s floor, and no floor passes a
+	// minute (3 hours scaled are 10.8 s).
+	for _, c := range []struct{ real, want time.Duration }{
+		{2 * time.Minute, 10 * time.Second}, {10 * time.Minute, 20 * time.Second},
+		{30 * time.Minute, time.Minute}, {3 * time.Hour, time.Minute},
+	} {
+		if got := s.Deadline(c.real); got != c.want {
+			t.Errorf("deadline of a %v wait at scale 0.001: %v, want %v", c.real, got, c.want)
+		}
+	}
 }

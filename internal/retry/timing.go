@@ -33,8 +33,17 @@ func (t Timing) scale(d time.Duration) time.Duration {
 // Interval is a poll interval or backoff delay.
 func (t Timing) Interval(d time.Duration) time.Duration { return max(t.scale(d), t.MinInterval) }
 
-// Deadline is an overall wait limit (an install's hour).
-func (t Timing) Deadline(d time.Duration) time.Duration { return max(t.scale(d), t.MinAttempt*5) }
+// Deadline is an overall wait limit (an install's hour). Its floor grows
+// with the real wait, one step of MinAttempt*5 per five minutes, up to
+// six: against the simulator the long waits (etcd forming, a node's API
+// coming up over mutual TLS) are also waits on real work, three embedded
+// etcd servers and their TLS, which a loaded machine running the race
+// detector may take tens of seconds to do, however short the simulated
+// wait. In real time the scaled wait is always the larger.
+func (t Timing) Deadline(d time.Duration) time.Duration {
+	steps := min(max(1, int(d/(5*time.Minute))), 6)
+	return max(t.scale(d), t.MinAttempt*5*time.Duration(steps))
+}
 
 // Attempt is a per-attempt timeout.
 func (t Timing) Attempt(d time.Duration) time.Duration { return max(t.scale(d), t.MinAttempt) }

@@ -105,11 +105,21 @@ func (n *node) memberState(running map[uint64]bool) (EtcdMemberState, bool) {
 	return s, true
 }
 
-// AwaitMode waits until the node at address is in mode.
+// AwaitMode waits until the node at address is in mode and, for the modes
+// apid serves (maintenance, configured), until apid serves that mode: the
+// mode changes first and apid restarts on the loop's next tick, so a call
+// sent in between is refused, as one sent to a real node whose apid is
+// restarting is.
 func (ns *Nodes) AwaitMode(ctx context.Context, address string, mode Mode) error {
 	return await(ctx, fmt.Sprintf("node %s %s", address, mode), func() bool {
 		n := ns.byIP(address)
-		return n != nil && n.Mode() == mode
+		if n == nil {
+			return false
+		}
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		served := mode != ModeMaintenance && mode != ModeConfigured || n.srvKind == mode
+		return n.mode == mode && served
 	})
 }
 
