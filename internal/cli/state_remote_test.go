@@ -30,7 +30,7 @@ func remoteState(t *testing.T) (*s3test.Server, string) {
 // plan and up from it again find nothing to do.
 func TestUpSimWithRemoteState(t *testing.T) {
 	_, url := remoteState(t)
-	sim := []string{"--sim", "--sim-profile", "instant"}
+	sim := []string{"--sim", "--sim-profile", "instant", "--sim-time-scale", "0.01"}
 	code, out, errs := runCLI(t, append([]string{"up", "-i", labInventory, "--state", url}, sim...)...)
 	if code != 0 || !strings.Contains(out, "cluster lab is ready") {
 		t.Fatalf("up: exit %d\n%s\n%s", code, out, errs)
@@ -96,7 +96,7 @@ func TestRemoteStateRefusals(t *testing.T) {
 // do, and the local directory is retired.
 func TestStateMigrateThenUpFromTheBucket(t *testing.T) {
 	_, url := remoteState(t)
-	sim := []string{"--sim", "--sim-profile", "instant"}
+	sim := []string{"--sim", "--sim-profile", "instant", "--sim-time-scale", "0.01"}
 	dir := filepath.Join(t.TempDir(), "lab")
 	if code, out, errs := runCLI(t, append([]string{"up", "-i", labInventory, "--state-dir", dir, "--until", "servers"}, sim...)...); code != 0 {
 		t.Fatalf("up: exit %d\n%s\n%s", code, out, errs)
