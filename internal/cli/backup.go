@@ -69,6 +69,10 @@ func runBackup(ctx context.Context, s Streams, f *backupFlags) error {
 		return err
 	}
 	defer ss.Close()
+	if ss.dir.Backend != nil && objs == nil {
+		// state.LocalOnly: a remote state never stores backups/.
+		return fmt.Errorf("the state of %s is in a bucket and a backup is never stored there (its etcd snapshot holds the cluster's Secrets in clear), so it would go with this command's working copy: pass --to s3://BUCKET/PREFIX to upload it; nothing was snapshotted", ss.inv.File)
+	}
 	a, err := openAccess(ctx, ss)
 	if err != nil {
 		return err

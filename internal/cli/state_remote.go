@@ -77,7 +77,8 @@ func newUnlockCommand(s Streams) *cobra.Command {
 		Short: "Remove the lock of a remote state whose holder is gone",
 		Long: `Remove the lock object of the cluster's remote state, if its ID is the one given (the
 message of a run that found the state locked names it). Only for a holder that is gone and
-whose lease cannot be waited for: a run still alive stops at its next write. A local state
+whose lease cannot be waited for: a run still alive stops writing at its next lease renewal
+(within a third of its lease), or sooner at a journal record another run wrote first. A local state
 directory needs no unlock: its lock goes with the process that held it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

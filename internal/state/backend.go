@@ -28,13 +28,20 @@ type Backend interface {
 // ports and hold admin keys in clear.
 const LocalDir = "local"
 
+// BackupsDir is where tripod backup writes its folders (drill.BackupsDir).
+// A backup's etcd snapshot holds the cluster's Kubernetes Secrets in clear,
+// and every backup kept there would be copied into each run's working copy:
+// a remote state leaves them out, and tripod backup uploads them with --to.
+const BackupsDir = "backups"
+
 // LocalOnly says which files of a working copy a Backend leaves out: the
 // flock file (a lock of this disk only), the journal (stored record by
-// record), temp files of atomic writes, and LocalDir.
+// record), temp files of atomic writes, LocalDir and BackupsDir.
 func LocalOnly(rel string) bool {
 	rel = filepath.ToSlash(rel)
 	base := rel[strings.LastIndex(rel, "/")+1:]
 	return rel == "lock" || rel == "journal.jsonl" || strings.HasPrefix(rel, LocalDir+"/") ||
+		strings.HasPrefix(rel, BackupsDir+"/") ||
 		(strings.HasPrefix(base, ".") && strings.Contains(base, ".tmp-"))
 }
 

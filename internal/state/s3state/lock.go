@@ -274,7 +274,7 @@ func ForceUnlock(ctx context.Context, raw string, dial *netx.Dialer, id string, 
 	if cur.ID != id {
 		return fmt.Errorf("the lock of %s is %s, not %s: nothing was removed (pass its ID to --force)", b.loc, cur, id)
 	}
-	say(fmt.Sprintf("removing the lock of %s held by %s; if that run is still alive it stops at its next write", b.loc, cur))
+	say(fmt.Sprintf("removing the lock of %s held by %s; if that run is still alive, it stops writing at its next lease renewal (within a third of its lease), or sooner at a journal record another run wrote first", b.loc, cur))
 	cur.Released, cur.Expires = true, time.Now().UTC()
 	body, _ := json.Marshal(cur)
 	if _, err := b.put(ctx, l.key, body, condMatch, etag); err != nil {

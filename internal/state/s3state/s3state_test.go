@@ -325,3 +325,36 @@ func TestForceUnlockNeverRemovesAnotherRunsLock(t *testing.T) {
 		t.Errorf("the second run lost its lock to the unlock: %v", err)
 	}
 }
+
+// TestJournalStrangerIsRefused: the journal is read back record by record,
+// each checked against its key; a record missing from the middle, or one
+// that is not what its key says, is refused with what to do, rather than
+// resumed from as if the records after it never were.
+func TestJournalStrangerIsRefused(t *testing.T) {
+	_, url := startS3(t)
+	d := open(t, url, "tripod up")
+	for range 3 {
+		if _, err := d.Journal.Intent("servers", "h1", "order", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := openBucket(context.Background(), url, netx.Loopback())
+	if err := b.remove(context.Background(), "labs/lab/journal/000000000002.json"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod up"})
+	if err == nil || !strings.Contains(err.Error(), "journal record labs/lab/journal/000000000003.json of s3://tripod-state/labs/lab is not record 2") {
+		t.Fatalf("a journal with a gap: %v", err)
+	}
+	// And the refused open left the lock free.
+	if _, err := b.put(context.Background(), "labs/lab/journal/000000000002.json", []byte(`{"seq":7}`), condAny, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(context.Background(), url, netx.Loopback(), state.Options{Command: "tripod up"})
+	if err == nil || !strings.Contains(err.Error(), "is not record 2") {
+		t.Fatalf("a journal record under the wrong key: %v", err)
+	}
+}
