@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
@@ -113,9 +115,10 @@ func paint(s, color string, on bool) string {
 	return color + s + ansiReset
 }
 
-// oneLine makes s one line without control characters: a remote error's
-// newlines and tabs become spaces, other control characters are dropped,
-// so a line never moves a terminal's cursor or splits in a CI log.
+// oneLine makes s one line without control characters: escape sequences
+// go, a remote error's newlines and tabs become spaces, other control
+// characters are dropped, so a line never moves a terminal's cursor or
+// splits in a CI log.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -125,7 +128,7 @@ func oneLine(s string) string {
 			return -1
 		}
 		return r
-	}, s)
+	}, ansi.Strip(s))
 }
 
 func orDefault(s, d string) string {
