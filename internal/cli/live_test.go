@@ -94,7 +94,7 @@ func TestLiveViewOnTerminal(t *testing.T) {
 					overalls[strings.TrimRight(l, "\r")] = true
 				}
 			}
-			if len(overalls) < 3 {
+			if len(overalls) < 2 { // at least a first frame and the last
 				t.Errorf("the overall line was drawn %d ways, want it redrawn as the run went: %v", len(overalls), overalls)
 			}
 			checkFinalScreen(t, rows, c.cols)
