@@ -2,14 +2,10 @@ package cli
 
 import (
 	"context"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/charmbracelet/x/vt"
-	"github.com/creack/pty"
 
 	"github.com/tripod-dev/tripod/internal/run"
 )
@@ -29,20 +25,7 @@ func (twoHosts) Run(context.Context, *run.Step) error { return nil }
 func TestLiveViewMarksAFailure(t *testing.T) {
 	t.Setenv("TERM", "xterm-256color")
 	t.Setenv("NO_COLOR", "1")
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skip("no pseudo-terminal here:", err)
-	}
-	defer ptmx.Close()
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 20, Cols: 80}); err != nil {
-		t.Fatal(err)
-	}
-	emu := vt.NewEmulator(80, 20)
-	defer emu.Close()
-	go io.Copy(io.Discard, emu)
-	copied := make(chan struct{})
-	go func() { defer close(copied); io.Copy(emu, ptmx) }()
-
+	tty, emu, _, done := ptyScreen(t, 80, 20)
 	l := newLiveSink(tty, []run.Stage{twoHosts{}}, "", false)
 	now := time.Now()
 	for _, e := range []run.Event{
@@ -58,7 +41,7 @@ func TestLiveViewMarksAFailure(t *testing.T) {
 	}
 	l.stop()
 	tty.Close()
-	<-copied
+	done()
 	screen := emu.String()
 	for _, want := range []string{
 		`(?m)^✗ os/pve-1: install failed \(status error\)$`,

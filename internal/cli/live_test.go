@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,27 +33,11 @@ func upOnTerminal(t *testing.T, cols int) (raw string, rows []string) {
 		t.Fatal(err)
 	}
 	w.Env.Faults.Set(spec)
-	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skip("no pseudo-terminal here:", err)
-	}
-	defer ptmx.Close()
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: ptyRows, Cols: uint16(cols)}); err != nil {
-		t.Fatal(err)
-	}
-	emu := vt.NewEmulator(cols, ptyRows)
-	defer emu.Close()
-	go io.Copy(io.Discard, emu) // answers to queries, if any, must not block it
-	var buf bytes.Buffer
-	copied := make(chan struct{})
-	go func() {
-		defer close(copied)
-		io.Copy(io.MultiWriter(emu, &buf), ptmx) // ends with EIO once tty is closed and read
-	}()
+	tty, emu, buf, done := ptyScreen(t, cols, ptyRows)
 	code := Main([]string{"up", "-i", labInventory, "--state-dir", t.TempDir(), "--until", "os"},
 		Streams{In: strings.NewReader(""), Out: tty, Err: tty})
 	tty.Close()
-	<-copied
+	done()
 	if code != 0 {
 		t.Fatalf("up --until os on a terminal: exit %d\n%s", code, buf.String())
 	}
@@ -63,6 +48,31 @@ func upOnTerminal(t *testing.T, cols int) (raw string, rows []string) {
 		rows = append(rows, strings.TrimRight(l, " "))
 	}
 	return buf.String(), rows
+}
+
+// ptyScreen opens a pseudo-terminal cols by rows and feeds what is written
+// to tty to a terminal emulator and to buf; done waits for the last byte
+// once tty is closed.
+func ptyScreen(t *testing.T, cols, rows int) (tty *os.File, emu *vt.Emulator, buf *bytes.Buffer, done func()) {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skip("no pseudo-terminal here:", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)}); err != nil {
+		t.Fatal(err)
+	}
+	emu, buf = vt.NewEmulator(cols, rows), &bytes.Buffer{}
+	// The emulator's answers to queries (none expected) must not block it;
+	// it is not closed, as Close races with this read in vt v0.1.0.
+	go io.Copy(io.Discard, emu)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		io.Copy(io.MultiWriter(emu, buf), ptmx) // ends with EIO once tty is closed and read
+	}()
+	return tty, emu, buf, func() { <-copied }
 }
 
 // viewLine matches a line of the live view (after its escapes are gone): an
