@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"unicode"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tripod-dev/tripod/internal/run"
 )
@@ -25,13 +29,18 @@ func isTerminal(w io.Writer) bool {
 // (no-color.org) or TERM=dumb (a terminal that cannot render escapes, such
 // as an editor's shell buffer).
 func useColor(w io.Writer) bool {
-	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	if os.Getenv("NO_COLOR") != "" || dumbTerminal() {
 		return false
 	}
 	return isTerminal(w)
 }
 
-// textSink renders run events as one line each.
+// dumbTerminal reports TERM=dumb: a terminal that cannot move its cursor,
+// so it gets plain lines, not the live view.
+func dumbTerminal() bool { return os.Getenv("TERM") == "dumb" }
+
+// textSink renders run events as one line each, each led by the event's
+// UTC time to the second: what a CI log or a pipe gets.
 type textSink struct {
 	w       io.Writer
 	color   bool
@@ -47,50 +56,79 @@ const (
 )
 
 func (t *textSink) Emit(e run.Event) {
-	var mark, color, msg string
+	mark, color, msg, ok := describe(e, t.verbose)
+	if !ok {
+		return
+	}
+	at := e.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	line := fmt.Sprintf("%s %s %s/%s: %s", at.UTC().Format(time.RFC3339), mark, e.Stage, e.Target, oneLine(msg))
+	fmt.Fprintln(t.w, paint(line, color, t.color))
+}
+
+// describe is how a plain line shows event e: its mark, colour and
+// message; ok is false for an event that gets no line.
+func describe(e run.Event, verbose bool) (mark, color, msg string, ok bool) {
 	switch e.Kind {
 	case run.EventStart:
-		if !t.verbose {
-			return
+		if !verbose {
+			return "", "", "", false
 		}
-		mark, msg = "…", "started"
-	case run.EventRunStart, run.EventRunEnd, run.EventStageStart:
-		return // the summary says how the run ended
+		return "…", "", "started", true
 	case run.EventProgress:
-		mark, color, msg = "…", ansiDim, e.Message
+		return "…", ansiDim, e.Message, true
 	case run.EventRetry:
-		mark, color, msg = "↻", ansiDim, fmt.Sprintf("retrying %s (attempt %d failed): %s", e.API, e.Attempt, e.Error)
+		return "↻", ansiDim, fmt.Sprintf("retrying %s (attempt %d failed): %s", e.API, e.Attempt, e.Error), true
 	case run.EventMutation:
-		mark, color, msg = "→", ansiYellow, e.Message
+		return "→", ansiYellow, e.Message, true
 	case run.EventPlanned:
-		mark, color, msg = "+", ansiYellow, "would "+e.Message
+		return "+", ansiYellow, "would " + e.Message, true
 	case run.EventSkip:
-		if e.Message == "" && !t.verbose {
-			return
+		if e.Message == "" && !verbose {
+			return "", "", "", false
 		}
-		mark, color, msg = "=", ansiDim, orDefault(e.Message, "nothing to do")
+		return "=", ansiDim, orDefault(e.Message, "nothing to do"), true
 	case run.EventDone:
-		mark, color, msg = "✓", ansiGreen, fmt.Sprintf("done in %s", e.Duration.Round(time.Millisecond))
+		msg = fmt.Sprintf("done in %s", e.Duration.Round(time.Millisecond))
 		if e.Message != "" {
 			msg = e.Message + "; " + msg
 		}
+		return "✓", ansiGreen, msg, true
 	case run.EventFail:
-		mark, color, msg = "✗", ansiRed, e.Error
+		return "✗", ansiRed, e.Error, true
 	case run.EventBlocked:
-		mark, color, msg = "✗", ansiRed, "blocked: "+e.Message
+		return "✗", ansiRed, "blocked: " + e.Message, true
 	case run.EventWarn:
-		mark, color, msg = "!", ansiYellow, "warning: "+e.Message
-	default:
-		return
+		return "!", ansiYellow, "warning: " + e.Message, true
 	}
-	if !t.color {
-		color = ""
+	// run-start, run-end and stage-start: the summary says how the run ended.
+	return "", "", "", false
+}
+
+// paint wraps s in colour when on is true.
+func paint(s, color string, on bool) string {
+	if !on || color == "" {
+		return s
 	}
-	reset := ""
-	if color != "" {
-		reset = ansiReset
-	}
-	fmt.Fprintf(t.w, "%s%s %s/%s: %s%s\n", color, mark, e.Stage, e.Target, msg, reset)
+	return color + s + ansiReset
+}
+
+// oneLine makes s one line without control characters: escape sequences
+// go, a remote error's newlines and tabs become spaces, other control
+// characters are dropped, so a line never moves a terminal's cursor or
+// splits in a CI log.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, ansi.Strip(s))
 }
 
 func orDefault(s, d string) string {

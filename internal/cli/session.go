@@ -55,6 +55,7 @@ type session struct {
 	facts  *run.Facts
 	runLog *os.File // runs/<run id>.jsonl: every event of this command
 	sink   run.Sink
+	logged run.Sink  // the run log's sink, nil without one
 	out    io.Writer // human output (stderr when stdout carries JSON)
 	flags  *runFlags
 	// info names this command on the stream's run-start and run-end.
@@ -100,14 +101,24 @@ func openSession(ctx context.Context, s Streams, f *runFlags, command string, mu
 		ss.sink = &textSink{w: s.Out, color: useColor(s.Out), verbose: f.verbose}
 	}
 	if log, err := openRunLog(dir, command); err == nil {
-		ss.runLog = log
-		ss.sink = run.Sinks{ss.sink, run.NewJSONSink(log)}
+		ss.runLog, ss.logged = log, run.NewJSONSink(log)
+		ss.sink = run.Sinks{ss.sink, ss.logged}
 	} else {
 		fmt.Fprintf(s.Err, "note: no run log: %v\n", err)
 	}
 	ss.info = run.RunInfo{Command: strings.TrimPrefix(command, "tripod "), Inventory: f.file, Cluster: inv.Cluster.Name, RunID: dir.RunID}
 	ss.env = stage.NewEnv(stage.Deps{Inventory: inv, State: dir, Timing: rem.timing, Dialer: rem.dialer, Scaleway: rem.profile, ScalewaySource: rem.source})
 	return ss, nil
+}
+
+// setHuman replaces the sink the person reads (up's live view on a
+// terminal); the run log still gets every event. Sinks added since
+// openSession are dropped, so it is called right after it.
+func (ss *session) setHuman(h run.Sink) {
+	ss.sink = h
+	if ss.logged != nil {
+		ss.sink = run.Sinks{h, ss.logged}
+	}
 }
 
 // warnTightened reports, once, each mode the state directory had open to

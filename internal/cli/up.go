@@ -31,6 +31,8 @@ named stage.`,
 				return err
 			}
 			defer ss.Close()
+			live := ss.liveView(s.Out, f.until) // nil off a terminal: plain lines
+			defer live.stop()
 			ss.startRun()
 			outcome, sum := "error", any(nil)
 			// run-end is the stream's last line, whatever path returns.
@@ -44,6 +46,7 @@ named stage.`,
 			}
 			start := time.Now()
 			rep, err := ss.runner(f.until, false).Run(cmd.Context())
+			live.stop() // the final view stays above the summary
 			if rerr := rec.Err(); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
