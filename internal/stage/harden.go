@@ -14,7 +14,8 @@ import (
 // harden closes what a finished cluster exposes: on each host, sshd with
 // PermitRootLogin prohibit-password and no password login (harden/<host>,
 // harden_sshd.go); then, for the datacenter, the Proxmox firewall's rules
-// and its enable (harden/datacenter). It observes and repairs on every up.
+// and its enable (harden/datacenter), with the alias local_network the
+// private network (harden_localnet.go). It observes and repairs on every up.
 //
 // Lock-out safety: sshd is changed only once a NEW connection with
 // tripod's key works, and checked again by a new connection after the
@@ -65,6 +66,7 @@ func (s *harden) Plan(ctx context.Context, st *run.Step) error {
 	for _, c := range ruleChanges(nil, e.desiredRules()) {
 		ms = append(ms, c.mutation())
 	}
+	ms = append(ms, localNetworkMutation(false, e.wantLocalNetwork()))
 	return planOnly(ctx, st, append(ms, firewallEnableMutation())...)
 }
 
@@ -112,14 +114,24 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
+	localNet, localNetDefined, err := observeLocalNetwork(ctx, c)
+	if err != nil {
+		return err
+	}
+	localNetOK := localNetDefined && localNet == e.wantLocalNetwork()
 	changes := ruleChanges(seen, e.desiredRules())
 	enabled := fmt.Sprint(opts["enable"]) == "1" && fmt.Sprint(opts["policy_in"]) == "DROP"
-	factsOf(st).setFirewall(enabled, len(changes) == 0)
-	if len(changes) == 0 && enabled {
-		st.Skip("the datacenter firewall is on with tripod's %d rules at the top", len(e.desiredRules()))
+	factsOf(st).setFirewall(enabled, len(changes) == 0 && localNetOK)
+	if len(changes) == 0 && localNetOK && enabled {
+		st.Skip("the datacenter firewall is on with tripod's %d rules at the top and local_network %s", len(e.desiredRules()), localNet)
 		return nil
 	}
 	if err := s.syncRules(ctx, st, c, changes); err != nil {
+		return err
+	}
+	// Narrowing the management set goes last, after the rules that open
+	// what tripod needs, and before the firewall is enabled.
+	if _, err := e.syncLocalNetwork(ctx, st, c, localNet, localNetDefined); err != nil {
 		return err
 	}
 	if enabled {
