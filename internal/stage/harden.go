@@ -119,11 +119,15 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 		return err
 	}
 	localNetOK := localNetDefined && localNet == e.wantLocalNetwork()
+	hostsOff, err := e.hostFirewallsOff(ctx, st)
+	if err != nil {
+		return err
+	}
 	changes := ruleChanges(seen, e.desiredRules())
 	enabled := fmt.Sprint(opts["enable"]) == "1" && fmt.Sprint(opts["policy_in"]) == "DROP"
-	factsOf(st).setFirewall(enabled, len(changes) == 0 && localNetOK)
-	if len(changes) == 0 && localNetOK && enabled {
-		st.Skip("the datacenter firewall is on with tripod's %d rules at the top and local_network %s", len(e.desiredRules()), localNet)
+	factsOf(st).setFirewall(enabled && len(hostsOff) == 0, len(changes) == 0 && localNetOK)
+	if len(changes) == 0 && localNetOK && len(hostsOff) == 0 && enabled {
+		st.Skip("the datacenter firewall is on, on every host, with tripod's %d rules at the top and local_network %s", len(e.desiredRules()), localNet)
 		return nil
 	}
 	if err := s.syncRules(ctx, st, c, changes); err != nil {
@@ -134,14 +138,19 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	if _, err := e.syncLocalNetwork(ctx, st, c, localNet, localNetDefined); err != nil {
 		return err
 	}
+	// A host switched off sits outside the datacenter firewall: switching
+	// it on is an enable, checked by new connections below.
+	if err := e.enableHostFirewalls(ctx, st, hostsOff); err != nil {
+		return err
+	}
 	if enabled {
 		if st.DryRun() {
 			return nil
 		}
-		// The rules changed under a firewall that is on: the new ones were
-		// added before the old ones went, so only the end state can shut
-		// tripod out (allowed sources that leave out where it connects
-		// from). Check it as after enabling.
+		// The rules, local_network or a host's switch changed under a
+		// firewall that is on: the new rules were added before the old ones
+		// went, so only the end state can shut tripod out (allowed sources
+		// that leave out where it connects from). Check it as after enabling.
 		if err := e.checkAccess(ctx, st, "after changing the firewall rules"); err != nil {
 			return e.firewallLockedOut(ctx, st, c, err)
 		}

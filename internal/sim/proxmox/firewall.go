@@ -1,6 +1,7 @@
 package proxmox
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -180,4 +181,19 @@ func portInList(list string, port int) bool {
 		}
 	}
 	return false
+}
+
+// SetHostFirewallOption sets one option of a host's host.fw, as an admin
+// editing /etc/pve/nodes/<host>/host.fw by hand would (enable=0 switches
+// the firewall off for that host while the datacenter's is on).
+func (c *Cluster) SetHostFirewallOption(host, key, value string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.nodes[host]
+	if n == nil {
+		return fmt.Errorf("no Proxmox host named %q", host)
+	}
+	n.db.firewall().host(n.Info.Hostname).Options[key] = value
+	n.db.Rev++
+	return nil
 }
