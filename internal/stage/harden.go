@@ -53,6 +53,9 @@ func (s *harden) Run(ctx context.Context, st *run.Step) error {
 	if st.Key.Target == hardenDatacenter {
 		return s.datacenter(ctx, st)
 	}
+	if err := s.env.hostSwitch(ctx, st, st.Key.Target); !sentOrPlanned(err) {
+		return err
+	}
 	return s.sshd(ctx, st, st.Key.Target)
 }
 
@@ -119,15 +122,11 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 		return err
 	}
 	localNetOK := localNetDefined && localNet == e.wantLocalNetwork()
-	hostsOff, err := e.hostFirewallsOff(ctx, st)
-	if err != nil {
-		return err
-	}
 	changes := ruleChanges(seen, e.desiredRules())
 	enabled := fmt.Sprint(opts["enable"]) == "1" && fmt.Sprint(opts["policy_in"]) == "DROP"
-	factsOf(st).setFirewall(enabled && len(hostsOff) == 0, len(changes) == 0 && localNetOK)
-	if len(changes) == 0 && localNetOK && len(hostsOff) == 0 && enabled {
-		st.Skip("the datacenter firewall is on, on every host, with tripod's %d rules at the top and local_network %s", len(e.desiredRules()), localNet)
+	factsOf(st).setFirewall(enabled, len(changes) == 0 && localNetOK)
+	if len(changes) == 0 && localNetOK && enabled {
+		st.Skip("the datacenter firewall is on with tripod's %d rules at the top and local_network %s", len(e.desiredRules()), localNet)
 		return nil
 	}
 	if err := s.syncRules(ctx, st, c, changes); err != nil {
@@ -138,17 +137,11 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	if _, err := e.syncLocalNetwork(ctx, st, c, localNet, localNetDefined); err != nil {
 		return err
 	}
-	// A host switched off sits outside the datacenter firewall: switching
-	// it on is an enable, checked by new connections below.
-	if err := e.enableHostFirewalls(ctx, st, hostsOff); err != nil {
-		return err
-	}
 	if enabled {
 		if st.DryRun() {
 			return nil
 		}
-		// The rules, local_network or a host's switch changed under a
-		// firewall that is on: the new rules were added before the old ones
+		// The rules or local_network changed under a firewall that is on: the new rules were added before the old ones
 		// went, so only the end state can shut tripod out (allowed sources
 		// that leave out where it connects from). Check it as after enabling.
 		if err := e.checkAccess(ctx, st, "after changing the firewall rules"); err != nil {
@@ -271,16 +264,23 @@ func (e *Env) checkAccess(ctx context.Context, st *run.Step, when string) error 
 	f := e.fleet(st)
 	var errs []error
 	for _, h := range e.Layout().Hosts {
-		p, err := f.ProbeSSH(ctx, h.Name)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("%s: %w", h.Name, err))
-		case !p.KeyWorks:
-			errs = append(errs, fmt.Errorf("a new SSH connection to %s with tripod's key fails %s: %w", h.Name, when, p.KeyErr))
-		}
-		if err := f.ProbeAPI(ctx, h.Name); err != nil {
-			errs = append(errs, fmt.Errorf("a new connection to %s's Proxmox API fails %s: %w", h.Name, when, err))
-		}
+		errs = append(errs, checkHostAccess(ctx, f, h.Name, when))
+	}
+	return errors.Join(errs...)
+}
+
+// checkHostAccess opens a new SSH and a new API connection to host.
+func checkHostAccess(ctx context.Context, f *proxmox.Fleet, host, when string) error {
+	var errs []error
+	p, err := f.ProbeSSH(ctx, host)
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("%s: %w", host, err))
+	case !p.KeyWorks:
+		errs = append(errs, fmt.Errorf("a new SSH connection to %s with tripod's key fails %s: %w", host, when, p.KeyErr))
+	}
+	if err := f.ProbeAPI(ctx, host); err != nil {
+		errs = append(errs, fmt.Errorf("a new connection to %s's Proxmox API fails %s: %w", host, when, err))
 	}
 	return errors.Join(errs...)
 }
