@@ -53,16 +53,18 @@ func TestTunnelForwardsTheProxmoxUI(t *testing.T) {
 		done <- runTunnel(ctx, Streams{In: strings.NewReader(""), Out: out, Err: errs}, &tunnelFlags{run: runFlags{file: labInventory, stateDir: dir, output: "text"}})
 	}()
 	defer func() { cancel(); <-done }()
-	line := regexp.MustCompile(`Proxmox UI of (\S+)\s+(127\.0\.0\.1:\d+) -> `)
-	var m []string
-	for m == nil {
+	// The forwards are listed before the talosctl example.
+	for !strings.Contains(out.String(), "talosctl -n") {
 		select {
 		case err := <-done:
 			done <- err
 			t.Fatalf("tunnel ended: %v\n%s\n%s", err, out, errs)
 		case <-time.After(50 * time.Millisecond):
 		}
-		m = line.FindStringSubmatch(out.String())
+	}
+	m := regexp.MustCompile(`Proxmox UI of (\S+)\s+(127\.0\.0\.1:\d+) -> `).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("tunnel lists no forward to a Proxmox UI:\n%s", out)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // only the forward is under test
