@@ -11,9 +11,10 @@ import (
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
-// harden closes what a finished cluster exposes: on each host, sshd with
-// PermitRootLogin prohibit-password and no password login (harden/<host>,
-// harden_sshd.go); then, for the datacenter, the Proxmox firewall's rules
+// harden closes what a finished cluster exposes: on each host, its own
+// firewall switch not 0 (harden_hostfw.go) and sshd with PermitRootLogin
+// prohibit-password and no password login (harden/<host>, harden_sshd.go);
+// then, for the datacenter, the Proxmox firewall's rules
 // and its enable (harden/datacenter), with the alias local_network the
 // private network (harden_localnet.go). It observes and repairs on every up.
 //
@@ -134,16 +135,17 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	}
 	// Narrowing the management set goes last, after the rules that open
 	// what tripod needs, and before the firewall is enabled.
-	if _, err := e.syncLocalNetwork(ctx, st, c, localNet, localNetDefined); err != nil {
+	if err := e.syncLocalNetwork(ctx, st, c, localNet, localNetDefined); err != nil {
 		return err
 	}
 	if enabled {
 		if st.DryRun() {
 			return nil
 		}
-		// The rules or local_network changed under a firewall that is on: the new rules were added before the old ones
-		// went, so only the end state can shut tripod out (allowed sources
-		// that leave out where it connects from). Check it as after enabling.
+		// The rules or local_network changed under a firewall that is on:
+		// the new rules were added before the old ones went, so only the
+		// end state can shut tripod out (allowed sources that leave out
+		// where it connects from). Check it as after enabling.
 		if err := e.checkAccess(ctx, st, "after changing the firewall rules"); err != nil {
 			return e.firewallLockedOut(ctx, st, c, err)
 		}

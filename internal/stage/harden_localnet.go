@@ -41,14 +41,6 @@ func observeLocalNetwork(ctx context.Context, c *proxmox.Client) (string, bool, 
 	return "", false, nil
 }
 
-// okOrPlanned is err unless it is a dry run's run.ErrPlanned.
-func okOrPlanned(err error) error {
-	if planned(err) {
-		return nil
-	}
-	return err
-}
-
 func localNetworkMutation(defined bool, want string) run.Mutation {
 	m := run.Mutation{API: "proxmox", Verb: "add", Object: "datacenter firewall alias " + localNetworkAlias,
 		Detail:  "cidr=" + want + ": PVE's management IP set (22, 8006, 3128, 5900-5999 past every rule) holds the private network, not the public subnet",
@@ -59,13 +51,12 @@ func localNetworkMutation(defined bool, want string) run.Mutation {
 	return m
 }
 
-// syncLocalNetwork makes the alias the private subnet; true when it sent a
-// change. A change whose answer was lost (a create resent and refused as
+// syncLocalNetwork makes the alias the private subnet. A change whose answer was lost (a create resent and refused as
 // existing) shows in the read after it.
-func (e *Env) syncLocalNetwork(ctx context.Context, st *run.Step, c *proxmox.Client, seen string, defined bool) (bool, error) {
+func (e *Env) syncLocalNetwork(ctx context.Context, st *run.Step, c *proxmox.Client, seen string, defined bool) error {
 	want := e.wantLocalNetwork()
 	if defined && seen == want {
-		return false, nil
+		return nil
 	}
 	err := st.Mutate(ctx, localNetworkMutation(defined, want), func(ctx context.Context) error {
 		var err error
@@ -82,8 +73,8 @@ func (e *Env) syncLocalNetwork(ctx context.Context, st *run.Step, c *proxmox.Cli
 		}
 		return err
 	})
-	if st.DryRun() {
-		return sentOrPlanned(err), okOrPlanned(err)
+	if planned(err) {
+		return nil // a dry run listed it
 	}
-	return err == nil, err
+	return err
 }
