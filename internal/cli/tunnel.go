@@ -30,15 +30,20 @@ type tunnelFlags struct {
 	run       runFlags
 	kubePort  int
 	talosPort int
+	uiPort    int
+	uiHost    string
 }
 
 func newTunnelCommand(s Streams) *cobra.Command {
 	f := &tunnelFlags{}
 	cmd := &cobra.Command{
 		Use:   "tunnel -i FILE",
-		Short: "Forward local ports through the hosts' SSH to the Kubernetes API and each control plane's Talos API",
+		Short: "Forward local ports through the hosts' SSH to the Kubernetes API, each control plane's Talos API and a host's Proxmox UI",
 		Long: `Open local port forwards, on 127.0.0.1, to the cluster's private services: the Kubernetes
-API (the kubeconfig's server, the VIP by default) and the Talos API of each control plane.
+API (the kubeconfig's server, the VIP by default), the Talos API of each control plane, and
+one host's Proxmox API and web UI (the first host unless --ui-host names another), by
+the route tripod's own API calls take (with access.via ssh, through that host's SSH to its
+own 8006, which the firewall keeps from the internet unless access.allowedSources opens it).
 Each forward goes through SSH to a Proxmox host on the private network, hosts of the
 target's AZ first, the way up reaches them (inventory access.via; with direct, the
 forwards dial the private addresses themselves).
@@ -56,6 +61,8 @@ the state directory's lock while it runs, like every command that talks to the c
 	addRunFlags(cmd, &f.run)
 	cmd.Flags().IntVar(&f.kubePort, "kube-port", 0, "local port for the Kubernetes API (default: any free port)")
 	cmd.Flags().IntVar(&f.talosPort, "talos-port", 0, "first local port for the control planes' Talos APIs, one each in layout order (default: any free ports)")
+	cmd.Flags().IntVar(&f.uiPort, "ui-port", 0, "local port for the Proxmox UI (default: any free port)")
+	cmd.Flags().StringVar(&f.uiHost, "ui-host", "", "the host whose Proxmox UI to forward (default: the first host)")
 	return cmd
 }
 
@@ -92,14 +99,22 @@ func runTunnel(ctx context.Context, s Streams, f *tunnelFlags) error {
 		fwds = append(fwds, &forward{name: "Talos API of " + vm.Name, target: net.JoinHostPort(vm.Address.String(), "50000")})
 		nodes = append(nodes, vm.Address.String())
 	}
-	defer closeForwards(fwds)
+	ui, err := uiForward(ss, f.uiHost)
+	if err != nil {
+		return err
+	}
+	defer closeForwards(append(fwds, ui))
 	if err := listenForwards(fwds, f.kubePort, f.talosPort); err != nil {
+		return err
+	}
+	if err := listenForward(ui, f.uiPort, "--ui-port"); err != nil {
 		return err
 	}
 	var locals []string
 	for _, fw := range fwds[1:] {
 		locals = append(locals, fw.ln.Addr().String())
 	}
+	fwds = append(fwds, ui)
 	kubeOut, err := talos.TunnelKubeconfig(kube, fwds[0].ln.Addr().String())
 	if err != nil {
 		return err
@@ -164,13 +179,45 @@ func listenForwards(fwds []*forward, kubePort, talosPort int) error {
 		case talosPort != 0:
 			port = talosPort + i - 1
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			return fmt.Errorf("failed to open a local port for the %s: %w (choose another with --kube-port or --talos-port)", fw.name, err)
+		if err := listenForward(fw, port, "--kube-port or --talos-port"); err != nil {
+			return err
 		}
-		fw.ln = ln
 	}
 	return nil
+}
+
+// listenForward opens fw's local port (0: any free one); flag names the
+// option that chooses another.
+func listenForward(fw *forward, port int, flag string) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("failed to open a local port for the %s: %w (choose another with %s)", fw.name, err, flag)
+	}
+	fw.ln = ln
+	return nil
+}
+
+// uiForward leads to host's Proxmox UI (the first host's when host is
+// ""), by the route tripod's own API calls take: with access.via ssh
+// through that host's SSH to its own 8006, which the firewall keeps from
+// the internet.
+func uiForward(ss *session, host string) (*forward, error) {
+	hosts := ss.inv.Layout.Hosts
+	if host == "" && len(hosts) > 0 {
+		host = hosts[0].Name
+	}
+	var names []string
+	for _, h := range hosts {
+		if h.Name == host {
+			target, err := ss.env.HostAPIAddress(h.Name)
+			if err != nil {
+				return nil, err
+			}
+			return &forward{name: "Proxmox UI of " + h.Name, target: target}, nil
+		}
+		names = append(names, h.Name)
+	}
+	return nil, fmt.Errorf("--ui-host %q is no host of the inventory; its hosts are %v", host, names)
 }
 
 func closeForwards(fwds []*forward) {
@@ -216,6 +263,8 @@ func printTunnel(s Streams, via string, fwds []*forward, kpath, tpath string, no
 		fmt.Fprintf(s.Out, "  %-28s %s -> %s\n", fw.name, fw.ln.Addr(), fw.target)
 	}
 	fmt.Fprintf(s.Out, "\n  export KUBECONFIG=%s\n  kubectl get nodes\n\n  export TALOSCONFIG=%s\n  talosctl -n %s etcd members\n", kpath, tpath, nodes[0])
+	ui := fwds[len(fwds)-1]
+	fmt.Fprintf(s.Out, "\n  the Proxmox UI: https://%s (root@pam, the password in the state directory's secrets)\n", ui.ln.Addr())
 }
 
 // serveForwards runs every forward until ctx ends. A connection that cannot

@@ -11,10 +11,12 @@ import (
 	"github.com/tripod-dev/tripod/internal/run"
 )
 
-// harden closes what a finished cluster exposes: on each host, sshd with
-// PermitRootLogin prohibit-password and no password login (harden/<host>,
-// harden_sshd.go); then, for the datacenter, the Proxmox firewall's rules
-// and its enable (harden/datacenter). It observes and repairs on every up.
+// harden closes what a finished cluster exposes: on each host, its own
+// firewall switch not 0 (harden_hostfw.go) and sshd with PermitRootLogin
+// prohibit-password and no password login (harden/<host>, harden_sshd.go);
+// then, for the datacenter, the Proxmox firewall's rules
+// and its enable (harden/datacenter), with the alias local_network the
+// private network (harden_localnet.go). It observes and repairs on every up.
 //
 // Lock-out safety: sshd is changed only once a NEW connection with
 // tripod's key works, and checked again by a new connection after the
@@ -52,6 +54,9 @@ func (s *harden) Run(ctx context.Context, st *run.Step) error {
 	if st.Key.Target == hardenDatacenter {
 		return s.datacenter(ctx, st)
 	}
+	if err := s.env.hostSwitch(ctx, st, st.Key.Target); !sentOrPlanned(err) {
+		return err
+	}
 	return s.sshd(ctx, st, st.Key.Target)
 }
 
@@ -65,6 +70,7 @@ func (s *harden) Plan(ctx context.Context, st *run.Step) error {
 	for _, c := range ruleChanges(nil, e.desiredRules()) {
 		ms = append(ms, c.mutation())
 	}
+	ms = append(ms, localNetworkMutation(false, e.wantLocalNetwork()))
 	return planOnly(ctx, st, append(ms, firewallEnableMutation())...)
 }
 
@@ -112,24 +118,34 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
+	localNet, localNetDefined, err := observeLocalNetwork(ctx, c)
+	if err != nil {
+		return err
+	}
+	localNetOK := localNetDefined && localNet == e.wantLocalNetwork()
 	changes := ruleChanges(seen, e.desiredRules())
 	enabled := fmt.Sprint(opts["enable"]) == "1" && fmt.Sprint(opts["policy_in"]) == "DROP"
-	factsOf(st).setFirewall(enabled, len(changes) == 0)
-	if len(changes) == 0 && enabled {
-		st.Skip("the datacenter firewall is on with tripod's %d rules at the top", len(e.desiredRules()))
+	factsOf(st).setFirewall(enabled, len(changes) == 0 && localNetOK)
+	if len(changes) == 0 && localNetOK && enabled {
+		st.Skip("the datacenter firewall is on with tripod's %d rules at the top and local_network %s", len(e.desiredRules()), localNet)
 		return nil
 	}
 	if err := s.syncRules(ctx, st, c, changes); err != nil {
+		return err
+	}
+	// Narrowing the management set goes last, after the rules that open
+	// what tripod needs, and before the firewall is enabled.
+	if err := e.syncLocalNetwork(ctx, st, c, localNet, localNetDefined); err != nil {
 		return err
 	}
 	if enabled {
 		if st.DryRun() {
 			return nil
 		}
-		// The rules changed under a firewall that is on: the new ones were
-		// added before the old ones went, so only the end state can shut
-		// tripod out (allowed sources that leave out where it connects
-		// from). Check it as after enabling.
+		// The rules or local_network changed under a firewall that is on:
+		// the new rules were added before the old ones went, so only the
+		// end state can shut tripod out (allowed sources that leave out
+		// where it connects from). Check it as after enabling.
 		if err := e.checkAccess(ctx, st, "after changing the firewall rules"); err != nil {
 			return e.firewallLockedOut(ctx, st, c, err)
 		}
@@ -250,16 +266,23 @@ func (e *Env) checkAccess(ctx context.Context, st *run.Step, when string) error 
 	f := e.fleet(st)
 	var errs []error
 	for _, h := range e.Layout().Hosts {
-		p, err := f.ProbeSSH(ctx, h.Name)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("%s: %w", h.Name, err))
-		case !p.KeyWorks:
-			errs = append(errs, fmt.Errorf("a new SSH connection to %s with tripod's key fails %s: %w", h.Name, when, p.KeyErr))
-		}
-		if err := f.ProbeAPI(ctx, h.Name); err != nil {
-			errs = append(errs, fmt.Errorf("a new connection to %s's Proxmox API fails %s: %w", h.Name, when, err))
-		}
+		errs = append(errs, checkHostAccess(ctx, f, h.Name, when))
+	}
+	return errors.Join(errs...)
+}
+
+// checkHostAccess opens a new SSH and a new API connection to host.
+func checkHostAccess(ctx context.Context, f *proxmox.Fleet, host, when string) error {
+	var errs []error
+	p, err := f.ProbeSSH(ctx, host)
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("%s: %w", host, err))
+	case !p.KeyWorks:
+		errs = append(errs, fmt.Errorf("a new SSH connection to %s with tripod's key fails %s: %w", host, when, p.KeyErr))
+	}
+	if err := f.ProbeAPI(ctx, host); err != nil {
+		errs = append(errs, fmt.Errorf("a new connection to %s's Proxmox API fails %s: %w", host, when, err))
 	}
 	return errors.Join(errs...)
 }

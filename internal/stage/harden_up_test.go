@@ -17,6 +17,9 @@ import (
 const (
 	strangerSource = "192.0.2.50"
 	operatorSource = proxmox.DefaultOperatorSource
+	// neighbourSource is another customer's server in the lab hosts'
+	// public /24 (the simulator gives Dedibox hosts 198.51.100.2 and up).
+	neighbourSource = "198.51.100.250"
 )
 
 // exposureOf is what every host accepts from source, by host.
@@ -71,7 +74,8 @@ func labWithSources(t *testing.T, sources ...string) *inventory.Loaded {
 	return inv
 }
 
-// TestHardenLab: after up, a stranger and the operator reach SSH only,
+// TestHardenLab: after up, a stranger, the operator and a neighbour in the
+// hosts' public /24 (PVE's local_network) reach SSH only,
 // keys only; a host on the VLAN reaches corosync, Ceph and the rest; a
 // second up changes nothing. Allowing the operator's range opens 8006 to
 // it and closes SSH to the stranger, and nothing else changes; taking it
@@ -82,6 +86,7 @@ func TestHardenLab(t *testing.T) {
 	requireClean(t, rep, err)
 	checkPublicExposure(t, tw, strangerSource, "22/tcp")
 	checkPublicExposure(t, tw, operatorSource, "22/tcp")
+	checkPublicExposure(t, tw, neighbourSource, "22/tcp")
 	peerHost := tw.Env.Layout().Hosts[1]
 	for host, ex := range exposureOf(t, tw, peerHost.PrivateAddress.String()) {
 		if host == peerHost.Name {
@@ -110,6 +115,7 @@ func TestHardenLab(t *testing.T) {
 	}
 	checkPublicExposure(t, tw, operatorSource, "22/tcp", "8006/tcp")
 	checkPublicExposure(t, tw, strangerSource)
+	checkPublicExposure(t, tw, neighbourSource)
 	checkStatusExposure(t, tw, "SSH from 203.0.113.0/24, 8006 from 203.0.113.0/24")
 
 	tw.Env = newEnvFor(t, tw, tw.Inv)

@@ -75,6 +75,10 @@ var outsideSubset = map[string]string{
 	"POST /nodes/{node}/firewall/rules":                          "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
 	"PUT /nodes/{node}/firewall/rules/{pos}":                     "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
 	"DELETE /nodes/{node}/firewall/rules/{pos}":                  "TestFirewallAPI (firewall_test.go) checks PVE's types and semantics: enable as an integer, positions, digests",
+	"GET /cluster/firewall/aliases":                              "TestFirewallLocalNetworkAlias (firewall_alias_test.go) checks PVE's semantics: case-insensitive names, refused duplicates, the cidr format",
+	"POST /cluster/firewall/aliases":                             "TestFirewallLocalNetworkAlias (firewall_alias_test.go) checks PVE's semantics: case-insensitive names, refused duplicates, the cidr format",
+	"PUT /cluster/firewall/aliases/{name}":                       "TestFirewallLocalNetworkAlias (firewall_alias_test.go) checks PVE's semantics: case-insensitive names, refused duplicates, the cidr format",
+	"DELETE /cluster/firewall/aliases/{name}":                    "TestFirewallLocalNetworkAlias (firewall_alias_test.go) checks PVE's semantics: case-insensitive names, refused duplicates, the cidr format",
 }
 
 // answersAnError are GET routes the walk's world answers with PVE's error,
@@ -84,6 +88,7 @@ var answersAnError = map[string]string{
 	"DELETE /cluster/ha/resources/{sid}":     "HA is not modelled: the tool's cleanup deletes nothing and is told so",
 	"GET /cluster/firewall/rules/{pos}":      "the walk's world has no rules: PVE's \"no rule at position\" error",
 	"GET /nodes/{node}/firewall/rules/{pos}": "the walk's world has no rules: PVE's \"no rule at position\" error",
+	"GET /cluster/firewall/aliases/{name}":   "the walk's world has no aliases: PVE's \"no such alias\" error",
 }
 
 // Every route the simulated API serves (read from its router) is walked: a

@@ -1,6 +1,7 @@
 package proxmox
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -10,9 +11,10 @@ import (
 // options and rules) and nodes/<node>/host.fw (each host's). It lives in the
 // cluster file system, so a join throws the joiner's away, as on real PVE.
 type pveFirewall struct {
-	Options map[string]string  `json:"options,omitempty"` // cluster.fw [OPTIONS]
-	Rules   []*fwRule          `json:"rules,omitempty"`   // cluster.fw [RULES], in order
-	Hosts   map[string]*hostFW `json:"hosts,omitempty"`   // by node name
+	Options map[string]string   `json:"options,omitempty"` // cluster.fw [OPTIONS]
+	Rules   []*fwRule           `json:"rules,omitempty"`   // cluster.fw [RULES], in order
+	Hosts   map[string]*hostFW  `json:"hosts,omitempty"`   // by node name
+	Aliases map[string]*fwAlias `json:"aliases,omitempty"` // cluster.fw [ALIASES], by lower-case name
 }
 
 // hostFW is one host.fw.
@@ -89,9 +91,10 @@ type packet struct {
 
 // verdict is PVE's PVEFW-HOST-IN for a new connection: everything passes
 // unless the datacenter's enable is set and the host's is not 0; then the
-// management network (the subnet of the host's public address, PVE's
-// local_network) reaches 8006, 22, 3128 and 5900-5999, the host's rules then
-// the datacenter's decide in order, and policy_in (default DROP) the rest.
+// host's rules then the datacenter's decide in order; then the management
+// IP set, which always holds local_network (the alias of that name, or the
+// subnet of the host's public address, localnet), reaches 8006, 22, 3128
+// and 5900-5999; and policy_in (default DROP) the rest.
 // Established connections are not asked: conntrack keeps them.
 func (fw *pveFirewall) verdict(node string, localnet netip.Prefix, p packet) string {
 	if fw == nil || fw.Options["enable"] != "1" {
@@ -99,10 +102,6 @@ func (fw *pveFirewall) verdict(node string, localnet netip.Prefix, p packet) str
 	}
 	h := fw.Hosts[node]
 	if h != nil && h.Options["enable"] == "0" {
-		return verdictAccept
-	}
-	if localnet.IsValid() && localnet.Contains(p.src) && p.proto == "tcp" &&
-		(p.port == 8006 || p.port == 22 || p.port == 3128 || (p.port >= 5900 && p.port <= 5999)) {
 		return verdictAccept
 	}
 	var rules []*fwRule
@@ -114,6 +113,10 @@ func (fw *pveFirewall) verdict(node string, localnet netip.Prefix, p packet) str
 		if r.matches(p) {
 			return r.Action
 		}
+	}
+	if localnet = fw.localNetwork(localnet); localnet.IsValid() && localnet.Contains(p.src) && p.proto == "tcp" &&
+		(p.port == 8006 || p.port == 22 || p.port == 3128 || (p.port >= 5900 && p.port <= 5999)) {
+		return verdictAccept
 	}
 	if pol := fw.Options["policy_in"]; pol != "" {
 		return pol
@@ -178,4 +181,19 @@ func portInList(list string, port int) bool {
 		}
 	}
 	return false
+}
+
+// SetHostFirewallOption sets one option of a host's host.fw, as an admin
+// editing /etc/pve/nodes/<host>/host.fw by hand would (enable=0 switches
+// the firewall off for that host while the datacenter's is on).
+func (c *Cluster) SetHostFirewallOption(host, key, value string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.nodes[host]
+	if n == nil {
+		return fmt.Errorf("no Proxmox host named %q", host)
+	}
+	n.db.firewall().host(n.Info.Hostname).Options[key] = value
+	n.db.Rev++
+	return nil
 }

@@ -127,7 +127,7 @@ func (c *Cluster) newRouter(n *node) *simcore.Router {
 	var all []route
 	for _, group := range [][]route{
 		c.accessRoutes(), c.clusterRoutes(), c.joinRoutes(), c.taskRoutes(), c.networkRoutes(),
-		c.storageRoutes(), c.qemuRoutes(), c.guestRoutes(), c.cephRoutes(), c.termRoutes(), c.firewallRoutes(),
+		c.storageRoutes(), c.qemuRoutes(), c.guestRoutes(), c.cephRoutes(), c.termRoutes(), c.firewallRoutes(), c.aliasRoutes(),
 	} {
 		all = append(all, group...)
 	}
