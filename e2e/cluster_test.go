@@ -94,6 +94,7 @@ func TestEveryShippedInventoryComesUpHealthy(t *testing.T) {
 			checkWorld(t, sim, loaded)
 			checkEtcdMembers(t, sim, dir, loaded)
 			checkKubeNodes(t, sim, dir, loaded)
+			checkSSHKeysOnly(t, sim, loaded, strangerSource) // hardened: a stranger gets SSH with keys, nothing else
 
 			configs := simtest.MachineConfigs(t, dir)
 			before := sim.requests()
