@@ -146,11 +146,7 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 		// the new rules were added before the old ones went, so only the
 		// end state can shut tripod out (allowed sources that leave out
 		// where it connects from). Check it as after enabling.
-		if err := e.checkAccess(ctx, st, "after changing the firewall rules"); err != nil {
-			return e.firewallLockedOut(ctx, st, c, err)
-		}
-		factsOf(st).setFirewall(true, true)
-		return nil
+		return e.confirmFirewallOn(ctx, st, c, "after changing the firewall rules")
 	}
 	if st.DryRun() {
 		return planOnly(ctx, st, firewallEnableMutation())
@@ -165,7 +161,14 @@ func (s *harden) datacenter(ctx context.Context, st *run.Step) error {
 	if err != nil {
 		return err
 	}
-	if err := e.checkAccess(ctx, st, "after enabling the firewall"); err != nil {
+	return e.confirmFirewallOn(ctx, st, c, "after enabling the firewall")
+}
+
+// confirmFirewallOn checks, by new connections, that a firewall which is
+// on with tripod's rules still lets tripod in, and turns it off again
+// through the open connection when it does not.
+func (e *Env) confirmFirewallOn(ctx context.Context, st *run.Step, c *proxmox.Client, when string) error {
+	if err := e.checkAccess(ctx, st, when); err != nil {
 		return e.firewallLockedOut(ctx, st, c, err)
 	}
 	factsOf(st).setFirewall(true, true)
